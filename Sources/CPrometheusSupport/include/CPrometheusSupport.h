@@ -1,0 +1,78 @@
+// Atomic operations on raw memory for PrometheusClient.
+//
+// Swift's `Synchronization.Atomic` must be stored inline in a Swift value, but multiprocess mode keeps
+// its values inside memory-mapped files, so the hot path needs atomics that work on any aligned
+// address. These are `static inline` so that the optimizer inlines them into the Swift callers: an
+// increment compiles to one `lock cmpxchg` loop with no call.
+#ifndef C_PROMETHEUS_SUPPORT_H
+#define C_PROMETHEUS_SUPPORT_H
+
+#include <stdint.h>
+#include <string.h>
+
+/// Adds `delta` to the double at `address` (8-byte aligned) with a compare-and-swap loop.
+static inline void prometheus_atomic_add_double(double *address, double delta) {
+    uint64_t *bits = (uint64_t *)address;
+    uint64_t expected = __atomic_load_n(bits, __ATOMIC_RELAXED);
+    for (;;) {
+        double current;
+        memcpy(&current, &expected, sizeof current);
+        double next = current + delta;
+        uint64_t desired;
+        memcpy(&desired, &next, sizeof desired);
+        if (__atomic_compare_exchange_n(bits, &expected, desired, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            return;
+        }
+    }
+}
+
+/// Replaces the double at `address` with `value` if `value` is larger (NaN never wins).
+static inline void prometheus_atomic_max_double(double *address, double value) {
+    uint64_t *bits = (uint64_t *)address;
+    uint64_t expected = __atomic_load_n(bits, __ATOMIC_RELAXED);
+    for (;;) {
+        double current;
+        memcpy(&current, &expected, sizeof current);
+        if (!(value > current)) {
+            return;
+        }
+        uint64_t desired;
+        memcpy(&desired, &value, sizeof desired);
+        if (__atomic_compare_exchange_n(bits, &expected, desired, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            return;
+        }
+    }
+}
+
+/// Stores `value` into the double at `address` atomically (no torn 8-byte write).
+static inline void prometheus_atomic_store_double(double *address, double value) {
+    uint64_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    __atomic_store_n((uint64_t *)address, bits, __ATOMIC_RELAXED);
+}
+
+/// Loads the double at `address` atomically.
+static inline double prometheus_atomic_load_double(const double *address) {
+    uint64_t bits = __atomic_load_n((const uint64_t *)address, __ATOMIC_RELAXED);
+    double value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+/// Stores a 32-bit integer with release ordering: every write made before it is visible to a reader
+/// that observes the new value. Used to publish a file's `used` header after the entry bytes.
+static inline void prometheus_atomic_store_int32_release(int32_t *address, int32_t value) {
+    __atomic_store_n(address, value, __ATOMIC_RELEASE);
+}
+
+/// Loads a 32-bit integer with acquire ordering.
+static inline int32_t prometheus_atomic_load_int32_acquire(const int32_t *address) {
+    return __atomic_load_n(address, __ATOMIC_ACQUIRE);
+}
+
+/// A full memory fence.
+static inline void prometheus_memory_fence(void) {
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+#endif

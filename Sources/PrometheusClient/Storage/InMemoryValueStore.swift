@@ -1,0 +1,21 @@
+/// Keeps values in process memory: the store used outside multiprocess mode.
+final class InMemoryValueStore: ValueStore {
+    /// The process-wide in-memory store.
+    static let shared = InMemoryValueStore()
+
+    var isMultiprocess: Bool { false }
+
+    func makeSeries(_ descriptor: SeriesDescriptor) -> SeriesStorage {
+        let series = SeriesStorage(descriptor: descriptor, store: self)
+        series.install(SeriesBinding(inMemorySlotCount: descriptor.slots.count))
+        return series
+    }
+
+    func bind(_ series: SeriesStorage) -> SeriesBinding {
+        // In-memory series are bound at creation and never unbound; this only runs if a caller
+        // unbinds one explicitly, and then the values restart from zero as after a fork.
+        let binding = SeriesBinding(inMemorySlotCount: series.slotCount)
+        series.install(binding)
+        return binding
+    }
+}

@@ -1,0 +1,101 @@
+import CPrometheusSupport
+import Synchronization
+
+/// The values of one series (one child of a metric), reached through lock-free atomic operations.
+///
+/// Hot path: one acquiring load of the binding pointer (a plain load on x86), one load from the
+/// pointer table, and one atomic operation on the slot. No lock, no allocation, no system call. The
+/// binding is only ever empty in a freshly forked child process; the first write there asks the store
+/// to bind the series to the child's own files.
+final class SeriesStorage: @unchecked Sendable {
+    let descriptor: SeriesDescriptor
+    private let store: any ValueStore
+    /// Address of the current ``SeriesBinding``'s table, or 0 when unbound (after `fork()`).
+    private let tableAddress = Atomic<UInt>(0)
+    /// Keeps the current binding alive; only replaced under the store's own lock.
+    private var binding: SeriesBinding?
+
+    init(descriptor: SeriesDescriptor, store: any ValueStore) {
+        self.descriptor = descriptor
+        self.store = store
+    }
+
+    /// The binding currently installed (read under the store's lock).
+    var currentBinding: SeriesBinding? { binding }
+
+    /// Number of slots.
+    var slotCount: Int { descriptor.slots.count }
+
+    /// Publishes a binding. Called by stores, under their lock.
+    func install(_ newBinding: SeriesBinding) {
+        binding = newBinding
+        tableAddress.store(UInt(bitPattern: newBinding.table), ordering: .releasing)
+    }
+
+    /// Drops the binding so that the next write rebinds. Called in a forked child, single-threaded.
+    func unbindAfterFork() {
+        tableAddress.store(0, ordering: .releasing)
+    }
+
+    /// Whether the series currently has memory to write to.
+    var isBound: Bool {
+        tableAddress.load(ordering: .acquiring) != 0
+    }
+
+    @inline(__always)
+    private func slot(_ index: Int) -> UnsafeMutablePointer<Double> {
+        let address = tableAddress.load(ordering: .acquiring)
+        if let table = UnsafePointer<UnsafeMutablePointer<Double>>(bitPattern: address) {
+            return table[index]
+        }
+        return rebindSlowPath()[index]
+    }
+
+    @inline(never)
+    private func rebindSlowPath() -> UnsafePointer<UnsafeMutablePointer<Double>> {
+        let newBinding = store.bind(self)
+        return UnsafePointer(newBinding.table)
+    }
+
+    /// Adds `delta` to the value of slot `index`.
+    @inline(__always)
+    func add(_ delta: Double, at index: Int) {
+        prometheus_atomic_add_double(slot(index), delta)
+    }
+
+    /// Sets the value of slot `index`.
+    @inline(__always)
+    func set(_ value: Double, at index: Int) {
+        prometheus_atomic_store_double(slot(index), value)
+    }
+
+    /// Sets the value of slot `index` and records `timestamp` (Unix seconds) beside it, for the
+    /// mostrecent gauge modes.
+    @inline(__always)
+    func set(_ value: Double, timestamp: Double, at index: Int) {
+        let pointer = slot(index)
+        prometheus_atomic_store_double(pointer, value)
+        prometheus_atomic_store_double(pointer + 1, timestamp)
+    }
+
+    /// Raises the value of slot `index` to `value` if it is larger.
+    @inline(__always)
+    func max(_ value: Double, at index: Int) {
+        prometheus_atomic_max_double(slot(index), value)
+    }
+
+    /// Reads the value of slot `index`; an unbound series (a forked child that has not written yet)
+    /// reads 0 without creating any entry.
+    func value(at index: Int) -> Double {
+        let address = tableAddress.load(ordering: .acquiring)
+        guard let table = UnsafePointer<UnsafeMutablePointer<Double>>(bitPattern: address) else { return 0 }
+        return prometheus_atomic_load_double(table[index])
+    }
+
+    /// Reads the timestamp stored beside slot `index` (0 when never set).
+    func timestamp(at index: Int) -> Double {
+        let address = tableAddress.load(ordering: .acquiring)
+        guard let table = UnsafePointer<UnsafeMutablePointer<Double>>(bitPattern: address) else { return 0 }
+        return prometheus_atomic_load_double(table[index] + 1)
+    }
+}
