@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+
+/// Runs the real tools the tests check against (promtool, Python's prometheus_client 0.25.0,
+/// Pushgateway, ...).
+///
+/// When a tool is missing: under CI (`CI` set) the test fails, because CI must have everything;
+/// locally the test is cancelled with a loud message naming what was skipped.
+enum ExternalTool {
+    struct Output {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+    }
+
+    struct MissingTool: Error, CustomStringConvertible {
+        var name: String
+        var description: String { "\(name) is required in CI but was not found; run Scripts/test.sh to install it" }
+    }
+
+    static var isCI: Bool {
+        let value = ProcessInfo.processInfo.environment["CI"] ?? ""
+        return !value.isEmpty && value.lowercased() != "false" && value != "0"
+    }
+
+    /// The absolute path of `name` on PATH (or of `name` itself when it is a path), or `nil`.
+    static func path(of name: String) -> String? {
+        if name.contains("/") {
+            return FileManager.default.isExecutableFile(atPath: name) ? name : nil
+        }
+        let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in searchPath.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    /// The path of a tool the test cannot run without: fails under CI, cancels the test locally.
+    static func require(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        if let found = path(of: name) {
+            return found
+        }
+        try unavailable(name, sourceLocation: sourceLocation)
+    }
+
+    /// Fails (CI) or cancels (locally) the running test because `what` is unavailable.
+    static func unavailable(_ what: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Never {
+        if isCI {
+            throw MissingTool(name: what)
+        }
+        let message = "SKIPPED: \(what) is not installed here; run Scripts/test.sh to install it"
+        FileHandle.standardError.write(Data("\n*** \(message) ***\n".utf8))
+        try Test.cancel(Comment(rawValue: message), sourceLocation: sourceLocation)
+        fatalError("unreachable: Test.cancel returned")
+    }
+
+    /// Runs `executable` with `arguments`, feeding `input` on standard input, and waits (bounded by
+    /// `timeout` seconds, after which the process is killed).
+    @discardableResult
+    static func run(
+        _ executable: String,
+        _ arguments: [String] = [],
+        input: Data? = nil,
+        environment: [String: String]? = nil,
+        timeout: TimeInterval = 120
+    ) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        let stdinPipe = Pipe()
+        let stdoutFile = try temporaryFile()
+        let stderrFile = try temporaryFile()
+        process.standardInput = stdinPipe
+        process.standardOutput = stdoutFile.handle
+        process.standardError = stderrFile.handle
+        try process.run()
+        if let input {
+            stdinPipe.fileHandleForWriting.write(input)
+        }
+        try stdinPipe.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline {
+            usleep(2_000)
+        }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        process.waitUntilExit()
+        let out = try String(contentsOf: stdoutFile.url, encoding: .utf8)
+        let err = try String(contentsOf: stderrFile.url, encoding: .utf8)
+        try? FileManager.default.removeItem(at: stdoutFile.url)
+        try? FileManager.default.removeItem(at: stderrFile.url)
+        return Output(status: process.terminationStatus, standardOutput: out, standardError: err)
+    }
+
+    /// A python3 that can import prometheus_client 0.25.0 (fails under CI, cancels locally otherwise).
+    static func python() throws -> String {
+        let python = try require("python3")
+        let probe = try run(python, ["-c", "import prometheus_client, sys; sys.stdout.write(prometheus_client.__version__ if hasattr(prometheus_client, '__version__') else __import__('importlib.metadata').metadata.version('prometheus_client'))"])
+        guard probe.status == 0, probe.standardOutput.hasPrefix("0.25.0") else {
+            try unavailable("Python prometheus_client==0.25.0 (found: \(probe.standardOutput) \(probe.standardError))")
+        }
+        return python
+    }
+
+    /// Runs a Python script with prometheus_client available; returns its standard output, throwing
+    /// if it exits non-zero.
+    static func runPython(_ script: String, arguments: [String] = [], environment: [String: String]? = nil) throws
+        -> String
+    {
+        let python = try python()
+        let output = try run(python, ["-c", script] + arguments, environment: environment)
+        guard output.status == 0 else {
+            throw ToolFailure(tool: "python3", output: output)
+        }
+        return output.standardOutput
+    }
+
+    /// `promtool check metrics` on an exposition; returns the linter's complaints (empty when clean).
+    static func promtoolProblems(_ exposition: String) throws -> String? {
+        let promtool = try require("promtool")
+        let output = try run(promtool, ["check", "metrics"], input: Data(exposition.utf8))
+        return output.status == 0 ? nil : output.standardOutput + output.standardError
+    }
+
+    struct ToolFailure: Error, CustomStringConvertible {
+        var tool: String
+        var output: Output
+        var description: String {
+            "\(tool) exited with \(output.status)\nstdout:\n\(output.standardOutput)\nstderr:\n\(output.standardError)"
+        }
+    }
+
+    private static func temporaryFile() throws -> (url: URL, handle: FileHandle) {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("prom-tool-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        return (url, try FileHandle(forWritingTo: url))
+    }
+}
