@@ -54,7 +54,6 @@ enum ExternalTool {
         let message = "SKIPPED: \(what) is not installed here; run Scripts/test.sh to install it"
         FileHandle.standardError.write(Data("\n*** \(message) ***\n".utf8))
         try Test.cancel(Comment(rawValue: message), sourceLocation: sourceLocation)
-        fatalError("unreachable: Test.cancel returned")
     }
 
     /// Runs `executable` with `arguments`, feeding `input` on standard input, and waits (bounded by
@@ -140,7 +139,7 @@ enum ExternalTool {
 
     private static func temporaryFile() throws -> (url: URL, handle: FileHandle) {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("prom-tool-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         return (url, try FileHandle(forWritingTo: url))
     }
 }
