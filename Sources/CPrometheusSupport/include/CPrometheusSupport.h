@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "CPrometheusServing.h"
+
 /// Adds `delta` to the double at `address` (8-byte aligned) with a compare-and-swap loop.
 static inline void prometheus_atomic_add_double(double *address, double delta) {
     uint64_t *bits = (uint64_t *)address;
