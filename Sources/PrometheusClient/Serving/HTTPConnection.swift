@@ -38,7 +38,9 @@ struct HTTPConnection {
                 let bytes = response.serialized(
                     version: request.version, keepAlive: keepAlive, omitBody: request.method == "HEAD")
                 guard SocketIO.sendAll(fd, bytes, deadline: SocketIO.now() + options.writeTimeout), keepAlive else {
-                    SocketIO.lingeringClose(fd, for: keepAlive ? 0 : 1)
+                    // An orderly close: the client asked for it or the server is stopping, so no
+                    // request bytes are expected; do not hold the thread waiting for the client.
+                    SocketIO.quickClose(fd)
                     return
                 }
                 requestDeadline = buffer.isEmpty ? nil : SocketIO.now() + options.requestTimeout

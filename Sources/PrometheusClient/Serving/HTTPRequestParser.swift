@@ -25,9 +25,10 @@ public struct HTTPRequestParser: Sendable {
     public var maxBodyBytes: Int
 
     /// Creates a parser with the given limits.
-    public init(maxRequestLineBytes: Int = 8192, maxHeaderBytes: Int = 16384, maxHeaderCount: Int = 100,
-        maxBodyBytes: Int = 0)
-    {
+    public init(
+        maxRequestLineBytes: Int = 8192, maxHeaderBytes: Int = 16384, maxHeaderCount: Int = 100,
+        maxBodyBytes: Int = 0
+    ) {
         self.maxRequestLineBytes = maxRequestLineBytes
         self.maxHeaderBytes = maxHeaderBytes
         self.maxHeaderCount = maxHeaderCount
@@ -133,7 +134,8 @@ public struct HTTPRequestParser: Sendable {
             if index - from > limit { break }
         }
         if index - from > limit {
-            throw isRequestLine ? .requestLineTooLong(limit: maxRequestLineBytes) : .headersTooLarge(limit: maxHeaderBytes)
+            throw isRequestLine
+                ? .requestLineTooLong(limit: maxRequestLineBytes) : .headersTooLarge(limit: maxHeaderBytes)
         }
         return nil
     }

@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
 #endif
-import Synchronization
 
 /// A small, hardened HTTP/1.1 server built on POSIX sockets, used to serve metrics (see
 /// ``MetricsServer``) and usable with any handler.

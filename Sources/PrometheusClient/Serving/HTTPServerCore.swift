@@ -1,10 +1,11 @@
+import CPrometheusSupport
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
 #endif
-import CPrometheusSupport
-import Synchronization
 
 /// The shared state of a running ``HTTPServer``: the listening socket, the wake pipe that tells
 /// every thread to stop, and the connection count that enforces the cap.
@@ -24,7 +25,9 @@ final class HTTPServerCore: Sendable {
     private let active = Atomic<Int>(0)
     private let rejected = Atomic<Int>(0)
 
-    init(socket: ListeningSocket, options: HTTPServerOptions, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse)
+    init(
+        socket: ListeningSocket, options: HTTPServerOptions, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
+    )
         throws(ServingError)
     {
         var fds: [Int32] = [0, 0]

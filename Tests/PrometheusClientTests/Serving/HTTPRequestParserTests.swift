@@ -141,8 +141,9 @@ struct HTTPRequestParserTests {
         #expect(status(of: "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello") == 413)
         let parser = HTTPRequestParser(maxBodyBytes: 10)
         #expect(try parse("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhel", parser: parser) == .incomplete)
-        guard case .complete(let request, _) = try parse(
-            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", parser: parser)
+        guard
+            case .complete(let request, _) = try parse(
+                "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", parser: parser)
         else {
             Issue.record("expected a complete request")
             return
@@ -201,7 +202,8 @@ struct HTTPRequestParserTests {
             "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\n\r\n",
             "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
         ].map { Array($0.utf8) }
-        let parser = HTTPRequestParser(maxRequestLineBytes: 128, maxHeaderBytes: 256, maxHeaderCount: 8, maxBodyBytes: 8)
+        let parser = HTTPRequestParser(
+            maxRequestLineBytes: 128, maxHeaderBytes: 256, maxHeaderCount: 8, maxBodyBytes: 8)
         var outcomes = [0, 0, 0]
         for round in 0..<20_000 {
             var bytes: [UInt8]

@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
 #endif
-import Foundation
 
 /// A deliberately low-level TCP client for the server tests: it sends exactly the bytes given (so it
 /// can send garbage, trickle bytes or pipeline) and reads with bounded waits.
@@ -92,7 +93,8 @@ final class RawHTTPClient {
                 var headers: [String: String] = [:]
                 for line in lines where !line.isEmpty {
                     let parts = line.split(separator: ":", maxSplits: 1)
-                    headers[parts[0].lowercased()] = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+                    headers[parts[0].lowercased()] =
+                        parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
                 }
                 let length = head ? 0 : Int(headers["content-length"] ?? "0") ?? 0
                 let total = end + 4 + length
@@ -142,7 +144,8 @@ final class RawHTTPClient {
     }
 
     /// One GET on a fresh connection.
-    static func get(port: Int, path: String, headers: [String: String] = [:], method: String = "GET") throws -> Response {
+    static func get(port: Int, path: String, headers: [String: String] = [:], method: String = "GET") throws -> Response
+    {
         let client = try RawHTTPClient(port: port)
         var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
