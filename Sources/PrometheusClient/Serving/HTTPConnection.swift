@@ -17,15 +17,22 @@ struct HTTPConnection {
         // Deadline for the request being read; nil while idle between keep-alive requests.
         var requestDeadline: Double? = SocketIO.now() + options.requestTimeout
         var idleDeadline = SocketIO.now() + options.idleTimeout
+        // Re-parsing the whole buffer after every byte would let a client that sends one byte per
+        // packet cost quadratic CPU; a request can only complete or newly fail once a line ends, a
+        // limit is passed, or (bodies allowed) more body bytes arrive.
+        var mustParse = true
+        let headLimit = options.maxRequestLineBytes + options.maxHeaderBytes + 4
 
         while true {
             if core.isStopping && buffer.isEmpty {
                 close(fd)
                 return
             }
-            let outcome: HTTPRequestParser.Outcome
+            var outcome = HTTPRequestParser.Outcome.incomplete
             do {
-                outcome = try core.parser.parse(buffer)
+                if mustParse || buffer.count > headLimit || options.maxBodyBytes > 0 {
+                    outcome = try core.parser.parse(buffer)
+                }
             } catch {
                 let response = HTTPResponse.text(status: error.statusCode, error.description)
                 finish(with: response, version: .http11)
@@ -33,6 +40,7 @@ struct HTTPConnection {
             }
             if case .complete(let request, let consumed) = outcome {
                 buffer.removeFirst(consumed)
+                mustParse = true
                 let response = core.handler(request)
                 let keepAlive = request.wantsKeepAlive && !core.isStopping
                 let bytes = response.serialized(
@@ -48,6 +56,7 @@ struct HTTPConnection {
                 continue
             }
 
+            mustParse = false
             let deadline = requestDeadline ?? idleDeadline
             switch SocketIO.wait(for: fd, wakeFD: core.wakeReadFD, until: deadline) {
             case .ready:
@@ -56,6 +65,9 @@ struct HTTPConnection {
                     if requestDeadline == nil {
                         requestDeadline = SocketIO.now() + options.requestTimeout
                     }
+                    // The first bytes of each request are always checked, so garbage (a TLS
+                    // handshake, a binary protocol) is rejected at once.
+                    mustParse = buffer.isEmpty || chunk[..<received].contains(UInt8(ascii: "\n"))
                     buffer.append(contentsOf: chunk[..<received])
                 } else if received < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
                     continue
