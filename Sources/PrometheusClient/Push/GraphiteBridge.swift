@@ -36,13 +36,16 @@ public struct GraphiteBridge: Sendable {
         tags: Bool = false,
         collect: @escaping @Sendable () throws -> [MetricFamily]
     ) {
-        self.init(host: host, port: port, timeout: timeout, tags: tags, clock: { Date().timeIntervalSince1970 }) {
+        let source: @Sendable () -> (families: [MetricFamily], failures: [String]) = {
             do {
                 return (try collect(), [])
             } catch {
                 return ([], [String(describing: error)])
             }
         }
+        self.init(
+            host: host, port: port, timeout: timeout, tags: tags, clock: { Date().timeIntervalSince1970 },
+            source: source)
     }
 
     /// Creates a bridge with the raw collection source and a wall clock (for tests).
@@ -115,6 +118,7 @@ public struct GraphiteBridge: Sendable {
         guard !text.isEmpty else {
             return
         }
-        try GraphiteConnection(host: host, port: port, timeout: timeout).transmit(Array(text.utf8), shouldAbort: shouldAbort)
+        try GraphiteConnection(host: host, port: port, timeout: timeout).transmit(
+            Array(text.utf8), shouldAbort: shouldAbort)
     }
 }

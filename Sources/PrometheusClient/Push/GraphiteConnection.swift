@@ -122,7 +122,8 @@ struct GraphiteConnection {
                 throw .timedOut(host: host, port: port, seconds: Self.seconds(timeout))
             }
             let slice = min(remaining, .milliseconds(50))
-            let milliseconds = Int32(max(1, slice.components.seconds * 1000 + slice.components.attoseconds / 1_000_000_000_000_000))
+            let milliseconds = Int32(
+                max(1, slice.components.seconds * 1000 + slice.components.attoseconds / 1_000_000_000_000_000))
             var descriptor = pollfd(fd: fd, events: events, revents: 0)
             let ready = poll(&descriptor, 1, milliseconds)
             if ready > 0 {

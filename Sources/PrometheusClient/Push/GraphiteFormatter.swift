@@ -30,7 +30,7 @@ public enum GraphiteFormatter {
             for sample in family.samples where sample.nativeHistogram == nil {
                 output += head
                 output += sanitize(sample.name)
-                for label in sample.labels.sorted(by: { $0.name < $1.name }) {
+                for label in sample.labels.sorted(by: Self.byCodePoints) {
                     if tags {
                         output += ";" + sanitize(label.name) + "=" + sanitize(label.value)
                     } else {
@@ -41,6 +41,12 @@ public enum GraphiteFormatter {
             }
         }
         return output
+    }
+
+    // Python sorts label names by code point; Swift's `<` on String compares canonical equivalents,
+    // which can order decomposed characters differently.
+    private static func byCodePoints(_ lhs: Label, _ rhs: Label) -> Bool {
+        lhs.name.unicodeScalars.lexicographicallyPrecedes(rhs.name.unicodeScalars)
     }
 
     /// `text` with every Unicode scalar outside `[a-zA-Z0-9_-]` replaced by `_`.

@@ -32,7 +32,8 @@ public enum PushError: Error, Sendable, Equatable, CustomStringConvertible {
             let trimmed = body.trimmingTrailingWhitespace
             return "the Pushgateway answered HTTP \(code)" + (trimmed.isEmpty ? "" : ": \(trimmed)")
         case .timedOut(let url, let seconds):
-            return "no answer from \(url) within \(seconds) s; check that the Pushgateway is reachable or raise the timeout"
+            return
+                "no answer from \(url) within \(seconds) s; check that the Pushgateway is reachable or raise the timeout"
         case .transportFailed(let url, let reason):
             return "could not talk to the Pushgateway at \(url): \(reason)"
         case .collectionFailed(let reason):
