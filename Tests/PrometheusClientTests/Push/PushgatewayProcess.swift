@@ -18,9 +18,21 @@ final class PushgatewayProcess {
     let address: String
     private let process: Process
     private let logURL: URL
+    private let configURL: URL?
+    private let authorization: String?
 
-    init() throws {
+    /// Starts a gateway; `webConfig` is the YAML of `--web.config.file` (for basic authentication),
+    /// and `authorization` the header value this helper then uses for its own reads.
+    init(webConfig: String? = nil, authorization: String? = nil) throws {
         let executable = try ExternalTool.require("prometheus-pushgateway")
+        var configURL: URL?
+        if let webConfig {
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("pushgateway-web-\(UUID()).yml")
+            try Data(webConfig.utf8).write(to: url)
+            configURL = url
+        }
+        self.configURL = configURL
+        self.authorization = authorization
         var lastProblem = "not started"
         // A port found free can be taken before the gateway binds it; try a few.
         for _ in 0..<3 {
@@ -30,16 +42,16 @@ final class PushgatewayProcess {
             let log = try FileHandle(forWritingTo: logURL)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = [
-                "--web.listen-address=127.0.0.1:\(port)", "--persistence.file=", "--log.level=warn",
-            ]
+            process.arguments =
+                ["--web.listen-address=127.0.0.1:\(port)", "--persistence.file=", "--log.level=warn"]
+                + (configURL.map { ["--web.config.file=\($0.path)"] } ?? [])
             process.standardOutput = log
             process.standardError = log
             try process.run()
             let address = "127.0.0.1:\(port)"
             let deadline = ContinuousClock.now + .seconds(10)
             while process.isRunning && ContinuousClock.now < deadline {
-                if (try? Self.get("http://\(address)/-/ready").status) == 200 {
+                if (try? Self.get("http://\(address)/-/ready", authorization: authorization).status) == 200 {
                     self.address = address
                     self.process = process
                     self.logURL = logURL
@@ -54,6 +66,9 @@ final class PushgatewayProcess {
             lastProblem = (try? String(contentsOf: logURL, encoding: .utf8)) ?? "no log"
             try? FileManager.default.removeItem(at: logURL)
         }
+        if let configURL {
+            try? FileManager.default.removeItem(at: configURL)
+        }
         throw StartError(description: "the Pushgateway did not become ready: \(lastProblem)")
     }
 
@@ -64,6 +79,9 @@ final class PushgatewayProcess {
         }
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: logURL)
+        if let configURL {
+            try? FileManager.default.removeItem(at: configURL)
+        }
     }
 
     deinit {
@@ -74,7 +92,7 @@ final class PushgatewayProcess {
     /// each metric as (labels, value) pairs.
     func groups() throws -> [(labels: [String: String], metrics: [String: [(labels: [String: String], value: String)]])]
     {
-        let answer = try Self.get("http://\(address)/api/v1/metrics")
+        let answer = try Self.get("http://\(address)/api/v1/metrics", authorization: authorization)
         guard answer.status == 200,
             let root = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any],
             let data = root["data"] as? [[String: Any]]
@@ -102,12 +120,12 @@ final class PushgatewayProcess {
 
     /// The gateway's own exposition (`/metrics`), which includes every pushed metric.
     func exposition() throws -> String {
-        try Self.get("http://\(address)/metrics").body
+        try Self.get("http://\(address)/metrics", authorization: authorization).body
     }
 
     /// A bounded synchronous GET.
-    static func get(_ url: String) throws -> (status: Int, body: String) {
-        let request = PushRequestGET(url: URL(string: url)!)
+    static func get(_ url: String, authorization: String? = nil) throws -> (status: Int, body: String) {
+        let request = PushRequestGET(url: URL(string: url)!, authorization: authorization)
         return try request.run()
     }
 
@@ -137,6 +155,7 @@ final class PushgatewayProcess {
 /// A GET with URLSession, bounded to 5 seconds.
 private struct PushRequestGET {
     let url: URL
+    let authorization: String?
 
     func run() throws -> (status: Int, body: String) {
         let configuration = URLSessionConfiguration.ephemeral
@@ -149,7 +168,11 @@ private struct PushRequestGET {
         }
         let box = Box()
         let done = DispatchSemaphore(value: 0)
-        session.dataTask(with: url) { data, response, error in
+        var request = URLRequest(url: url)
+        if let authorization {
+            request.setValue(authorization, forHTTPHeaderField: "Authorization")
+        }
+        session.dataTask(with: request) { data, response, error in
             box.error = error
             if let http = response as? HTTPURLResponse {
                 box.result = (http.statusCode, String(decoding: data ?? Data(), as: UTF8.self))
