@@ -55,7 +55,6 @@ struct GraphiteBridgeTests {
 
     @Test("a collector failure is reported after the other families were sent")
     func collectionFailureIsReported() throws {
-        struct Broken: Error {}
         let server = try LineCaptureServer()
         defer { server.stop() }
         let bridge = GraphiteBridge(
@@ -67,6 +66,20 @@ struct GraphiteBridgeTests {
         let received = server.waitForConnections(1)
         try #require(received.count == 1)
         Self.checkLines(received[0], prefix: "svc")
+    }
+
+    @Test("a collect closure that throws sends nothing and reports the error")
+    func throwingCollectSendsNothing() throws {
+        struct Broken: Error, CustomStringConvertible {
+            var description: String { "database unreachable" }
+        }
+        let server = try LineCaptureServer()
+        defer { server.stop() }
+        let bridge = GraphiteBridge(host: "127.0.0.1", port: Int(server.port), timeout: .seconds(5)) {
+            throw Broken()
+        }
+        #expect(throws: GraphiteError.collectionFailed("database unreachable")) { try bridge.push() }
+        #expect(server.waitForConnections(1, timeout: .milliseconds(300)).isEmpty)
     }
 
     @Test("a refused connection is a typed error")

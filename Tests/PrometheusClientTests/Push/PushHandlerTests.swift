@@ -75,7 +75,7 @@ struct PushHandlerTests {
 
     @Test("a custom handler with only the synchronous form also works from async code")
     func syncOnlyHandlerServesAsync() async throws {
-        struct CountingHandler: PushHandler {
+        struct AuthorizingHandler: PushHandler {
             let next = URLSessionPushHandler()
             func send(_ request: PushRequest) throws(PushError) -> PushResponse {
                 var changed = request
@@ -85,7 +85,7 @@ struct PushHandlerTests {
         }
         let gateway = try PushgatewayProcess(webConfig: Self.webConfig, authorization: Self.goodAuthorization)
         defer { gateway.stop() }
-        let response = try await CountingHandler().send(Self.request(gateway, job: "custom"))
+        let response = try await AuthorizingHandler().send(Self.request(gateway, job: "custom"))
         #expect(response.statusCode == 200, "\(response.bodyText)")
         #expect(try gateway.groups().map(\.labels) == [["job": "custom"]])
     }

@@ -125,7 +125,7 @@ final class PushgatewayProcess {
 
     /// A bounded synchronous GET.
     static func get(_ url: String, authorization: String? = nil) throws -> (status: Int, body: String) {
-        let request = PushRequestGET(url: URL(string: url)!, authorization: authorization)
+        let request = BoundedGET(url: URL(string: url)!, authorization: authorization)
         return try request.run()
     }
 
@@ -153,7 +153,7 @@ final class PushgatewayProcess {
 }
 
 /// A GET with URLSession, bounded to 5 seconds.
-private struct PushRequestGET {
+private struct BoundedGET {
     let url: URL
     let authorization: String?
 
