@@ -1,0 +1,23 @@
+/// Switches this process to multiprocess mode, where every metric's values live in memory-mapped
+/// files shared with a master process that merges them (as with the Python client's
+/// `PROMETHEUS_MULTIPROC_DIR`).
+///
+/// Call ``enable(directory:)`` at start-up, before any metric is created and before forking
+/// workers. Setting the environment variable `PROMETHEUS_MULTIPROC_DIR` instead has the same effect.
+public enum Multiprocess {
+    /// Makes every metric created from now on store its values in per-process files under
+    /// `directory`. Calling it again with the same directory does nothing.
+    ///
+    /// - Throws: `MultiprocessError.invalidDirectory` when `directory` is empty, does not exist, is
+    ///   not a directory or is not writable; `MultiprocessError.configuredTooLate` when a metric was
+    ///   already created (in single-process mode or with another directory).
+    public static func enable(directory: String) throws(MultiprocessError) {
+        try ActiveValueStore.enable(directory: directory)
+    }
+
+    /// The multiprocess directory: the one in use, else the one enabled or set in the environment;
+    /// `nil` in single-process mode.
+    public static var directory: String? {
+        ActiveValueStore.directory
+    }
+}
