@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+
+@testable import PrometheusClient
+
+/// Shared helpers for the multiprocess writer tests: temporary directories, small tmpfs mounts, a
+/// plain `.db` reader, and Python scripts that write or merge the same metrics.
+enum MultiprocessFixtures {
+    /// A fresh empty directory under the system temporary directory.
+    static func temporaryDirectory(_ label: String = "mp") throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url.path
+    }
+
+    static func remove(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Mounts a tmpfs of `size` bytes (options such as `ro` appended) on a new directory, or returns
+    /// `nil` when this machine does not allow mounting.
+    static func mountTmpfs(size: Int, extraOptions: String = "") throws -> String? {
+        let mountPoint = try temporaryDirectory("mp-tmpfs")
+        let options = "size=\(size)" + (extraOptions.isEmpty ? "" : ",\(extraOptions)")
+        guard let mount = ExternalTool.path(of: "mount"),
+            let result = try? ExternalTool.run(mount, ["-t", "tmpfs", "-o", options, "tmpfs", mountPoint]),
+            result.status == 0
+        else {
+            remove(mountPoint)
+            return nil
+        }
+        return mountPoint
+    }
+
+    static func unmount(_ mountPoint: String) {
+        if let umount = ExternalTool.path(of: "umount") {
+            _ = try? ExternalTool.run(umount, [mountPoint])
+        }
+        remove(mountPoint)
+    }
+
+    /// One entry of a `.db` file as a reader sees it.
+    struct Entry: Equatable {
+        var key: String
+        var value: Double
+        var timestamp: Double
+    }
+
+    /// Reads the entries below `used` (the same walk as Python's reader), throwing on corruption.
+    static func entries(ofFile path: String) throws -> [Entry] {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        return try entries(of: bytes)
+    }
+
+    struct CorruptFile: Error {
+        var reason: String
+    }
+
+    static func entries(of bytes: [UInt8]) throws -> [Entry] {
+        guard bytes.count >= 8 else { throw CorruptFile(reason: "only \(bytes.count) bytes") }
+        let used = Int(readInt32(bytes, 0))
+        guard used >= 8, used <= bytes.count else { throw CorruptFile(reason: "used \(used)") }
+        var result: [Entry] = []
+        var offset = 8
+        while offset < used {
+            let keyLength = Int(readInt32(bytes, offset))
+            let size = DBFileLayout.entrySize(forKeyLength: keyLength)
+            guard keyLength >= 0, offset + size <= used else { throw CorruptFile(reason: "entry at \(offset)") }
+            let key = String(decoding: bytes[(offset + 4)..<(offset + 4 + keyLength)], as: UTF8.self)
+            let valueOffset = DBFileLayout.valueOffset(entryOffset: offset, keyLength: keyLength)
+            result.append(
+                Entry(key: key, value: readDouble(bytes, valueOffset), timestamp: readDouble(bytes, valueOffset + 8)))
+            offset += size
+        }
+        return result
+    }
+
+    /// The file's bytes with every entry's timestamp zeroed, for comparing files written at
+    /// different times.
+    static func bytesWithoutTimestamps(ofFile path: String) throws -> [UInt8] {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let used = Int(readInt32(bytes, 0))
+        var offset = 8
+        while offset < used {
+            let keyLength = Int(readInt32(bytes, offset))
+            let timestampOffset = DBFileLayout.valueOffset(entryOffset: offset, keyLength: keyLength) + 8
+            bytes.replaceSubrange(timestampOffset..<(timestampOffset + 8), with: repeatElement(0, count: 8))
+            offset += DBFileLayout.entrySize(forKeyLength: keyLength)
+        }
+        return bytes
+    }
+
+    private static func readInt32(_ bytes: [UInt8], _ offset: Int) -> Int32 {
+        var value: Int32 = 0
+        withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: bytes[offset..<(offset + 4)]) }
+        return Int32(littleEndian: value)
+    }
+
+    private static func readDouble(_ bytes: [UInt8], _ offset: Int) -> Double {
+        var bits: UInt64 = 0
+        withUnsafeMutableBytes(of: &bits) { $0.copyBytes(from: bytes[offset..<(offset + 8)]) }
+        return Double(bitPattern: UInt64(littleEndian: bits))
+    }
+
+    /// Runs Python's `MultiProcessCollector` on `directory` and returns every sample as
+    /// `name` + its labels as sorted JSON (see ``sampleKey(_:_:)``) → value.
+    static func pythonMerge(_ directory: String) throws -> [String: Double] {
+        let script = """
+            import json, sys
+            from prometheus_client import CollectorRegistry
+            from prometheus_client.multiprocess import MultiProcessCollector
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=sys.argv[1])
+            for family in registry.collect():
+                for s in family.samples:
+                    print("%s%s\\t%r" % (s.name, json.dumps(s.labels, sort_keys=True), s.value))
+            """
+        let output = try ExternalTool.runPython(script, arguments: [directory])
+        var samples: [String: Double] = [:]
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: "\t")
+            samples[String(parts[0])] = Double(String(parts[1]))
+        }
+        return samples
+    }
+
+    /// The key ``pythonMerge(_:)`` uses for a sample.
+    static func sampleKey(_ name: String, _ labels: [Label] = []) -> String {
+        let key = String(decoding: PythonJSONKey.encode(familyName: "", sampleName: "", labels: labels, help: ""), as: UTF8.self)
+        return name + key.dropFirst(#"["", "", "#.count).dropLast(#", ""]"#.count)
+    }
+
+    static func descriptor(
+        _ kind: StorageKind, _ family: String, help: String = "help", slots: [(String, [Label])]
+    ) -> SeriesDescriptor {
+        SeriesDescriptor(
+            kind: kind, familyName: family, help: help,
+            slots: slots.map { SeriesDescriptor.Slot(sampleName: $0.0, labels: $0.1) })
+    }
+
+    static func counter(_ family: String, help: String = "help", labels: [Label] = []) -> SeriesDescriptor {
+        descriptor(.counter, family, help: help, slots: [(family + "_total", labels)])
+    }
+
+    static func gauge(
+        _ family: String, mode: MultiprocessMode = .all, help: String = "help", labels: [Label] = []
+    ) -> SeriesDescriptor {
+        descriptor(.gauge(mode), family, help: help, slots: [(family, labels)])
+    }
+}
