@@ -90,6 +90,16 @@ enum MultiprocessFixtures {
         return bytes
     }
 
+    /// Where two files' bytes first differ (`nil` when equal), short enough to read in a failure.
+    static func firstDifference(_ ours: [UInt8], _ theirs: [UInt8]) -> String? {
+        if let index = (0..<min(ours.count, theirs.count)).first(where: { ours[$0] != theirs[$0] }) {
+            let ourContext = String(decoding: ours[max(0, index - 16)..<min(ours.count, index + 16)], as: UTF8.self)
+            let theirContext = String(decoding: theirs[max(0, index - 16)..<min(theirs.count, index + 16)], as: UTF8.self)
+            return "offset \(index): ours \(ours[index]) (…\(ourContext)…), Python \(theirs[index]) (…\(theirContext)…)"
+        }
+        return ours.count == theirs.count ? nil : "sizes differ: ours \(ours.count), Python \(theirs.count)"
+    }
+
     private static func readInt32(_ bytes: [UInt8], _ offset: Int) -> Int32 {
         var value: Int32 = 0
         withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: bytes[offset..<(offset + 4)]) }
