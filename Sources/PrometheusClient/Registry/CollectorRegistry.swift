@@ -8,8 +8,15 @@ import Synchronization
 /// `_info`), so two metrics can never silently overwrite each other's series.
 public final class CollectorRegistry: MetricsSource, Sendable {
     /// The process-wide registry. It describes collectors without `describe()` by collecting them once
-    /// at registration (`autoDescribe`).
-    public static let `default` = CollectorRegistry(autoDescribe: true)
+    /// at registration (`autoDescribe`), and starts with a ``ProcessCollector`` for this process and a
+    /// ``PlatformCollector`` (unregister them to drop their series).
+    public static let `default`: CollectorRegistry = {
+        let registry = CollectorRegistry(autoDescribe: true)
+        // An empty registry cannot clash with the built-in names, so these never throw.
+        try? registry.register(ProcessCollector())
+        try? registry.register(PlatformCollector())
+        return registry
+    }()
 
     struct Entry: Sendable {
         let collector: any Collector
