@@ -40,7 +40,7 @@ import Testing
         let gauge = try Gauge(name: "duration", help: "D.", registry: nil)
         try await gauge.time { try await Task.sleep(for: .milliseconds(50)) }
         let seconds = try gauge.value()
-        #expect(seconds >= 0.045 && seconds < 5)
+        #expect(seconds >= 0.045 && seconds < 120)
     }
 
     @Test func setFunctionIsEvaluatedAtCollection() throws {
