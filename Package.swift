@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "PrometheusClient", targets: ["PrometheusClient"]),
         .executable(name: "prometheus-example", targets: ["PrometheusExample"]),
+        .executable(name: "prometheus-benchmarks", targets: ["PrometheusBenchmarks"]),
     ],
     targets: [
         // Atomic operations on raw (possibly memory-mapped) memory, and small system shims.
@@ -16,6 +17,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("z")]
         ),
         .executableTarget(name: "PrometheusExample", dependencies: ["PrometheusClient"]),
+        .executableTarget(name: "PrometheusBenchmarks", dependencies: ["PrometheusClient"]),
         .testTarget(name: "PrometheusClientTests", dependencies: ["PrometheusClient"]),
     ],
     swiftLanguageModes: [.v6]

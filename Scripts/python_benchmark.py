@@ -1,0 +1,34 @@
+"""The Python client's side of Scripts/benchmark.sh: the same operations, printed as name<TAB>ns/op.
+
+Usage: python3 Scripts/python_benchmark.py core [iterations]
+"""
+import sys
+import timeit
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+def best_ns(statement, number, rounds=5):
+    return min(timeit.repeat(statement, number=number, repeat=rounds)) / number * 1e9
+
+
+def core(iterations):
+    registry = CollectorRegistry()
+    counter = Counter("bench_counter", "B.", ["route"], registry=registry)
+    gauge = Gauge("bench_gauge", "B.", ["route"], registry=registry)
+    histogram = Histogram("bench_histogram", "B.", ["route"], registry=registry)
+    counter_child = counter.labels("/home")
+    gauge_child = gauge.labels("/home")
+    histogram_child = histogram.labels("/home")
+    for route in range(100):
+        counter.labels(f"/route/{route}")
+    print(f"counter_inc\t{best_ns(counter_child.inc, iterations):.2f}")
+    print(f"gauge_set\t{best_ns(lambda: gauge_child.set(1.5), iterations):.2f}")
+    print(f"histogram_observe\t{best_ns(lambda: histogram_child.observe(0.042), iterations):.2f}")
+    print(f"labels_lookup\t{best_ns(lambda: counter.labels('/route/42'), iterations):.2f}")
+
+
+if __name__ == "__main__":
+    suite = sys.argv[1] if len(sys.argv) > 1 else "core"
+    iterations = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
+    {"core": core}[suite](iterations)

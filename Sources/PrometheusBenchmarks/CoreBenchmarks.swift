@@ -1,0 +1,28 @@
+import PrometheusClient
+
+/// The in-process hot paths: updates on a cached child, and looking up an existing child.
+enum CoreBenchmarks {
+    static func run(iterations: Int) throws -> [Measurement] {
+        let counter = try Counter(name: "bench_counter", help: "B.", labelNames: ["route"], registry: nil)
+        let gauge = try Gauge(name: "bench_gauge", help: "B.", labelNames: ["route"], registry: nil)
+        let histogram = try Histogram(name: "bench_histogram", help: "B.", labelNames: ["route"], registry: nil)
+        let counterChild = try counter.labels("/home")
+        let gaugeChild = try gauge.labels("/home")
+        let histogramChild = try histogram.labels("/home")
+        for route in 0..<100 { _ = try counter.labels("/route/\(route)") }
+        return [
+            Measurement.run("counter_inc", iterations: iterations) { count in
+                for _ in 0..<count { counterChild.inc() }
+            },
+            Measurement.run("gauge_set", iterations: iterations) { count in
+                for index in 0..<count { gaugeChild.set(Double(index)) }
+            },
+            Measurement.run("histogram_observe", iterations: iterations) { count in
+                for index in 0..<count { histogramChild.observe(Double(index & 1023) * 0.001) }
+            },
+            Measurement.run("labels_lookup", iterations: iterations / 10) { count in
+                for _ in 0..<count { _ = try? counter.labels("/route/42") }
+            },
+        ]
+    }
+}

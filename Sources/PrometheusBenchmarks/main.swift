@@ -1,0 +1,28 @@
+import Foundation
+
+// Usage: prometheus-benchmarks [suite ...] [--iterations N]
+// Suites: core (default). Prints one "name<TAB>ns/op" line per measurement.
+var arguments = Array(CommandLine.arguments.dropFirst())
+var iterations = 10_000_000
+if let flag = arguments.firstIndex(of: "--iterations"), flag + 1 < arguments.count,
+    let value = Int(arguments[flag + 1])
+{
+    iterations = value
+    arguments.removeSubrange(flag...(flag + 1))
+}
+let suites = arguments.isEmpty ? ["core"] : arguments
+
+do {
+    for suite in suites {
+        switch suite {
+        case "core":
+            for measurement in try CoreBenchmarks.run(iterations: iterations) { print(measurement.line) }
+        default:
+            FileHandle.standardError.write(Data("unknown suite \(suite); available: core\n".utf8))
+            exit(2)
+        }
+    }
+} catch {
+    FileHandle.standardError.write(Data("benchmark failed: \(error)\n".utf8))
+    exit(1)
+}

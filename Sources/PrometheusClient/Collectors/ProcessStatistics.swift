@@ -1,0 +1,67 @@
+import Foundation
+
+/// One reading of a process's resource usage from `/proc`, as Linux reports it.
+struct ProcessStatistics: Sendable, Equatable {
+    var cpuSeconds: Double
+    var virtualMemoryBytes: Double
+    var residentMemoryBytes: Double
+    var startTimeSeconds: Double
+    var threads: Double
+    var openFileDescriptors: Double?
+    var maxFileDescriptors: Double?
+
+    private static let clockTicksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+    private static let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// Reads `<procRoot>/<pid>/stat`, `fd/` and `limits`, with the boot time from `<procRoot>/stat`;
+    /// nil when the process does not exist (or `/proc` is not there).
+    static func read(pid: Int32, procRoot: String = "/proc") -> ProcessStatistics? {
+        let directory = "\(procRoot)/\(pid)"
+        guard let stat = try? String(contentsOfFile: "\(directory)/stat", encoding: .utf8),
+            let bootTime = bootTime(procRoot: procRoot),
+            var statistics = parse(stat: stat, bootTime: bootTime)
+        else { return nil }
+        statistics.openFileDescriptors = (try? FileManager.default.contentsOfDirectory(atPath: "\(directory)/fd"))
+            .map { Double($0.count) }
+        if let limits = try? String(contentsOfFile: "\(directory)/limits", encoding: .utf8) {
+            statistics.maxFileDescriptors = parseMaxOpenFiles(limits: limits)
+        }
+        return statistics
+    }
+
+    /// Parses `/proc/<pid>/stat`. The command name is in parentheses and may itself hold spaces and
+    /// parentheses, so fields are counted from the last `)`.
+    static func parse(stat: String, bootTime: Double) -> ProcessStatistics? {
+        guard let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
+        // fields[0] is field 3 (state) of proc(5); utime is field 14, so fields[11].
+        guard fields.count > 21,
+            let userTicks = Double(fields[11]), let systemTicks = Double(fields[12]),
+            let threads = Double(fields[17]), let startTicks = Double(fields[19]),
+            let virtualBytes = Double(fields[20]), let residentPages = Double(fields[21])
+        else { return nil }
+        return ProcessStatistics(
+            cpuSeconds: (userTicks + systemTicks) / clockTicksPerSecond,
+            virtualMemoryBytes: virtualBytes,
+            residentMemoryBytes: residentPages * pageSize,
+            startTimeSeconds: bootTime + startTicks / clockTicksPerSecond,
+            threads: threads)
+    }
+
+    /// The soft limit on the `Max open files` line of `/proc/<pid>/limits` (nil when unlimited).
+    static func parseMaxOpenFiles(limits: String) -> Double? {
+        for line in limits.split(separator: "\n") where line.hasPrefix("Max open files") {
+            let columns = line.dropFirst("Max open files".count).split(separator: " ")
+            return columns.first.flatMap { Double($0) }
+        }
+        return nil
+    }
+
+    private static func bootTime(procRoot: String) -> Double? {
+        guard let stat = try? String(contentsOfFile: "\(procRoot)/stat", encoding: .utf8) else { return nil }
+        for line in stat.split(separator: "\n") where line.hasPrefix("btime ") {
+            return Double(line.dropFirst("btime ".count).trimmingCharacters(in: .whitespaces))
+        }
+        return nil
+    }
+}

@@ -1,0 +1,103 @@
+import Synchronization
+
+/// The children of one metric, keyed by their label values, in the order they were first created.
+///
+/// Lookup of an existing child takes one uncontended lock and one dictionary probe; creation runs the
+/// factory under the same lock so that two threads asking for the same new label values get the same
+/// child.
+final class ChildTable<Child: AnyObject & Sendable>: Sendable {
+    private struct State {
+        var children: [[String]: Child] = [:]
+        var order: [[String]] = []
+    }
+
+    private let definition: MetricDefinition
+    private let state = Mutex(State())
+    private let makeChild: @Sendable ([String]) -> Child
+
+    init(definition: MetricDefinition, makeChild: @escaping @Sendable ([String]) -> Child) {
+        self.definition = definition
+        self.makeChild = makeChild
+    }
+
+    /// The child for `values` (in declaration order), created on first use.
+    ///
+    /// - Throws: `MetricError.noLabelNames` or `MetricError.labelCountMismatch`.
+    func child(for values: [String]) throws(MetricError) -> Child {
+        try checkCount(values)
+        return state.withLock { state in
+            if let existing = state.children[values] { return existing }
+            let created = makeChild(values)
+            state.children[values] = created
+            state.order.append(values)
+            return created
+        }
+    }
+
+    /// The child for a name-to-value dictionary that must name exactly the declared labels.
+    ///
+    /// - Throws: `MetricError.noLabelNames` or `MetricError.labelNamesMismatch`.
+    func child(for labels: [String: String]) throws(MetricError) -> Child {
+        try child(for: orderedValues(labels))
+    }
+
+    /// Removes the child for `values`; removing one that does not exist does nothing.
+    ///
+    /// - Throws: `MetricError.noLabelNames` or `MetricError.labelCountMismatch`.
+    func remove(_ values: [String]) throws(MetricError) {
+        try checkCount(values)
+        state.withLock { state in
+            if state.children.removeValue(forKey: values) != nil {
+                state.order.removeAll { $0 == values }
+            }
+        }
+    }
+
+    /// Removes every child whose labels include all of `partialLabels`.
+    ///
+    /// - Throws: `MetricError.labelNamesMismatch` when a name is not one of the declared labels.
+    func remove(matching partialLabels: [String: String]) throws(MetricError) {
+        let unknown = partialLabels.keys.filter { !definition.labelNames.contains($0) }
+        guard unknown.isEmpty else {
+            throw .labelNamesMismatch(metric: definition.name, expected: definition.labelNames, got: unknown)
+        }
+        guard !partialLabels.isEmpty else { return }
+        let indices = partialLabels.map { (definition.labelNames.firstIndex(of: $0.key)!, $0.value) }
+        state.withLock { state in
+            let doomed = state.order.filter { values in indices.allSatisfy { values[$0.0] == $0.1 } }
+            for values in doomed { state.children.removeValue(forKey: values) }
+            state.order.removeAll { values in indices.allSatisfy { values[$0.0] == $0.1 } }
+        }
+    }
+
+    /// Removes all children.
+    func removeAll() {
+        state.withLock { state in
+            state.children.removeAll()
+            state.order.removeAll()
+        }
+    }
+
+    /// The children with their label values, in creation order.
+    func snapshot() -> [(values: [String], child: Child)] {
+        state.withLock { state in state.order.map { ($0, state.children[$0]!) } }
+    }
+
+    private func checkCount(_ values: [String]) throws(MetricError) {
+        guard !definition.labelNames.isEmpty else { throw .noLabelNames(metric: definition.name) }
+        guard values.count == definition.labelNames.count else {
+            throw .labelCountMismatch(metric: definition.name, expected: definition.labelNames, got: values.count)
+        }
+    }
+
+    private func orderedValues(_ labels: [String: String]) throws(MetricError) -> [String] {
+        guard !definition.labelNames.isEmpty else { throw .noLabelNames(metric: definition.name) }
+        guard labels.count == definition.labelNames.count,
+            definition.labelNames.allSatisfy({ labels[$0] != nil })
+        else {
+            throw .labelNamesMismatch(
+                metric: definition.name, expected: definition.labelNames, got: Array(labels.keys))
+        }
+        return definition.labelNames.map { labels[$0]! }
+    }
+}

@@ -1,0 +1,186 @@
+import Synchronization
+
+/// A set of collectors that is collected together for a scrape.
+///
+/// ``CollectorRegistry/default`` is the process-wide registry the metric types register with unless
+/// told otherwise. A registry rejects a collector whose sample names clash with a registered one
+/// (including the suffixes each type adds: `_total`, `_created`, `_sum`, `_count`, `_bucket`,
+/// `_info`), so two metrics can never silently overwrite each other's series.
+public final class CollectorRegistry: MetricsSource, Sendable {
+    /// The process-wide registry. It describes collectors without `describe()` by collecting them once
+    /// at registration (`autoDescribe`), and starts with a ``ProcessCollector`` for this process and a
+    /// ``PlatformCollector`` (unregister them to drop their series).
+    public static let `default`: CollectorRegistry = {
+        let registry = CollectorRegistry(autoDescribe: true)
+        // An empty registry cannot clash with the built-in names, so these never throw.
+        try? registry.register(ProcessCollector())
+        try? registry.register(PlatformCollector())
+        return registry
+    }()
+
+    struct Entry: Sendable {
+        let collector: any Collector
+        /// The sample names the collector reserves, or nil when it cannot say in advance.
+        let names: [String]?
+    }
+
+    private struct State {
+        var entries: [Entry] = []
+        var owners: [String: ObjectIdentifier] = [:]
+        var targetInfo: [Label]? = nil
+    }
+
+    private let autoDescribe: Bool
+    private let state = Mutex(State())
+
+    static let targetInfoName = "target_info"
+
+    /// Creates an empty registry.
+    ///
+    /// - Parameters:
+    ///   - autoDescribe: whether to call `collect()` once at registration for collectors whose
+    ///     `describe()` returns nil, so their names are checked for clashes too.
+    ///   - targetInfo: labels for a `target_info` series describing this process, or nil.
+    public init(autoDescribe: Bool = false, targetInfo: [String: String]? = nil) {
+        self.autoDescribe = autoDescribe
+        if let targetInfo, !targetInfo.isEmpty {
+            state.withLock { $0.targetInfo = [Label](targetInfo) }
+        }
+    }
+
+    /// Adds a collector.
+    ///
+    /// - Throws: `RegistryError.alreadyRegistered` for a collector registered before,
+    ///   `RegistryError.duplicateTimeseries` when its names clash with registered ones (nothing is
+    ///   registered then), `RegistryError.describeFailed` when auto-describing it threw.
+    public func register(_ collector: any Collector) throws(RegistryError) {
+        let names = try Self.reservedNames(of: collector, autoDescribe: autoDescribe)
+        let identifier = ObjectIdentifier(collector)
+        try state.withLock { state throws(RegistryError) in
+            if state.entries.contains(where: { ObjectIdentifier($0.collector) == identifier }) {
+                throw .alreadyRegistered(collector: Self.describe(collector))
+            }
+            var clashes = Set((names ?? []).filter { state.owners[$0] != nil })
+            if state.targetInfo != nil, names?.contains(Self.targetInfoName) == true {
+                clashes.insert(Self.targetInfoName)
+            }
+            guard clashes.isEmpty else { throw .duplicateTimeseries(names: clashes.sorted()) }
+            for name in names ?? [] { state.owners[name] = identifier }
+            state.entries.append(Entry(collector: collector, names: names))
+        }
+    }
+
+    /// Removes a collector, freeing its names.
+    ///
+    /// - Throws: `RegistryError.notRegistered` when it is not registered here.
+    public func unregister(_ collector: any Collector) throws(RegistryError) {
+        let identifier = ObjectIdentifier(collector)
+        try state.withLock { state throws(RegistryError) in
+            guard let index = state.entries.firstIndex(where: { ObjectIdentifier($0.collector) == identifier }) else {
+                throw .notRegistered(collector: Self.describe(collector))
+            }
+            for name in state.entries[index].names ?? [] where state.owners[name] == identifier {
+                state.owners.removeValue(forKey: name)
+            }
+            state.entries.remove(at: index)
+        }
+    }
+
+    /// Sets (or, with nil or an empty dictionary, removes) the labels of the `target_info` series.
+    ///
+    /// - Throws: `RegistryError.targetInfoConflict` when a registered collector produces `target_info`.
+    public func setTargetInfo(_ labels: [String: String]?) throws(RegistryError) {
+        try state.withLock { state throws(RegistryError) in
+            guard let labels, !labels.isEmpty else {
+                state.targetInfo = nil
+                return
+            }
+            if state.owners[Self.targetInfoName] != nil { throw .targetInfoConflict }
+            state.targetInfo = [Label](labels)
+        }
+    }
+
+    /// The labels of the `target_info` series, or nil when none is set.
+    public var targetInfo: [String: String]? {
+        state.withLock { $0.targetInfo?.dictionary }
+    }
+
+    /// Collects every collector: `target_info` first, then each collector in registration order. A
+    /// collector that throws is reported in ``CollectionResult/failures`` and the others are served.
+    public func collect() -> CollectionResult {
+        let (entries, targetInfo) = state.withLock { ($0.entries, $0.targetInfo) }
+        return Self.collect(entries.map(\.collector), targetInfo: targetInfo)
+    }
+
+    /// A view of this registry that collects only the samples whose names are in `sampleNames` (as the
+    /// `name[]` query parameter of a scrape asks). Names are sample names: `requests_total`, not
+    /// `requests`. Collectors that cannot say their names in advance are always collected and filtered.
+    public func restricted(toSampleNames sampleNames: Set<String>) -> RestrictedRegistry {
+        RestrictedRegistry(registry: self, sampleNames: sampleNames)
+    }
+
+    /// The value of the first sample called `name` whose labels are exactly `labels`, or nil. Meant for
+    /// tests; it collects the whole registry.
+    public func sampleValue(name: String, labels: [String: String] = [:]) -> Double? {
+        for family in collect().families {
+            for sample in family.samples where sample.name == name && sample.labels.dictionary == labels {
+                return sample.value
+            }
+        }
+        return nil
+    }
+
+    /// The entries and target info, for ``RestrictedRegistry``.
+    func snapshot() -> (entries: [Entry], targetInfo: [Label]?) {
+        state.withLock { ($0.entries, $0.targetInfo) }
+    }
+
+    static func collect(_ collectors: [any Collector], targetInfo: [Label]?) -> CollectionResult {
+        var result = CollectionResult(families: [])
+        if let targetInfo {
+            result.families.append(targetInfoFamily(targetInfo))
+        }
+        for collector in collectors {
+            do {
+                result.families.append(contentsOf: try collector.collect())
+            } catch {
+                result.failures.append(CollectorFailure(collector: describe(collector), error: error))
+            }
+        }
+        return result
+    }
+
+    static func targetInfoFamily(_ labels: [Label]) -> MetricFamily {
+        MetricFamily(
+            name: "target", help: "Target metadata", type: .info,
+            samples: [Sample(name: targetInfoName, labels: labels, value: 1)])
+    }
+
+    private static func reservedNames(of collector: any Collector, autoDescribe: Bool) throws(RegistryError)
+        -> [String]?
+    {
+        var families = collector.describe()
+        if families == nil, autoDescribe {
+            do {
+                families = try collector.collect()
+            } catch {
+                throw .describeFailed(collector: describe(collector), reason: "\(error)")
+            }
+        }
+        return families.map { $0.flatMap(\.reservedNames) }
+    }
+
+    static func describe(_ collector: any Collector) -> String {
+        if let metric = collector as? any NamedCollector {
+            return "\(type(of: collector))(\(metric.name))"
+        }
+        return String(describing: type(of: collector))
+    }
+}
+
+/// A collector with a name to show in error messages.
+protocol NamedCollector {
+    var name: String { get }
+}
+
+extension Metric: NamedCollector {}

@@ -1,0 +1,28 @@
+/// A view of a ``CollectorRegistry`` that collects only some sample names (the `name[]` query of a
+/// scrape). Unlike the Python client it keeps each family's unit, and it always includes collectors
+/// that cannot name their samples in advance (such as the multiprocess collector), filtering their
+/// output.
+public struct RestrictedRegistry: MetricsSource {
+    /// The registry being filtered.
+    public let registry: CollectorRegistry
+    /// The sample names to keep.
+    public let sampleNames: Set<String>
+
+    /// Collects the matching samples; families left with no samples are dropped.
+    public func collect() -> CollectionResult {
+        let (entries, targetInfo) = registry.snapshot()
+        let candidates = entries.filter { entry in
+            guard let names = entry.names else { return true }
+            return names.contains(where: sampleNames.contains)
+        }
+        let wantsTargetInfo = sampleNames.contains(CollectorRegistry.targetInfoName)
+        var result = CollectorRegistry.collect(
+            candidates.map(\.collector), targetInfo: wantsTargetInfo ? targetInfo : nil)
+        result.families = result.families.compactMap { family in
+            var filtered = family
+            filtered.samples = family.samples.filter { sampleNames.contains($0.name) }
+            return filtered.samples.isEmpty ? nil : filtered
+        }
+        return result
+    }
+}

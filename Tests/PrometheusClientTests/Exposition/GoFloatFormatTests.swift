@@ -1,0 +1,45 @@
+import Testing
+
+@testable import PrometheusClient
+
+@Suite struct GoFloatFormatTests {
+    static let samples: [Double] = [
+        0, -0.0, 1, 0.1, 0.25, 1e-5, 1e-4, 2.5e-7, 100, 123_456, 1_234_567, 1e6, 1e10, 12_345_678_901,
+        1e15, 9.5e15, 9_007_199_254_740_992, 1e16, 1e22, 1.7976931348623157e308, -1_234_567, -1e20,
+        .leastNonzeroMagnitude, 0.005, 2.5, 7.5, 10, .infinity, -.infinity, .nan,
+    ]
+
+    @Test func specialValuesUseThePrometheusSpelling() {
+        #expect(GoFloatFormat.string(.infinity) == "+Inf")
+        #expect(GoFloatFormat.string(-.infinity) == "-Inf")
+        #expect(GoFloatFormat.string(.nan) == "NaN")
+    }
+
+    @Test func largeValuesUseGoTwoDigitExponents() {
+        #expect(GoFloatFormat.string(1e6) == "1e+06")
+        #expect(GoFloatFormat.string(1e10) == "1e+10")
+        #expect(GoFloatFormat.string(12_345_678_901) == "1.2345678901e+10")
+        #expect(GoFloatFormat.pythonString(1e10) == "1e+010")
+    }
+
+    @Test func pythonStringEqualsPythonsFloatToGoString() throws {
+        let python = try ExternalTool.runPython(
+            """
+            import sys
+            from prometheus_client.utils import floatToGoString
+            for arg in sys.argv[1:]:
+                print(floatToGoString(float(arg)))
+            """,
+            arguments: Self.samples.map { $0.isNaN ? "nan" : "\($0)" })
+        let expected = python.split(separator: "\n").map(String.init)
+        #expect(Self.samples.map(GoFloatFormat.pythonString) == expected)
+    }
+
+    @Test func pythonReprEqualsPythonsRepr() throws {
+        let finite = Self.samples.filter(\.isFinite)
+        let python = try ExternalTool.runPython(
+            "import sys\nfor arg in sys.argv[1:]:\n    print(repr(float(arg)))",
+            arguments: finite.map { "\($0)" })
+        #expect(finite.map(GoFloatFormat.pythonRepr) == python.split(separator: "\n").map(String.init))
+    }
+}
