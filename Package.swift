@@ -17,8 +17,10 @@ let package = Package(
             linkerSettings: [.linkedLibrary("z")]
         ),
         .executableTarget(name: "PrometheusExample", dependencies: ["PrometheusClient"]),
+        // Spawned by the multiprocess tests: forks writers, or writes until it is killed.
+        .executableTarget(name: "PrometheusTestWorker", dependencies: ["PrometheusClient"]),
         .executableTarget(name: "PrometheusBenchmarks", dependencies: ["PrometheusClient"]),
-        .testTarget(name: "PrometheusClientTests", dependencies: ["PrometheusClient"]),
+        .testTarget(name: "PrometheusClientTests", dependencies: ["PrometheusClient", "PrometheusTestWorker"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,145 @@
+// A worker process for the multiprocess tests: it enables multiprocess mode, creates metrics, and
+// forks children that write concurrently, or writes until it is killed. Tests spawn it; the test
+// runner itself never forks.
+//
+//   PrometheusTestWorker fork DIR CHILDREN INCREMENTS   fork CHILDREN children, each incrementing
+//                                                       from two threads while the parent writes too
+//   PrometheusTestWorker grow DIR                       create and increment series until SIGKILLed
+//   PrometheusTestWorker env                            choose the mode from the environment only
+import Foundation
+import PrometheusClient
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The metrics the writer threads use (C thread entry points cannot capture context).
+struct SharedMetrics: @unchecked Sendable {
+    var requests: Counter
+    var latency: Histogram
+    var parentBusy: Counter
+    var increments: Int
+}
+
+nonisolated(unsafe) var shared: SharedMetrics?
+let stopParentWrites = Atomic<Bool>(false)
+let parentWrites = Atomic<Int>(0)
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("PrometheusTestWorker: \(message)\n".utf8))
+    exit(2)
+}
+
+func startThread(_ body: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?) -> pthread_t {
+    var thread = pthread_t()
+    guard pthread_create(&thread, nil, body, nil) == 0 else { fail("pthread_create failed") }
+    return thread
+}
+
+/// In each child: two threads increment the same series concurrently, then the child exits.
+func childWrites() -> Never {
+    let threads = (0..<2).map { _ in
+        startThread { _ in
+            let metrics = shared!
+            let child = try! metrics.requests.labels("child")
+            for _ in 0..<(metrics.increments / 2) {
+                child.inc()
+                try! metrics.latency.observe(0.7)
+            }
+            return nil
+        }
+    }
+    for thread in threads {
+        pthread_join(thread, nil)
+    }
+    _exit(0)
+}
+
+func runFork(directory: String, children: Int, increments: Int) throws {
+    try Multiprocess.enable(directory: directory)
+    let requests = try Counter(name: "mp_requests", help: "Requests.", labelNames: ["who"], registry: nil)
+    let latency = try Histogram(name: "mp_latency", help: "Latency.", buckets: [0.5, 1], registry: nil)
+    let untouched = try Gauge(name: "mp_untouched", help: "Never written by children.", registry: nil)
+    let parentBusy = try Counter(name: "mp_parent_busy", help: "Parent writes during forks.", registry: nil)
+    shared = SharedMetrics(requests: requests, latency: latency, parentBusy: parentBusy, increments: increments)
+    try requests.labels("parent").inc(by: 5)
+    try untouched.set(3)
+
+    // A parent thread keeps writing while the main thread forks, so forks happen mid-write.
+    let busyThread = startThread { _ in
+        let counter = shared!.parentBusy
+        while !stopParentWrites.load(ordering: .relaxed) {
+            try! counter.inc()
+            parentWrites.add(1, ordering: .relaxed)
+        }
+        return nil
+    }
+    var pids: [pid_t] = []
+    for _ in 0..<children {
+        let pid = fork()
+        if pid == 0 {
+            childWrites()
+        }
+        guard pid > 0 else { fail("fork failed: \(String(cString: strerror(errno)))") }
+        pids.append(pid)
+    }
+    for pid in pids {
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        guard status == 0 else { fail("child \(pid) ended with status \(status)") }
+    }
+    stopParentWrites.store(true, ordering: .relaxed)
+    pthread_join(busyThread, nil)
+    print("parent=\(getpid())")
+    print("children=\(pids.map(String.init).joined(separator: ","))")
+    print("parent_busy=\(parentWrites.load(ordering: .relaxed))")
+}
+
+/// Creates series (growing the counter file) and increments all of them, round after round, until
+/// killed. After each round it prints the round number, so a test knows how far it got.
+func runGrow(directory: String) throws -> Never {
+    try Multiprocess.enable(directory: directory)
+    let counter = try Counter(name: "mp_grow", help: "Grows until killed.", labelNames: ["series"], registry: nil)
+    var children: [Counter.Child] = []
+    var round = 0
+    while true {
+        round += 1
+        for index in children.count..<(children.count + 50) {
+            children.append(try counter.labels("series-\(index)-\(String(repeating: "x", count: index % 40))"))
+        }
+        for child in children {
+            child.inc()
+        }
+        print("round=\(round) series=\(children.count)")
+        fflush(nil)
+    }
+}
+
+func runEnvironment() {
+    do {
+        let counter = try Counter(name: "mp_env", help: "Environment check.", registry: nil)
+        try counter.inc()
+        print("directory=\(Multiprocess.directory ?? "none")")
+    } catch {
+        print("error=\(error)")
+        exit(3)
+    }
+}
+
+let arguments = CommandLine.arguments
+do {
+    switch arguments.count > 1 ? arguments[1] : "" {
+    case "fork" where arguments.count == 5:
+        guard let children = Int(arguments[3]), let increments = Int(arguments[4]) else { fail("bad numbers") }
+        try runFork(directory: arguments[2], children: children, increments: increments)
+    case "grow" where arguments.count == 3:
+        try runGrow(directory: arguments[2])
+    case "env":
+        runEnvironment()
+    default:
+        fail("usage: PrometheusTestWorker fork DIR CHILDREN INCREMENTS | grow DIR | env")
+    }
+} catch {
+    fail("\(error)")
+}
