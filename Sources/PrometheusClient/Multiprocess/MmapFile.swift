@@ -194,13 +194,15 @@ final class MmapFile {
             return
         }
         guard header >= DBFileLayout.headerSize, header <= size else {
-            throw .fileFailure(path: path, operation: "reuse existing file (corrupt header used=\(header))", errno: EINVAL)
+            throw .fileFailure(
+                path: path, operation: "reuse existing file (corrupt header used=\(header))", errno: EINVAL)
         }
         var offset = DBFileLayout.headerSize
         while offset < header {
             let keyLength = Int(Int32(littleEndian: (base + offset).loadUnaligned(as: Int32.self)))
             guard keyLength >= 0, offset + DBFileLayout.entrySize(forKeyLength: keyLength) <= header else {
-                throw .fileFailure(path: path, operation: "reuse existing file (corrupt entry at \(offset))", errno: EINVAL)
+                throw .fileFailure(
+                    path: path, operation: "reuse existing file (corrupt entry at \(offset))", errno: EINVAL)
             }
             let key = [UInt8](UnsafeRawBufferPointer(start: base + offset + 4, count: keyLength))
             positions[key] = DBFileLayout.valueOffset(entryOffset: offset, keyLength: keyLength)
@@ -214,7 +216,8 @@ final class MmapFile {
     private func grow(toFit required: Int) throws(MultiprocessError) {
         let newCapacity = DBFileLayout.capacity(toFit: required, current: capacity)
         guard newCapacity <= Self.reservationSize else {
-            throw .fileFailure(path: path, operation: "grow to \(newCapacity) bytes (over the 1 GiB limit)", errno: EFBIG)
+            throw .fileFailure(
+                path: path, operation: "grow to \(newCapacity) bytes (over the 1 GiB limit)", errno: EFBIG)
         }
         try reserveSpace(newCapacity)
         try mapRange(from: capacity, to: newCapacity)
@@ -229,7 +232,8 @@ final class MmapFile {
         if getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max,
             UInt64(size) > UInt64(limit.rlim_cur)
         {
-            throw .fileFailure(path: path, operation: "grow to \(size) bytes (RLIMIT_FSIZE is \(limit.rlim_cur))", errno: EFBIG)
+            throw .fileFailure(
+                path: path, operation: "grow to \(size) bytes (RLIMIT_FSIZE is \(limit.rlim_cur))", errno: EFBIG)
         }
         let result = posix_fallocate(descriptor, 0, off_t(size))
         guard result == 0 else {

@@ -20,7 +20,8 @@ struct MmapStorageFailureTests {
             try ExternalTool.unavailable("permission to mount a small tmpfs (needed to fill a disk safely)")
         }
         defer { Fixtures.unmount(mountPoint) }
-        let store = MmapValueStore(directory: try MultiprocessDirectory(path: mountPoint, forWriting: true), processIdentifier: "1")
+        let store = MmapValueStore(
+            directory: try MultiprocessDirectory(path: mountPoint, forWriting: true), processIdentifier: "1")
         var series: [SeriesStorage] = []
         let padding = String(repeating: "x", count: 60)
         for index in 0..<1500 {
@@ -38,7 +39,9 @@ struct MmapStorageFailureTests {
         #expect(series[1499].value(at: 0) == 1500)
 
         let merged = try Fixtures.pythonMerge(mountPoint)
-        #expect(merged[Fixtures.sampleKey("prometheus_multiproc_storage_failures_total")] == Double(store.storageFailureCount))
+        #expect(
+            merged[Fixtures.sampleKey("prometheus_multiproc_storage_failures_total")]
+                == Double(store.storageFailureCount))
         let inFile = try Fixtures.entries(ofFile: "\(mountPoint)/gauge_sum_1.db")
         #expect(inFile.count == 1500 - store.storageFailureCount)
         #expect(inFile.last?.value == Double(inFile.count - 1))
@@ -52,9 +55,12 @@ struct MmapStorageFailureTests {
             try Self.testRunnerPath(),
             ["--testing-library", "swift-testing", "--filter", "fileSizeLimitChildRole"],
             environment: [Self.childDirectoryVariable: directory], timeout: 300)
-        #expect(result.status == 0, "child output:\n\(result.standardOutput.suffix(3000))\n\(result.standardError.suffix(3000))")
+        #expect(
+            result.status == 0,
+            "child output:\n\(result.standardOutput.suffix(3000))\n\(result.standardError.suffix(3000))")
         let childOutput = result.standardOutput + result.standardError
-        #expect(childOutput.contains("Test run with 1 test"), "the child role did not run:\n\(childOutput.suffix(2000))")
+        #expect(
+            childOutput.contains("Test run with 1 test"), "the child role did not run:\n\(childOutput.suffix(2000))")
         let logLines = childOutput.split(separator: "\n").filter {
             $0.contains("keeps metric values in memory")
         }

@@ -42,7 +42,8 @@ struct MmapValueStoreTests {
     /// Writes the sample metrics through the internal API, in Python's creation order.
     @discardableResult
     static func writeSampleMetrics(into store: MmapValueStore) -> [SeriesStorage] {
-        let hits = store.makeSeries(Fixtures.counter("hits", help: "Hits", labels: [Label("path", "/"), Label("code", "200")]))
+        let hits = store.makeSeries(
+            Fixtures.counter("hits", help: "Hits", labels: [Label("path", "/"), Label("code", "200")]))
         hits.add(3, at: 0)
         let hitsX = store.makeSeries(
             Fixtures.counter("hits", help: "Hits", labels: [Label("path", "/x"), Label("code", "500")]))
@@ -68,7 +69,8 @@ struct MmapValueStoreTests {
         latency.add(1, at: 2)
         latency.add(0.2, at: 0)
         latency.add(1, at: 1)
-        let size = store.makeSeries(Fixtures.descriptor(.summary, "sz", help: "S", slots: [("sz_count", []), ("sz_sum", [])]))
+        let size = store.makeSeries(
+            Fixtures.descriptor(.summary, "sz", help: "S", slots: [("sz_count", []), ("sz_sum", [])]))
         size.add(1, at: 0)
         size.add(5, at: 1)
         return [hits, hitsX, weird, temp, inprog, queue, latency, size]
@@ -82,7 +84,8 @@ struct MmapValueStoreTests {
             Fixtures.remove(ours)
             Fixtures.remove(theirs)
         }
-        let store = MmapValueStore(directory: try MultiprocessDirectory(path: ours, forWriting: true), processIdentifier: "sw")
+        let store = MmapValueStore(
+            directory: try MultiprocessDirectory(path: ours, forWriting: true), processIdentifier: "sw")
         let series = Self.writeSampleMetrics(into: store)
         _ = try ExternalTool.runPython(Self.pythonSampleScript, arguments: [theirs] + Self.pythonSampleArguments)
 
@@ -137,7 +140,8 @@ struct MmapValueStoreTests {
             Fixtures.remove(theirs)
         }
         let count = 3000
-        let store = MmapValueStore(directory: try MultiprocessDirectory(path: ours, forWriting: true), processIdentifier: "sw")
+        let store = MmapValueStore(
+            directory: try MultiprocessDirectory(path: ours, forWriting: true), processIdentifier: "sw")
         let first = store.makeSeries(Fixtures.counter("grow", help: "G", labels: [Label("i", "0")]))
         first.add(1, at: 0)
         var series = [first]
@@ -203,7 +207,8 @@ struct MmapValueStoreTests {
         let directory = try Fixtures.temporaryDirectory()
         defer { Fixtures.remove(directory) }
         _ = FileManager.default.createFile(atPath: "\(directory)/counter_5.db", contents: Data())
-        let store = MmapValueStore(directory: try MultiprocessDirectory(path: directory, forWriting: true), processIdentifier: "5")
+        let store = MmapValueStore(
+            directory: try MultiprocessDirectory(path: directory, forWriting: true), processIdentifier: "5")
         store.makeSeries(Fixtures.counter("jobs")).add(2, at: 0)
         #expect(store.storageFailureCount == 0)
         let entries = try Fixtures.entries(ofFile: "\(directory)/counter_5.db")
@@ -215,8 +220,10 @@ struct MmapValueStoreTests {
     func fileNamesPerKind() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { Fixtures.remove(directory) }
-        let store = MmapValueStore(directory: try MultiprocessDirectory(path: directory, forWriting: true), processIdentifier: "3")
-        let kinds: [StorageKind] = [.counter, .summary, .histogram, .info, .stateSet] + MultiprocessMode.allCases.map { .gauge($0) }
+        let store = MmapValueStore(
+            directory: try MultiprocessDirectory(path: directory, forWriting: true), processIdentifier: "3")
+        let kinds: [StorageKind] =
+            [.counter, .summary, .histogram, .info, .stateSet] + MultiprocessMode.allCases.map { .gauge($0) }
         for (index, kind) in kinds.enumerated() {
             store.makeSeries(Fixtures.descriptor(kind, "m\(index)", slots: [("m\(index)", [])])).set(1, at: 0)
         }

@@ -21,7 +21,9 @@ struct MultiprocessEnableTests {
 
     @Test("an empty directory setting is an error, not the current directory")
     func emptyDirectoryIsRejected() {
-        #expect(reason { () throws(MultiprocessError) in try Multiprocess.enable(directory: "") }?.contains("empty") == true)
+        #expect(
+            reason { () throws(MultiprocessError) in try Multiprocess.enable(directory: "") }?.contains("empty") == true
+        )
     }
 
     @Test("a missing directory is an error naming the path")
@@ -42,7 +44,9 @@ struct MultiprocessEnableTests {
         defer { Fixtures.remove(directory) }
         let file = "\(directory)/plain"
         _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
-        #expect(reason { () throws(MultiprocessError) in try Multiprocess.enable(directory: file) } == "it is not a directory")
+        #expect(
+            reason { () throws(MultiprocessError) in try Multiprocess.enable(directory: file) }
+                == "it is not a directory")
     }
 
     @Test("a directory that cannot be written is rejected before any metric is created")

@@ -94,7 +94,8 @@ enum MultiprocessFixtures {
     static func firstDifference(_ ours: [UInt8], _ theirs: [UInt8]) -> String? {
         if let index = (0..<min(ours.count, theirs.count)).first(where: { ours[$0] != theirs[$0] }) {
             let ourContext = String(decoding: ours[max(0, index - 16)..<min(ours.count, index + 16)], as: UTF8.self)
-            let theirContext = String(decoding: theirs[max(0, index - 16)..<min(theirs.count, index + 16)], as: UTF8.self)
+            let theirContext = String(
+                decoding: theirs[max(0, index - 16)..<min(theirs.count, index + 16)], as: UTF8.self)
             return "offset \(index): ours \(ours[index]) (…\(ourContext)…), Python \(theirs[index]) (…\(theirContext)…)"
         }
         return ours.count == theirs.count ? nil : "sizes differ: ours \(ours.count), Python \(theirs.count)"
@@ -136,7 +137,8 @@ enum MultiprocessFixtures {
 
     /// The key ``pythonMerge(_:)`` uses for a sample.
     static func sampleKey(_ name: String, _ labels: [Label] = []) -> String {
-        let key = String(decoding: PythonJSONKey.encode(familyName: "", sampleName: "", labels: labels, help: ""), as: UTF8.self)
+        let key = String(
+            decoding: PythonJSONKey.encode(familyName: "", sampleName: "", labels: labels, help: ""), as: UTF8.self)
         return name + key.dropFirst(#"["", "", "#.count).dropLast(#", ""]"#.count)
     }
 

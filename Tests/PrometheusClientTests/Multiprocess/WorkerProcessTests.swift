@@ -15,9 +15,12 @@ struct WorkerProcessTests {
 
     static func workerPath() throws -> String {
         let runner = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let path = URL(fileURLWithPath: runner).deletingLastPathComponent().appendingPathComponent("PrometheusTestWorker").path
+        let path = URL(fileURLWithPath: runner).deletingLastPathComponent().appendingPathComponent(
+            "PrometheusTestWorker"
+        ).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw ExternalTool.MissingTool(name: "PrometheusTestWorker next to the test runner (swift build --build-tests)")
+            throw ExternalTool.MissingTool(
+                name: "PrometheusTestWorker next to the test runner (swift build --build-tests)")
         }
         return path
     }
@@ -130,7 +133,8 @@ struct WorkerProcessTests {
     @Test("a missing PROMETHEUS_MULTIPROC_DIR is an error naming the path")
     func missingEnvironmentDirectoryIsAnError() throws {
         let path = "/nonexistent-\(UUID().uuidString)"
-        let result = try ExternalTool.run(try Self.workerPath(), ["env"], environment: ["PROMETHEUS_MULTIPROC_DIR": path])
+        let result = try ExternalTool.run(
+            try Self.workerPath(), ["env"], environment: ["PROMETHEUS_MULTIPROC_DIR": path])
         #expect(result.status == 3)
         #expect(result.standardOutput.contains(path) && result.standardOutput.contains("does not exist"))
     }
