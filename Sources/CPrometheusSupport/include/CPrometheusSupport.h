@@ -53,6 +53,15 @@ static inline void prometheus_atomic_store_double(double *address, double value)
     __atomic_store_n((uint64_t *)address, bits, __ATOMIC_RELAXED);
 }
 
+/// Stores `value` into the double at `address` with release ordering: a reader that loads it with
+/// acquire ordering also sees every earlier write (used for a mostrecent gauge's timestamp, which is
+/// stored after its value).
+static inline void prometheus_atomic_store_double_release(double *address, double value) {
+    uint64_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    __atomic_store_n((uint64_t *)address, bits, __ATOMIC_RELEASE);
+}
+
 /// Loads the double at `address` atomically.
 static inline double prometheus_atomic_load_double(const double *address) {
     uint64_t bits = __atomic_load_n((const uint64_t *)address, __ATOMIC_RELAXED);

@@ -75,7 +75,8 @@ final class SeriesStorage: @unchecked Sendable {
     func set(_ value: Double, timestamp: Double, at index: Int) {
         let pointer = slot(index)
         prometheus_atomic_store_double(pointer, value)
-        prometheus_atomic_store_double(pointer + 1, timestamp)
+        // Released after the value: a reader that sees this timestamp also sees this value or a newer one.
+        prometheus_atomic_store_double_release(pointer + 1, timestamp)
     }
 
     /// Raises the value of slot `index` to `value` if it is larger.
