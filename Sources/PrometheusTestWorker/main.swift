@@ -19,6 +19,7 @@ struct SharedMetrics: @unchecked Sendable {
     var requests: Counter
     var latency: Histogram
     var parentBusy: Counter
+    var busySeries: Counter
     var increments: Int
 }
 
@@ -62,17 +63,27 @@ func runFork(directory: String, children: Int, increments: Int) throws {
     let latency = try Histogram(name: "mp_latency", help: "Latency.", buckets: [0.5, 1], registry: nil)
     let untouched = try Gauge(name: "mp_untouched", help: "Never written by children.", registry: nil)
     let parentBusy = try Counter(name: "mp_parent_busy", help: "Parent writes during forks.", registry: nil)
-    shared = SharedMetrics(requests: requests, latency: latency, parentBusy: parentBusy, increments: increments)
+    let busySeries = try Counter(
+        name: "mp_busy_series", help: "Series the parent creates during forks.", labelNames: ["n"], registry: nil)
+    shared = SharedMetrics(
+        requests: requests, latency: latency, parentBusy: parentBusy, busySeries: busySeries, increments: increments)
     try requests.labels("parent").inc(by: 5)
     try untouched.set(3)
 
-    // A parent thread keeps writing while the main thread forks, so forks happen mid-write.
+    // A parent thread keeps writing, and creating series (taking the store's lock and growing its
+    // files), while the main thread forks.
     let busyThread = startThread { _ in
         let counter = shared!.parentBusy
+        let family = shared!.busySeries
+        var writes = 0
         while !stopParentWrites.load(ordering: .relaxed) {
             try! counter.inc()
-            parentWrites.add(1, ordering: .relaxed)
+            if writes % 16 == 0 {
+                try! family.labels(String(writes / 16)).inc()
+            }
+            writes += 1
         }
+        parentWrites.store(writes, ordering: .relaxed)
         return nil
     }
     var pids: [pid_t] = []

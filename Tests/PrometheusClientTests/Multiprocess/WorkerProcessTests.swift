@@ -59,6 +59,9 @@ struct WorkerProcessTests {
         #expect(merged[key("mp_latency_bucket", [Label("le", "1.0")])] == Double(children * increments))
         #expect(merged[key("mp_parent_busy_total", [])] == parentBusy)
         #expect(parentBusy > 0)
+        let busySeries = merged.filter { $0.key.hasPrefix("mp_busy_series_total") }
+        #expect(busySeries.count == Int((parentBusy + 15) / 16))
+        #expect(busySeries.values.allSatisfy { $0 == 1 })
         // The gauge the children never touched exists only in the parent's file.
         #expect(merged.keys.filter { $0.hasPrefix("mp_untouched") } == [key("mp_untouched", [Label("pid", parent)])])
 
