@@ -28,7 +28,20 @@ def core(iterations):
     print(f"labels_lookup\t{best_ns(lambda: counter.labels('/route/42'), iterations):.2f}")
 
 
+def multiprocess(iterations):
+    # The caller sets PROMETHEUS_MULTIPROC_DIR before Python starts, as multiprocess mode requires.
+    counter = Counter("bench_counter", "B.", ["route"], registry=None)
+    gauge = Gauge("bench_gauge", "B.", ["route"], multiprocess_mode="livesum", registry=None)
+    histogram = Histogram("bench_histogram", "B.", ["route"], registry=None)
+    counter_child = counter.labels("/home")
+    gauge_child = gauge.labels("/home")
+    histogram_child = histogram.labels("/home")
+    print(f"mp_counter_inc\t{best_ns(counter_child.inc, iterations):.2f}")
+    print(f"mp_gauge_set\t{best_ns(lambda: gauge_child.set(1.5), iterations):.2f}")
+    print(f"mp_histogram_observe\t{best_ns(lambda: histogram_child.observe(0.042), iterations):.2f}")
+
+
 if __name__ == "__main__":
     suite = sys.argv[1] if len(sys.argv) > 1 else "core"
     iterations = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
-    {"core": core}[suite](iterations)
+    {"core": core, "multiprocess": multiprocess}[suite](iterations)

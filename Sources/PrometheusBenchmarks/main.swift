@@ -1,7 +1,7 @@
 import Foundation
 
 // Usage: prometheus-benchmarks [suite ...] [--iterations N]
-// Suites: core (default). Prints one "name<TAB>ns/op" line per measurement.
+// Suites: core (default), multiprocess (run it in its own process). Prints one "name<TAB>ns/op" line per measurement.
 var arguments = Array(CommandLine.arguments.dropFirst())
 var iterations = 10_000_000
 if let flag = arguments.firstIndex(of: "--iterations"), flag + 1 < arguments.count,
@@ -17,8 +17,10 @@ do {
         switch suite {
         case "core":
             for measurement in try CoreBenchmarks.run(iterations: iterations) { print(measurement.line) }
+        case "multiprocess":
+            for measurement in try MultiprocessBenchmarks.run(iterations: iterations) { print(measurement.line) }
         default:
-            FileHandle.standardError.write(Data("unknown suite \(suite); available: core\n".utf8))
+            FileHandle.standardError.write(Data("unknown suite \(suite); available: core, multiprocess\n".utf8))
             exit(2)
         }
     }

@@ -10,25 +10,30 @@ import Synchronization
 enum ActiveValueStore {
     private struct State {
         var enabledDirectory: String?
-        var decision: Result<any ValueStore, MultiprocessError>?
+        var chosenStore: (any ValueStore)?
+        var failure: MultiprocessError?
     }
 
-    private static let state = Mutex(State())
+    // Built with the memberwise initializer on purpose: with `State()` Swift 6.3's optimizer
+    // initialises this static Mutex wrongly in release builds (the optionals read as non-nil).
+    private static let state = Mutex(State(enabledDirectory: nil, chosenStore: nil, failure: nil))
 
     /// The store new metrics should use.
     ///
     /// - Throws: `MultiprocessError.invalidDirectory` when the configured multiprocess directory is
     ///   empty, missing, not a directory or not writable (the same error on every call).
     static func current() throws(MultiprocessError) -> any ValueStore {
-        let decision = state.withLock { state in
-            if let decision = state.decision {
-                return decision
+        let (store, failure) = state.withLock { state in
+            if state.chosenStore == nil && state.failure == nil {
+                switch decide(enabledDirectory: state.enabledDirectory) {
+                case .success(let store): state.chosenStore = store
+                case .failure(let error): state.failure = error
+                }
             }
-            let decision = decide(enabledDirectory: state.enabledDirectory)
-            state.decision = decision
-            return decision
+            return (state.chosenStore, state.failure)
         }
-        return try decision.get()
+        if let failure { throw failure }
+        return store!
     }
 
     /// Records the directory of ``Multiprocess/enable(directory:)``.
@@ -38,30 +43,31 @@ enum ActiveValueStore {
     ///   directory.
     static func enable(directory: String) throws(MultiprocessError) {
         let validated = try MultiprocessDirectory(path: directory, forWriting: true)
-        try state.withLock { state throws(MultiprocessError) in
-            switch state.decision {
-            case nil:
+        let failure: MultiprocessError? = state.withLock { state in
+            guard state.chosenStore != nil || state.failure != nil else {
                 state.enabledDirectory = validated.path
-            case .success(let store as MmapValueStore) where store.directory.path == validated.path:
-                return
-            case .success(let store as MmapValueStore):
-                throw .configuredTooLate(
-                    "metrics already write to \"\(store.directory.path)\"; enable \"\(directory)\" before creating any")
-            default:
-                throw .configuredTooLate(
+                return nil
+            }
+            guard let store = state.chosenStore as? MmapValueStore else {
+                return .configuredTooLate(
                     "metrics were already created in single-process mode; call Multiprocess.enable(directory:) first")
             }
+            guard store.directory.path == validated.path else {
+                return .configuredTooLate(
+                    "metrics already write to \"\(store.directory.path)\"; enable \"\(directory)\" before creating any")
+            }
+            return nil
         }
+        if let failure { throw failure }
     }
 
     /// The multiprocess directory in use or configured, or `nil` in single-process mode.
     static var directory: String? {
         state.withLock { state in
-            switch state.decision {
-            case .success(let store as MmapValueStore): return store.directory.path
-            case .success: return nil
-            case .failure, nil: return state.enabledDirectory ?? environmentDirectory(warn: false)
+            if let chosen = state.chosenStore {
+                return (chosen as? MmapValueStore)?.directory.path
             }
+            return state.enabledDirectory ?? environmentDirectory(warn: false)
         }
     }
 
