@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "CPrometheusGzip.h"
 #include "CPrometheusServing.h"
 
 /// Adds `delta` to the double at `address` (8-byte aligned) with a compare-and-swap loop.

@@ -112,11 +112,11 @@ enum ExternalTool {
 
     /// Runs a Python script with prometheus_client available; returns its standard output, throwing
     /// if it exits non-zero.
-    static func runPython(_ script: String, arguments: [String] = [], environment: [String: String]? = nil) throws
-        -> String
-    {
+    static func runPython(
+        _ script: String, arguments: [String] = [], input: Data? = nil, environment: [String: String]? = nil
+    ) throws -> String {
         let python = try python()
-        let output = try run(python, ["-c", script] + arguments, environment: environment)
+        let output = try run(python, ["-c", script] + arguments, input: input, environment: environment)
         guard output.status == 0 else {
             throw ToolFailure(tool: "python3", output: output)
         }
@@ -128,6 +128,16 @@ enum ExternalTool {
         let promtool = try require("promtool")
         let output = try run(promtool, ["check", "metrics"], input: Data(exposition.utf8))
         return output.status == 0 ? nil : output.standardOutput + output.standardError
+    }
+
+    /// `promtool check metrics` on a text-format exposition: whether it parses (exit status 1 means a
+    /// parse error) and the linter's complaints (exit status 3), one per line.
+    static func promtoolCheck(_ exposition: String) throws -> (parses: Bool, lintProblems: [String], output: String) {
+        let promtool = try require("promtool")
+        let output = try run(promtool, ["check", "metrics"], input: Data(exposition.utf8))
+        let text = output.standardOutput + output.standardError
+        let problems = output.status == 3 ? text.split(separator: "\n").map(String.init) : []
+        return (output.status == 0 || output.status == 3, problems, text)
     }
 
     struct ToolFailure: Error, CustomStringConvertible {

@@ -1,0 +1,51 @@
+/// Renders metric families in a text exposition format.
+///
+/// ```swift
+/// let body = Exposition.render(CollectorRegistry.default.collect().families, as: .openMetrics100)
+/// ```
+public enum Exposition {
+    /// Renders `families` sorted by name (stable: families of the same name keep their order), each
+    /// family's samples in the given order, labels sorted by name.
+    ///
+    /// - Parameters:
+    ///   - format: the text format.
+    ///   - escaping: how names that are not legacy-valid are written (default: underscores, as the
+    ///     Python client).
+    /// - Returns: the UTF-8 bytes of the exposition.
+    public static func render(
+        _ families: [MetricFamily],
+        as format: ExpositionFormat,
+        escaping: NameEscapingScheme = .underscores
+    ) -> [UInt8] {
+        let sorted = families.enumerated().sorted { lhs, rhs in
+            if lhs.element.name != rhs.element.name {
+                return PythonJSONKey.isOrderedByCodePoint(lhs.element.name, rhs.element.name)
+            }
+            return lhs.offset < rhs.offset
+        }
+        let sampleCount = families.reduce(0) { $0 + $1.samples.count }
+        var buffer = ExpositionBuffer(reservingCapacity: 256 + sampleCount * 64)
+        for (_, family) in sorted {
+            switch format {
+            case .prometheusText004, .prometheusText100:
+                PrometheusTextWriter.write(family, escaping: escaping, to: &buffer)
+            case .openMetrics100, .openMetrics200:
+                OpenMetricsWriter.write(
+                    family, escaping: escaping, nativeHistograms: format == .openMetrics200, to: &buffer)
+            }
+        }
+        if format.isOpenMetrics {
+            OpenMetricsWriter.writeEnd(to: &buffer)
+        }
+        return buffer.bytes
+    }
+
+    /// Renders `families` as a `String` (see ``render(_:as:escaping:)``).
+    public static func string(
+        _ families: [MetricFamily],
+        as format: ExpositionFormat,
+        escaping: NameEscapingScheme = .underscores
+    ) -> String {
+        String(decoding: render(families, as: format, escaping: escaping), as: UTF8.self)
+    }
+}

@@ -1,0 +1,66 @@
+/// The bytes of an exposition being written, with the pieces both writers share: escaped label sets,
+/// values and help text.
+struct ExpositionBuffer {
+    var bytes: [UInt8] = []
+
+    init(reservingCapacity capacity: Int) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func append(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    mutating func append(_ byte: UInt8) {
+        bytes.append(byte)
+    }
+
+    mutating func appendValue(_ value: Double) {
+        append(GoFloatFormat.string(value))
+    }
+
+    /// Appends help text, escaping backslash and newline, and (OpenMetrics) double quotes.
+    mutating func appendHelp(_ help: String, escapingQuotes: Bool) {
+        for byte in help.utf8 {
+            switch byte {
+            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x22 where escapingQuotes: bytes.append(contentsOf: [0x5C, 0x22])
+            default: bytes.append(byte)
+            }
+        }
+    }
+
+    /// Appends `name="value",...` for labels sorted by name, label names escaped by `escaping`.
+    mutating func appendLabels(_ labels: [Label], escaping: NameEscapingScheme) {
+        let sorted = labels.count > 1 ? labels.sorted { PythonJSONKey.isOrderedByCodePoint($0.name, $1.name) } : labels
+        for (index, label) in sorted.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            append(escaping.escapeLabelName(label.name))
+            bytes.append(contentsOf: [UInt8(ascii: "="), 0x22])
+            append(NameEscapingScheme.escapeQuoted(label.value))
+            bytes.append(0x22)
+        }
+    }
+
+    /// Appends a sample's name and labels: `name{labels}`, or `{"name",labels}` for a name that must
+    /// be quoted under allow-utf-8.
+    mutating func appendSeries(name: String, labels: [Label], escaping: NameEscapingScheme) {
+        if escaping == .allowUTF8, !MetricNaming.isLegacyMetricName(name) {
+            bytes.append(UInt8(ascii: "{"))
+            append(escaping.escapeMetricName(name))
+            if !labels.isEmpty {
+                bytes.append(UInt8(ascii: ","))
+                appendLabels(labels, escaping: escaping)
+            }
+            bytes.append(UInt8(ascii: "}"))
+            return
+        }
+        append(escaping.escapeMetricName(name))
+        if !labels.isEmpty {
+            bytes.append(UInt8(ascii: "{"))
+            appendLabels(labels, escaping: escaping)
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+}

@@ -1,0 +1,27 @@
+/// The text formats this package writes.
+public enum ExpositionFormat: Sendable, Hashable, CaseIterable {
+    /// The Prometheus text format, version 0.0.4: the default for scrapers that ask for nothing else.
+    case prometheusText004
+    /// The Prometheus text format announced as version 1.0.0 (same syntax, UTF-8 names allowed with
+    /// the `allow-utf-8` escaping).
+    case prometheusText100
+    /// OpenMetrics 1.0.0.
+    case openMetrics100
+    /// OpenMetrics 2.0.0 (adds native histograms; experimental, as in the Python client).
+    case openMetrics200
+
+    /// Whether the format is one of the OpenMetrics versions.
+    public var isOpenMetrics: Bool {
+        self == .openMetrics100 || self == .openMetrics200
+    }
+
+    /// The `Content-Type` for this format, without an escaping parameter.
+    public var contentType: String {
+        switch self {
+        case .prometheusText004: return "text/plain; version=0.0.4; charset=utf-8"
+        case .prometheusText100: return "text/plain; version=1.0.0; charset=utf-8"
+        case .openMetrics100: return "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        case .openMetrics200: return "application/openmetrics-text; version=2.0.0; charset=utf-8"
+        }
+    }
+}

@@ -1,0 +1,100 @@
+/// Writes OpenMetrics 1.0.0 (and 2.0.0, which adds native-histogram samples), as the Python client's
+/// OpenMetrics `generate_latest` does: HELP with quotes escaped, TYPE, UNIT, `_created` inline,
+/// exemplars where the format allows them, timestamps in seconds, `# EOF` at the end.
+///
+/// Two deliberate differences from Python: an exemplar on a sample that may not carry one (anything
+/// but a counter's `_total` or a histogram's `_bucket`) is left out instead of failing the scrape, and
+/// sample names are escaped with the metric-name rules (keeping `:`), like the HELP and TYPE lines.
+enum OpenMetricsWriter {
+    static func write(
+        _ family: MetricFamily, escaping: NameEscapingScheme, nativeHistograms: Bool, to buffer: inout ExpositionBuffer
+    ) {
+        let escapedName = escaping.escapeMetricName(family.name)
+        buffer.append("# HELP ")
+        buffer.append(escapedName)
+        buffer.append(UInt8(ascii: " "))
+        buffer.appendHelp(family.help, escapingQuotes: true)
+        buffer.append("\n# TYPE ")
+        buffer.append(escapedName)
+        buffer.append(UInt8(ascii: " "))
+        buffer.append(family.type.rawValue)
+        buffer.append(UInt8(ascii: "\n"))
+        if !family.unit.isEmpty {
+            buffer.append("# UNIT ")
+            buffer.append(escapedName)
+            buffer.append(UInt8(ascii: " "))
+            buffer.append(family.unit)
+            buffer.append(UInt8(ascii: "\n"))
+        }
+        for sample in family.samples {
+            if sample.nativeHistogram != nil && !nativeHistograms { continue }
+            buffer.appendSeries(name: sample.name, labels: sample.labels, escaping: escaping)
+            buffer.append(UInt8(ascii: " "))
+            if let histogram = sample.nativeHistogram {
+                appendNativeHistogram(histogram, to: &buffer)
+            } else {
+                buffer.appendValue(sample.value)
+            }
+            if let timestamp = sample.timestamp {
+                buffer.append(UInt8(ascii: " "))
+                buffer.append(timestamp.description)
+            }
+            if mayCarryExemplar(sample, in: family) {
+                if let exemplar = sample.exemplar {
+                    appendExemplar(exemplar, to: &buffer)
+                }
+                for exemplar in sample.nativeHistogram?.exemplars ?? [] {
+                    appendExemplar(exemplar, to: &buffer)
+                }
+            }
+            buffer.append(UInt8(ascii: "\n"))
+        }
+    }
+
+    static func writeEnd(to buffer: inout ExpositionBuffer) {
+        buffer.append("# EOF\n")
+    }
+
+    private static func mayCarryExemplar(_ sample: Sample, in family: MetricFamily) -> Bool {
+        switch family.type {
+        case .counter: return sample.name.hasSuffix("_total")
+        case .histogram, .gaugeHistogram: return sample.name.hasSuffix("_bucket") || sample.nativeHistogram != nil
+        default: return false
+        }
+    }
+
+    private static func appendExemplar(_ exemplar: Exemplar, to buffer: inout ExpositionBuffer) {
+        buffer.append(" # {")
+        buffer.appendLabels(exemplar.labels, escaping: .allowUTF8)
+        buffer.append("} ")
+        buffer.appendValue(exemplar.value)
+        if let timestamp = exemplar.timestamp {
+            buffer.append(UInt8(ascii: " "))
+            buffer.append(timestamp.description)
+        }
+    }
+
+    private static func appendNativeHistogram(_ histogram: NativeHistogram, to buffer: inout ExpositionBuffer) {
+        buffer.append("{count:")
+        buffer.appendValue(histogram.count)
+        buffer.append(",sum:")
+        buffer.appendValue(histogram.sum)
+        buffer.append(",schema:\(histogram.schema),zero_threshold:")
+        buffer.appendValue(histogram.zeroThreshold)
+        buffer.append(",zero_count:")
+        buffer.appendValue(histogram.zeroCount)
+        if !histogram.negativeSpans.isEmpty {
+            buffer.append(",negative_spans:[\(spans(histogram.negativeSpans))]")
+            buffer.append(",negative_deltas:[\(histogram.negativeDeltas.map(String.init).joined(separator: ","))]")
+        }
+        if !histogram.positiveSpans.isEmpty {
+            buffer.append(",positive_spans:[\(spans(histogram.positiveSpans))]")
+            buffer.append(",positive_deltas:[\(histogram.positiveDeltas.map(String.init).joined(separator: ","))]")
+        }
+        buffer.append(UInt8(ascii: "}"))
+    }
+
+    private static func spans(_ spans: [NativeHistogram.BucketSpan]) -> String {
+        spans.map { "\($0.offset):\($0.length)" }.joined(separator: ",")
+    }
+}

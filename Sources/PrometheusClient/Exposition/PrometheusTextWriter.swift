@@ -1,0 +1,65 @@
+/// Writes the Prometheus text format (0.0.4, also served as 1.0.0), exactly as the Python client's
+/// `generate_latest` does: counters get `_total` in HELP/TYPE, info becomes a gauge `_info`, state
+/// sets gauges, gauge histograms histograms, unknown `untyped`; `_created`, `_gsum` and `_gcount`
+/// samples move into gauge families after their family; timestamps are integer milliseconds;
+/// exemplars and native-histogram samples, which the format cannot carry, are left out.
+enum PrometheusTextWriter {
+    static func write(_ family: MetricFamily, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer) {
+        let (headerName, typeName) = header(for: family)
+        writeHeader(name: headerName, type: typeName, help: family.help, escaping: escaping, to: &buffer)
+
+        var trailing: [String: [Sample]] = [:]
+        for sample in family.samples {
+            if let suffix = ["_created", "_gsum", "_gcount"].first(where: { sample.name == family.name + $0 }) {
+                trailing[suffix, default: []].append(sample)
+            } else if sample.nativeHistogram == nil {
+                writeSample(sample, escaping: escaping, to: &buffer)
+            }
+        }
+        for suffix in trailing.keys.sorted() {
+            writeHeader(name: family.name + suffix, type: "gauge", help: family.help, escaping: escaping, to: &buffer)
+            for sample in trailing[suffix]! {
+                writeSample(sample, escaping: escaping, to: &buffer)
+            }
+        }
+    }
+
+    private static func header(for family: MetricFamily) -> (name: String, type: String) {
+        switch family.type {
+        case .counter: return (family.name + "_total", "counter")
+        case .info: return (family.name + "_info", "gauge")
+        case .stateSet: return (family.name, "gauge")
+        case .gaugeHistogram: return (family.name, "histogram")
+        case .unknown: return (family.name, "untyped")
+        case .gauge, .summary, .histogram: return (family.name, family.type.rawValue)
+        }
+    }
+
+    private static func writeHeader(
+        name: String, type: String, help: String, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer
+    ) {
+        let escapedName = escaping.escapeMetricName(name)
+        buffer.append("# HELP ")
+        buffer.append(escapedName)
+        buffer.append(UInt8(ascii: " "))
+        buffer.appendHelp(help, escapingQuotes: false)
+        buffer.append("\n# TYPE ")
+        buffer.append(escapedName)
+        buffer.append(UInt8(ascii: " "))
+        buffer.append(type)
+        buffer.append(UInt8(ascii: "\n"))
+    }
+
+    private static func writeSample(_ sample: Sample, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer) {
+        buffer.appendSeries(name: sample.name, labels: sample.labels, escaping: escaping)
+        buffer.append(UInt8(ascii: " "))
+        buffer.appendValue(sample.value)
+        if let timestamp = sample.timestamp {
+            // Milliseconds, truncated toward zero like Python's int(float(ts) * 1000).
+            let milliseconds = timestamp.seconds * 1000 + Int64(timestamp.nanoseconds / 1_000_000)
+            buffer.append(UInt8(ascii: " "))
+            buffer.append(String(milliseconds))
+        }
+        buffer.append(UInt8(ascii: "\n"))
+    }
+}
