@@ -21,6 +21,8 @@ public struct Pushgateway: Sendable {
     public let baseURL: String
     /// How long one request may take (default 30 s).
     public var timeout: Duration
+    /// How request bodies are compressed.
+    public var compression: PushCompression
     /// The handler that performs requests (``URLSessionPushHandler`` unless replaced).
     public var handler: any PushHandler
 
@@ -33,6 +35,7 @@ public struct Pushgateway: Sendable {
     public init(
         _ address: String,
         timeout: Duration = .seconds(30),
+        compression: PushCompression = .none,
         handler: any PushHandler = URLSessionPushHandler()
     ) throws(PushError) {
         var base = address
@@ -51,6 +54,7 @@ public struct Pushgateway: Sendable {
         }
         self.baseURL = base
         self.timeout = timeout
+        self.compression = compression
         self.handler = handler
     }
 
@@ -113,7 +117,13 @@ public struct Pushgateway: Sendable {
         guard method != .delete else {
             return request
         }
-        request.body = exposition
+        switch compression {
+        case .none:
+            request.body = exposition
+        case .gzip:
+            request.body = Gzip.compress(exposition)
+            request.setHeader("Content-Encoding", "gzip")
+        }
         return request
     }
 

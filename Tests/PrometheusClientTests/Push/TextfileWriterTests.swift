@@ -159,3 +159,34 @@ struct TextfileWriterTests {
         #expect(!("app.prom" + suffix).hasSuffix(".prom"))
     }
 }
+
+@Suite struct TextfileRegistryTests {
+    @Test func writesTheRegistryInTheTextFormat() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("textfile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let registry = CollectorRegistry()
+        try Gauge(name: "backup_last_success_seconds", help: "Last backup.", registry: registry).set(1_700_000_000)
+        let path = directory.appendingPathComponent("backup.prom").path
+        try TextfileWriter.write(registry: registry, to: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains("backup_last_success_seconds 1.7e+09\n"))
+        #expect(try ExternalTool.promtoolCheck(text).parses)
+    }
+
+    @Test func aFailingCollectorLeavesTheOldFile() throws {
+        final class Broken: Collector {
+            struct Failure: Error {}
+            func collect() throws -> [MetricFamily] { throw Failure() }
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("textfile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("x.prom").path
+        try "old\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let registry = CollectorRegistry()
+        try registry.register(Broken())
+        #expect(throws: TextfileError.self) { try TextfileWriter.write(registry: registry, to: path) }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "old\n")
+    }
+}
