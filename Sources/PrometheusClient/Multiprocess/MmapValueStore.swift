@@ -193,10 +193,8 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
             cause = "\(error)"
         }
         guard loggedFailures.insert(cause).inserted else { return }
-        let line =
-            "prometheus: process \(processID) keeps metric values in memory (not visible to the master) "
-            + "because \(error)\n"
-        _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+        DiagnosticLog.write(
+            "process \(processID) keeps metric values in memory (not visible to the master) because \(error)")
     }
 
     // MARK: - fork()

@@ -37,6 +37,33 @@ public struct MultiprocessDirectory: Sendable, Hashable {
         self.path = path
     }
 
+    /// The directory a master should read when none is given: `PROMETHEUS_MULTIPROC_DIR`, or the
+    /// deprecated lower-case `prometheus_multiproc_dir` (with a warning on standard error).
+    ///
+    /// - Throws: `MultiprocessError.invalidDirectory` when neither is set, or the directory is unusable.
+    public static func fromEnvironment(forWriting: Bool) throws(MultiprocessError) -> MultiprocessDirectory {
+        guard let path = environmentPath(warn: true) else {
+            throw .invalidDirectory(
+                path: "", reason: "no directory given and PROMETHEUS_MULTIPROC_DIR is not set")
+        }
+        return try MultiprocessDirectory(path: path, forWriting: forWriting)
+    }
+
+    /// The directory named by the environment; present but empty counts (and is rejected later), as
+    /// the presence of the variable is what selects multiprocess mode in the Python client.
+    static func environmentPath(warn: Bool) -> String? {
+        if let path = getenv("PROMETHEUS_MULTIPROC_DIR") {
+            return String(cString: path)
+        }
+        if let path = getenv("prometheus_multiproc_dir") {
+            if warn {
+                DiagnosticLog.write("prometheus_multiproc_dir is deprecated, set PROMETHEUS_MULTIPROC_DIR instead")
+            }
+            return String(cString: path)
+        }
+        return nil
+    }
+
     /// The path of a file in the directory.
     public func file(named name: String) -> String {
         path.hasSuffix("/") ? path + name : path + "/" + name

@@ -67,12 +67,12 @@ enum ActiveValueStore {
             if let chosen = state.chosenStore {
                 return (chosen as? MmapValueStore)?.directory.path
             }
-            return state.enabledDirectory ?? environmentDirectory(warn: false)
+            return state.enabledDirectory ?? MultiprocessDirectory.environmentPath(warn: false)
         }
     }
 
     private static func decide(enabledDirectory: String?) -> Result<any ValueStore, MultiprocessError> {
-        guard let path = enabledDirectory ?? environmentDirectory(warn: true) else {
+        guard let path = enabledDirectory ?? MultiprocessDirectory.environmentPath(warn: true) else {
             return .success(InMemoryValueStore.shared)
         }
         do {
@@ -83,21 +83,4 @@ enum ActiveValueStore {
         }
     }
 
-    /// The directory from the environment; present but empty counts (and is rejected later), as the
-    /// presence of the variable is what selects multiprocess mode in the Python client.
-    private static func environmentDirectory(warn: Bool) -> String? {
-        let environment = ProcessInfo.processInfo.environment
-        if let path = environment["PROMETHEUS_MULTIPROC_DIR"] {
-            return path
-        }
-        if let path = environment["prometheus_multiproc_dir"] {
-            if warn {
-                let line =
-                    "prometheus: prometheus_multiproc_dir is deprecated, set PROMETHEUS_MULTIPROC_DIR instead\n"
-                FileHandle.standardError.write(Data(line.utf8))
-            }
-            return path
-        }
-        return nil
-    }
 }
