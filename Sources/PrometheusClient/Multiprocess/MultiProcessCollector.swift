@@ -52,14 +52,16 @@ public final class MultiProcessCollector: Collector {
     /// - Throws: `MultiprocessError.fileFailure` when the directory itself cannot be listed (single
     ///   unreadable files never fail the collection).
     public func collect() throws -> [MetricFamily] {
+        // Listed under the lock: a listing taken before a concurrent archive step could miss both the
+        // process file (deleted) and the archive (created after the listing).
+        let lock = DirectoryLock(directory: directory.path, exclusive: false)
+        defer { lock.release() }
         let fileNames: [String]
         do {
             fileNames = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
             throw MultiprocessError.fileFailure(path: directory.path, operation: "list", errno: Int32(EIO))
         }
-        let lock = DirectoryLock(directory: directory.path, exclusive: false)
-        defer { lock.release() }
         // A journal left by an interrupted markProcessDead whose archive already includes a process
         // file: that file must not be counted again.
         var skipped = Set<String>()

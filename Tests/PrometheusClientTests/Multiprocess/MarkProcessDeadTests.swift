@@ -1,0 +1,150 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import PrometheusClient
+
+@Suite struct MarkProcessDeadTests {
+    /// The merge without live-mode gauges (which a dead process leaves by design).
+    static func durableSamples(_ directory: String) throws -> [String: Double] {
+        try MultiProcessCollectorTests.ourMerge(directory).filter { key, _ in
+            !(key.hasPrefix("g_live"))
+        }
+    }
+
+    static func files(_ directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".db") }.sorted()
+    }
+
+    static func writeCounter(pid: Int, value: Double, to directory: String) throws {
+        let key = PythonJSONKey.encode(familyName: "jobs", sampleName: "jobs_total", labels: [], help: "Jobs.")
+        let bytes = DBFileLayout.makeFile(entries: [(key, value, 0)])
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/counter_\(pid).db"))
+    }
+
+    @Test func totalsAreIdenticalBeforeAndAfter() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        for pid in [201, 202, 203] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        let before = try Self.durableSamples(directory)
+        try markProcessDead(pid: 202, path: directory)
+        let after = try Self.durableSamples(directory)
+        // The all-mode gauge of 202 keeps its pid label (its file stays, as in Python).
+        MultiProcessCollectorTests.expectEqual(after, before)
+    }
+
+    @Test func liveFilesAreRemovedAndOthersArchived() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        for pid in [301, 302] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        try markProcessDead(pid: 301, path: directory)
+        let files = try Self.files(directory)
+        #expect(!files.contains { $0.hasSuffix("_301.db") && $0 != "gauge_all_301.db" })
+        #expect(files.contains("gauge_all_301.db"))
+        for archive in [
+            "counter_archive.db", "histogram_archive.db", "summary_archive.db", "gauge_min_archive.db",
+            "gauge_max_archive.db", "gauge_sum_archive.db", "gauge_mostrecent_archive.db",
+        ] {
+            #expect(files.contains(archive), "\(archive) missing from \(files)")
+        }
+        let merged = try MultiProcessCollectorTests.ourMerge(directory)
+        #expect(merged[MultiprocessFixtures.sampleKey("g_livesum", [Label("k", "x")])] == 453)
+    }
+
+    @Test func pythonReadsTheArchivesWithTheSameResult() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        for pid in [401, 402, 403] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        try markProcessDead(pid: 401, path: directory)
+        try markProcessDead(pid: 403, path: directory)
+        MultiProcessCollectorTests.expectEqual(
+            try MultiProcessCollectorTests.ourMerge(directory), try MultiprocessFixtures.pythonMerge(directory))
+    }
+
+    @Test func recycledWorkersDoNotGrowTheDirectory() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        for pid in 1...50 {
+            try Self.writeCounter(pid: pid, value: 1, to: directory)
+            try markProcessDead(pid: Int32(pid), path: directory)
+        }
+        #expect(try Self.files(directory) == ["counter_archive.db"])
+        #expect(try MultiProcessCollectorTests.ourMerge(directory)[MultiprocessFixtures.sampleKey("jobs_total")] == 50)
+    }
+
+    @Test func concurrentScrapesNeverCountTwiceOrMiss() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        let workers = 40
+        for pid in 1...workers { try Self.writeCounter(pid: pid, value: Double(pid), to: directory) }
+        let expected = Double(workers * (workers + 1) / 2)
+        let collector = try MultiProcessCollector(path: directory)
+        let done = Atomic(false)
+        let wrong = Mutex<[Double]>([])
+        let scrapes = Atomic(0)
+        let scraper = Thread {
+            while !done.load(ordering: .acquiring) {
+                let total = (try? collector.collect())?.first { $0.name == "jobs" }?.samples.first?.value ?? -1
+                if total != expected { wrong.withLock { $0.append(total) } }
+                scrapes.add(1, ordering: .relaxed)
+            }
+        }
+        scraper.start()
+        for pid in 1...workers { try markProcessDead(pid: Int32(pid), path: directory) }
+        while scrapes.load(ordering: .relaxed) < 5 { usleep(1000) }
+        done.store(true, ordering: .releasing)
+        while !scraper.isFinished { usleep(1000) }
+        #expect(wrong.withLock { $0 }.isEmpty)
+        #expect(try Self.files(directory) == ["counter_archive.db"])
+    }
+
+    @Test func aCrashAfterTheRenameIsNotCountedTwice() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        try Self.writeCounter(pid: 1, value: 3, to: directory)
+        try Self.writeCounter(pid: 2, value: 4, to: directory)
+        // Simulate a fold of pid 2 interrupted after the rename: archive holds 4, counter_2.db remains.
+        let key = PythonJSONKey.encode(familyName: "jobs", sampleName: "jobs_total", labels: [], help: "Jobs.")
+        let inode = try FileOperations.writeDurably(
+            DBFileLayout.makeFile(entries: [(key, 4, 0)]), to: directory + "/counter_archive.db")
+        try ArchiveJournal(archive: "counter_archive.db", archiveInode: inode, absorbed: "counter_2.db")
+            .write(in: directory)
+        #expect(try MultiProcessCollectorTests.ourMerge(directory)[MultiprocessFixtures.sampleKey("jobs_total")] == 7)
+        try markProcessDead(pid: 1, path: directory)
+        #expect(try Self.files(directory) == ["counter_archive.db"])
+        #expect(try MultiProcessCollectorTests.ourMerge(directory)[MultiprocessFixtures.sampleKey("jobs_total")] == 7)
+    }
+
+    @Test func aCrashBeforeTheRenameIsRolledBack() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        try Self.writeCounter(pid: 2, value: 4, to: directory)
+        let key = PythonJSONKey.encode(familyName: "jobs", sampleName: "jobs_total", labels: [], help: "Jobs.")
+        let inode = try FileOperations.writeDurably(
+            DBFileLayout.makeFile(entries: [(key, 4, 0)]), to: directory + "/counter_archive.db.tmp")
+        try ArchiveJournal(archive: "counter_archive.db", archiveInode: inode, absorbed: "counter_2.db")
+            .write(in: directory)
+        #expect(try MultiProcessCollectorTests.ourMerge(directory)[MultiprocessFixtures.sampleKey("jobs_total")] == 4)
+        try ProcessArchiver(directory: MultiprocessDirectory(path: directory, forWriting: true))
+            .recoverInterruptedFold()
+        #expect(!FileManager.default.fileExists(atPath: directory + "/counter_archive.db.tmp"))
+        #expect(!FileManager.default.fileExists(atPath: ArchiveJournal.path(in: directory)))
+        #expect(try MultiProcessCollectorTests.ourMerge(directory)[MultiprocessFixtures.sampleKey("jobs_total")] == 4)
+    }
+
+    @Test func minMaxAndMostRecentArchivesKeepTheirRule() {
+        func entry(_ value: Double, _ timestamp: Double) -> DBFileReader.Entry {
+            DBFileReader.Entry(
+                key: DBKey(familyName: "g", sampleName: "g", labels: [], help: ""), value: value,
+                timestamp: timestamp, offset: 8)
+        }
+        let archive = [entry(5, 10)]
+        let process = [entry(3, 20)]
+        #expect(ProcessArchiver.combine(archive: archive, process: process, kind: .gauge(.min)).first?.value == 3)
+        #expect(ProcessArchiver.combine(archive: archive, process: process, kind: .gauge(.max)).first?.value == 5)
+        #expect(
+            ProcessArchiver.combine(archive: archive, process: process, kind: .gauge(.mostrecent)).first?.value == 3)
+        #expect(ProcessArchiver.combine(archive: archive, process: process, kind: .gauge(.sum)).first?.value == 8)
+        #expect(ProcessArchiver.combine(archive: archive, process: process, kind: .counter).first?.value == 8)
+    }
+}
