@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .library(name: "PrometheusClient", targets: ["PrometheusClient"]),
         .executable(name: "prometheus-example", targets: ["PrometheusExample"]),
+        .executable(name: "prefork-demo", targets: ["PreforkDemo"]),
+        .executable(name: "http-benchmark-server", targets: ["HTTPBenchmarkServer"]),
     ],
     targets: [
         // Atomic operations on raw (possibly memory-mapped) memory, and small system shims.
@@ -16,6 +18,8 @@ let package = Package(
             linkerSettings: [.linkedLibrary("z")]
         ),
         .executableTarget(name: "PrometheusExample", dependencies: ["PrometheusClient"]),
+        .executableTarget(name: "PreforkDemo", dependencies: ["PrometheusClient", "CPrometheusSupport"]),
+        .executableTarget(name: "HTTPBenchmarkServer", dependencies: ["PrometheusClient"]),
         .testTarget(name: "PrometheusClientTests", dependencies: ["PrometheusClient"]),
     ],
     swiftLanguageModes: [.v6]
