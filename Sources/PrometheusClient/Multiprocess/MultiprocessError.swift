@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Problems with multiprocess mode's directory and files.
 public enum MultiprocessError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The configured directory cannot be used; `reason` says why (missing, not a directory, not
@@ -14,17 +22,10 @@ public enum MultiprocessError: Error, Sendable, Equatable, CustomStringConvertib
         case .invalidDirectory(let path, let reason):
             return "multiprocess directory \"\(path)\" cannot be used: \(reason)"
         case .fileFailure(let path, let operation, let errno):
-            return "multiprocess file \(path): \(operation) failed: \(String(cString: strerror(errno))) (errno \(errno))"
+            let reason = String(cString: strerror(errno))
+            return "multiprocess file \(path): \(operation) failed: \(reason) (errno \(errno))"
         case .configuredTooLate(let detail):
             return "multiprocess mode must be configured before any metric is created: \(detail)"
         }
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif

@@ -102,7 +102,8 @@ enum ExternalTool {
     /// A python3 that can import prometheus_client 0.25.0 (fails under CI, cancels locally otherwise).
     static func python() throws -> String {
         let python = try require("python3")
-        let probe = try run(python, ["-c", "import prometheus_client, sys; sys.stdout.write(prometheus_client.__version__ if hasattr(prometheus_client, '__version__') else __import__('importlib.metadata').metadata.version('prometheus_client'))"])
+        let versionScript = "import importlib.metadata as m, sys; sys.stdout.write(m.version('prometheus_client'))"
+        let probe = try run(python, ["-c", versionScript])
         guard probe.status == 0, probe.standardOutput.hasPrefix("0.25.0") else {
             try unavailable("Python prometheus_client==0.25.0 (found: \(probe.standardOutput) \(probe.standardError))")
         }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs what the tests need when it is missing, then builds and runs every check.
+#
+#   bash Scripts/test.sh            # everything
+#   bash Scripts/test.sh --filter X # only tests matching X (passed to `swift test --filter`)
+#
+# Under CI (CI=true) a tool that cannot be installed is a failure; the tests that need it fail too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+install_system_packages() {
+    local missing=()
+    command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+    command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+    command -v prometheus-pushgateway >/dev/null 2>&1 || missing+=(prometheus-pushgateway)
+    command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+    [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+    if [ ${#missing[@]} -eq 0 ]; then
+        return 0
+    fi
+    log "Installing system packages: ${missing[*]}"
+    local sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+install_python_client() {
+    if python3 -c 'import importlib.metadata as m, sys; sys.exit(0 if m.version("prometheus_client") == "0.25.0" else 1)' \
+        >/dev/null 2>&1; then
+        return 0
+    fi
+    log "Installing prometheus-client==0.25.0 for python3"
+    python3 -m pip install --quiet --disable-pip-version-check prometheus-client==0.25.0 \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages prometheus-client==0.25.0
+}
+
+install_system_packages
+install_python_client
+
+for tool in promtool prometheus prometheus-pushgateway wrk; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "missing tool after install: $tool" >&2; exit 1; }
+done
+python3 -c 'import prometheus_client' || { echo "prometheus_client is not importable" >&2; exit 1; }
+
+log "Toolchain"
+swift --version
+
+log "Lint (swift format lint)"
+swift format lint --strict -r Sources Tests Package.swift
+
+log "Build (debug, warnings are errors for our code)"
+build_log=$(mktemp)
+swift build --build-tests 2>&1 | tee "$build_log"
+if grep -E '^(/|Sources|Tests).*: warning:' "$build_log" >/dev/null; then
+    echo "the build produced warnings (see above)" >&2
+    exit 1
+fi
+
+log "Tests"
+swift test --skip-build "$@"
