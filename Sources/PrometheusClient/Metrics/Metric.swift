@@ -35,9 +35,10 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
     }
 
     /// The child for these label values, given in the order the label names were declared; created on
-    /// first use and cached.
+    /// first use and cached. On a metric without label names, `labels()` with no values returns its
+    /// single child, so hot code can keep a child in either case.
     ///
-    /// - Throws: `MetricError.noLabelNames` when the metric has no label names, and
+    /// - Throws: `MetricError.noLabelNames` when values are given to a metric without label names, and
     ///   `MetricError.labelCountMismatch` when the number of values differs from the number of names.
     public func labels(_ values: String...) throws(MetricError) -> Child {
         try labels(values)
@@ -47,7 +48,10 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
     ///
     /// - Throws: as ``labels(_:)-(String...)``.
     public func labels(_ values: [String]) throws(MetricError) -> Child {
-        guard let table else { throw .noLabelNames(metric: definition.name) }
+        guard let table else {
+            if values.isEmpty, let unlabelledChild { return unlabelledChild }
+            throw .noLabelNames(metric: definition.name)
+        }
         return try table.child(for: values)
     }
 
