@@ -5,8 +5,10 @@ let package = Package(
     name: "PrometheusClient",
     products: [
         .library(name: "PrometheusClient", targets: ["PrometheusClient"]),
+        .executable(name: "prefork-demo", targets: ["PreforkDemo"]),
         .executable(name: "prometheus-example", targets: ["PrometheusExample"]),
         .executable(name: "prometheus-benchmarks", targets: ["PrometheusBenchmarks"]),
+        .executable(name: "http-benchmark-server", targets: ["HTTPBenchmarkServer"]),
     ],
     targets: [
         // Atomic operations on raw (possibly memory-mapped) memory, and small system shims.
@@ -16,11 +18,17 @@ let package = Package(
             dependencies: ["CPrometheusSupport"],
             linkerSettings: [.linkedLibrary("z")]
         ),
+        // The main job: a pre-forking server whose master serves its workers' merged metrics.
+        .executableTarget(name: "PreforkDemo", dependencies: ["PrometheusClient", "CPrometheusSupport"]),
         .executableTarget(name: "PrometheusExample", dependencies: ["PrometheusClient"]),
         // Spawned by the multiprocess tests: forks writers, or writes until it is killed.
         .executableTarget(name: "PrometheusTestWorker", dependencies: ["PrometheusClient"]),
         .executableTarget(name: "PrometheusBenchmarks", dependencies: ["PrometheusClient"]),
-        .testTarget(name: "PrometheusClientTests", dependencies: ["PrometheusClient", "PrometheusTestWorker"]),
+        .executableTarget(name: "HTTPBenchmarkServer", dependencies: ["PrometheusClient"]),
+        .testTarget(
+            name: "PrometheusClientTests",
+            dependencies: ["PrometheusClient", "PrometheusTestWorker", "PreforkDemo"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,51 @@
+import PrometheusClient
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+// Serves a registry of `families` counters with `children` labelled series each on the built-in
+// server, for Scripts/benchmark-http.sh (the Python client serves the same shape there).
+var port = 0
+var families = 10
+var children = 100
+var arguments = CommandLine.arguments.dropFirst().makeIterator()
+while let argument = arguments.next() {
+    guard let value = arguments.next().flatMap({ Int($0) }) else {
+        print("usage: http-benchmark-server --port N [--families N] [--children N]")
+        exit(2)
+    }
+    switch argument {
+    case "--port": port = value
+    case "--families": families = value
+    case "--children": children = value
+    default:
+        print("unknown option \(argument)")
+        exit(2)
+    }
+}
+
+// Blocked before the server starts its threads, so that they inherit the mask and sigwait gets them.
+var signals = sigset_t()
+sigemptyset(&signals)
+sigaddset(&signals, SIGINT)
+sigaddset(&signals, SIGTERM)
+pthread_sigmask(SIG_BLOCK, &signals, nil)
+
+let registry = CollectorRegistry()
+for family in 0..<families {
+    let counter = try Counter(
+        name: "bench_family_\(family)", help: "Benchmark family \(family)", labelNames: ["id"], registry: registry)
+    for child in 0..<children {
+        try counter.labels(String(child)).inc(by: Double(child + 1))
+    }
+}
+var options = HTTPServerOptions()
+options.maxConnections = 256
+let server = try MetricsServer.start(port: port, address: "127.0.0.1", registry: registry, options: options)
+print("serving \(families * children) series on http://127.0.0.1:\(server.port)/metrics")
+var received: Int32 = 0
+sigwait(&signals, &received)
+server.stop()

@@ -1,0 +1,62 @@
+import PrometheusClient
+
+/// The worker's metrics (multiprocess mode: PROMETHEUS_MULTIPROC_DIR is set by the master) and the
+/// master's side (merge, serve, mark dead).
+struct DemoMetrics: Sendable {
+    let requests: Counter
+    let duration: Histogram
+    let inProgress: Gauge.Child
+    let lastRequest: Gauge.Child
+
+    init(slot: Int) throws {
+        // Worker metrics live in no registry: in multiprocess mode the master reads the files.
+        requests = try Counter(
+            name: "demo_http_requests", help: "Application requests served, by route and status.",
+            labelNames: ["route", "status"], registry: nil)
+        duration = try Histogram(
+            name: "demo_http_request_duration_seconds", help: "Application request latency.", labelNames: ["route"],
+            buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5], registry: nil)
+        inProgress = try Gauge(
+            name: "demo_http_requests_in_progress", help: "Requests being served, summed over live workers.",
+            multiprocessMode: .livesum, registry: nil
+        ).labels()
+        lastRequest = try Gauge(
+            name: "demo_last_request_timestamp_seconds", help: "Unix time of the latest request in any worker.",
+            multiprocessMode: .max, registry: nil
+        ).labels()
+        let processes = try Gauge(
+            name: "demo_worker_processes", help: "Live worker processes (each live worker contributes 1).",
+            multiprocessMode: .livesum, registry: nil)
+        try processes.set(1)
+        let info = try Info(name: "demo_worker", help: "The worker's identity.", labelNames: ["slot"], registry: nil)
+        try info.labels(String(slot)).info(["version": "1"])
+    }
+
+    func requestStarted() {
+        // livesum gauges accept inc/dec; only the mostrecent modes refuse them.
+        try? inProgress.inc()
+    }
+
+    func requestFinished(route: String, status: Int, seconds: Double) {
+        try? inProgress.dec()
+        // The route is one of a fixed set and the label count is right, so these cannot fail.
+        try? requests.labels(route, String(status)).inc()
+        try? duration.labels(route).observe(seconds)
+        lastRequest.setToCurrentTime()
+    }
+
+    /// Serves the merged view of every worker's files from a fresh registry.
+    static func startMasterServer(socket: ListeningSocket, directory: String) throws -> MetricsServer {
+        let registry = CollectorRegistry()
+        try registry.register(MultiProcessCollector(path: directory))
+        return try MetricsServer.start(socket: socket, registry: registry)
+    }
+
+    static func markDead(pid: Int32, directory: String) {
+        do {
+            try markProcessDead(pid: pid, path: directory)
+        } catch {
+            DemoLog.error("could not mark worker \(pid) dead: \(error)")
+        }
+    }
+}

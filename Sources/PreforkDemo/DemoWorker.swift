@@ -1,0 +1,39 @@
+import CPrometheusSupport
+import PrometheusClient
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// One worker process: serves the application on the socket inherited from the master until it is
+/// told to stop or the master disappears.
+enum DemoWorker {
+    /// Runs the worker; returns the process exit status.
+    static func run(listenFD: Int32, masterPID: pid_t, slot: Int) -> Int32 {
+        // Die with the master even if it is SIGKILLed: no orphans holding the port.
+        _ = prometheus_set_parent_death_signal(SIGTERM)
+        if getppid() != masterPID {
+            return 0  // the master died before the death signal was armed
+        }
+        let metrics: DemoMetrics
+        let server: HTTPServer
+        do {
+            metrics = try DemoMetrics(slot: slot)
+            let socket = try ListeningSocket(adopting: listenFD)
+            let application = DemoApplication(metrics: metrics)
+            server = try HTTPServer.start(socket: socket) { application.handle($0) }
+        } catch {
+            DemoLog.error("worker \(slot) cannot start: \(error)")
+            return 1
+        }
+        DemoLog.info("worker \(slot) serving (pid \(getpid()))")
+        while true {
+            if let signal = DemoSignals.wait(seconds: 1), DemoSignals.isStop(signal) { break }
+            if getppid() != masterPID { break }
+        }
+        server.stop()
+        return 0
+    }
+}

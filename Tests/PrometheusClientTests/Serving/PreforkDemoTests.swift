@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// End-to-end tests of the `prefork-demo` executable: real processes, real sockets, real files.
+@Suite("Pre-fork demo", .serialized)
+struct PreforkDemoTests {
+    static let requests = "demo_http_requests_total"
+    static let inProgress = "demo_http_requests_in_progress"
+    static let workerProcesses = "demo_worker_processes"
+
+    /// Scrapes until `condition` holds (bounded), returning the last parse.
+    private func scrapeUntil(
+        _ demo: DemoProcess, timeout: Double = 10, _ condition: (ExpositionSamples) -> Bool
+    ) throws -> ExpositionSamples {
+        let deadline = Date().addingTimeInterval(timeout)
+        var samples = ExpositionSamples(try demo.scrape())
+        while !condition(samples) && Date() < deadline {
+            usleep(100_000)
+            samples = ExpositionSamples(try demo.scrape())
+        }
+        return samples
+    }
+
+    @Test("--help explains ports, workers and directory")
+    func help() throws {
+        let output = try ExternalTool.run(DemoProcess.builtExecutable("prefork-demo").path, ["--help"], timeout: 30)
+        #expect(output.status == 0)
+        for option in ["--app", "--metrics", "--workers", "--dir", "PROMETHEUS_MULTIPROC_DIR", "127.0.0.1:8080"] {
+            #expect(output.standardOutput.contains(option), "help lacks \(option)")
+        }
+    }
+
+    @Test("merged request counts equal the requests sent to all workers")
+    func mergedCountsMatchRequests() throws {
+        let demo = try DemoProcess(workers: 3)
+        _ = try demo.waitForLine(containing: "serving", skipping: 2, timeout: 30)
+        var responders = Set<Int32>()
+        for _ in 0..<60 { responders.insert(try demo.request("/")) }
+        for _ in 0..<15 { responders.insert(try demo.request("/status/503")) }
+        for _ in 0..<5 { responders.insert(try demo.request("/work?ms=5")) }
+        #expect(responders.isSubset(of: demo.livingWorkerPIDs()))
+
+        let samples = ExpositionSamples(try demo.scrape())
+        #expect(samples.sum(Self.requests, ["route": "/", "status": "200"]) == 60)
+        #expect(samples.sum(Self.requests, ["route": "/status", "status": "503"]) == 15)
+        #expect(samples.sum(Self.requests, ["route": "/work", "status": "200"]) == 5)
+        #expect(samples.sum("demo_http_request_duration_seconds_count", ["route": "/"]) == 60)
+        #expect(samples.sum("demo_http_request_duration_seconds_bucket", ["route": "/work", "le": "+Inf"]) == 5)
+        #expect(samples.sum(Self.workerProcesses) == 3)
+        #expect(samples.sum(Self.inProgress) == 0)
+        #expect((samples.sum("demo_last_request_timestamp_seconds") ?? 0) > 1_700_000_000)
+    }
+
+    @Test("a SIGKILLed worker is replaced; its live gauges leave the merge while counters keep totals")
+    func killedWorkerIsReplaced() throws {
+        let demo = try DemoProcess(workers: 1)
+        _ = try demo.waitForLine(containing: "serving", timeout: 30)
+        let victim = try demo.request("/")
+        for _ in 0..<9 { try demo.request("/") }
+
+        // Keep one request in flight on the only worker, then kill it mid-request.
+        let appPort = demo.appPort
+        let slow = Thread { _ = try? RawHTTPClient.get(port: appPort, path: "/work?ms=1000") }
+        slow.start()
+        let busy = try scrapeUntil(demo) { $0.sum(Self.inProgress) == 1 }
+        #expect(busy.sum(Self.inProgress) == 1)
+        kill(victim, SIGKILL)
+
+        try demo.waitForLine(containing: "(pid \(victim)) ended with signal 9", timeout: 10)
+        try demo.waitForLine(containing: "restarted as pid", timeout: 10)
+        try demo.waitForLine(containing: "serving", skipping: 1, timeout: 30)
+        let replacement = try demo.request("/")
+        #expect(replacement != victim)
+
+        let after = try scrapeUntil(demo) { $0.sum(Self.inProgress) == 0 && $0.sum(Self.workerProcesses) == 1 }
+        #expect(after.sum(Self.inProgress) == 0)
+        #expect(after.sum(Self.workerProcesses) == 1)
+        // 10 before the kill, 1 after: the dead worker's counts stay in the total.
+        #expect(after.sum(Self.requests, ["route": "/"]) == 11)
+    }
+
+    @Test("stale .db files from an earlier run are removed at start-up")
+    func staleFilesRemoved() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("prefork-stale-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let stale = directory.appendingPathComponent("counter_999999.db")
+        try Data(repeating: 0xFF, count: 64).write(to: stale)
+        let demo = try DemoProcess(workers: 1, extraArguments: ["--dir", directory.path])
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
+        #expect(demo.log.contains("removed 1 stale .db files"))
+        _ = try demo.scrape()
+    }
+
+    @Test("SIGTERM stops the master and every worker")
+    func sigtermStopsEverything() throws {
+        let demo = try DemoProcess(workers: 2)
+        _ = try demo.waitForLine(containing: "serving", skipping: 1, timeout: 30)
+        let workers = demo.livingWorkerPIDs()
+        #expect(workers.count == 2)
+        demo.stop()
+        #expect(!demo.process.isRunning)
+        #expect(demo.process.terminationStatus == 0)
+        for pid in workers { #expect(!Self.isAlive(pid)) }
+    }
+
+    @Test("workers exit when the master is SIGKILLed: no orphans")
+    func noOrphans() throws {
+        let demo = try DemoProcess(workers: 2)
+        _ = try demo.waitForLine(containing: "serving", skipping: 1, timeout: 30)
+        let workers = demo.livingWorkerPIDs()
+        kill(demo.process.processIdentifier, SIGKILL)
+        demo.process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(10)
+        while workers.contains(where: Self.isAlive) && Date() < deadline { usleep(50_000) }
+        for pid in workers { #expect(!Self.isAlive(pid)) }
+    }
+
+    @Test("a real Prometheus scrapes the master: PromQL sees the request count and up == 1")
+    func prometheusScrapes() throws {
+        let prometheus = try ExternalTool.require("prometheus")
+        let demo = try DemoProcess(workers: 2)
+        _ = try demo.waitForLine(containing: "serving", skipping: 1, timeout: 30)
+        for _ in 0..<25 { try demo.request("/") }
+
+        let server = try PrometheusServer(binary: prometheus, target: "127.0.0.1:\(demo.metricsPort)")
+        defer { server.stop() }
+        let total = try server.waitForValue(#"sum(demo_http_requests_total{route="/"})"#, timeout: 60) { $0 == 25 }
+        #expect(total == 25)
+        let up = try server.waitForValue(#"up{job="prefork-demo"}"#, timeout: 30) { $0 == 1 }
+        #expect(up == 1)
+    }
+
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        // A zombie waiting for a reaper has exited too.
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[close...].hasPrefix(") Z")
+    }
+}
