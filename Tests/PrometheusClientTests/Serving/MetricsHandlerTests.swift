@@ -14,10 +14,10 @@ struct MetricsHandlerTests {
 
     private func registryWithSamples() throws -> CollectorRegistry {
         let registry = CollectorRegistry()
-        let counter = try Counter("served", help: "Served requests", labelNames: ["code"], registry: registry)
-        try counter.labels("200").inc(3)
-        let gauge = try Gauge("temperature", help: "Temperature", registry: registry)
-        gauge.set(21.5)
+        let counter = try Counter(name: "served", help: "Served requests", labelNames: ["code"], registry: registry)
+        try counter.labels("200").inc(by: 3)
+        let gauge = try Gauge(name: "temperature", help: "Temperature", registry: registry)
+        try gauge.set(21.5)
         return registry
     }
 
