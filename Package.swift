@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "prometheus-example", targets: ["PrometheusExample"]),
         .executable(name: "prometheus-benchmarks", targets: ["PrometheusBenchmarks"]),
         .executable(name: "http-benchmark-server", targets: ["HTTPBenchmarkServer"]),
+        .executable(name: "prometheus-multiproc", targets: ["PrometheusMultiproc"]),
     ],
     targets: [
         // Atomic operations on raw (possibly memory-mapped) memory, and small system shims.
@@ -25,9 +26,11 @@ let package = Package(
         .executableTarget(name: "PrometheusTestWorker", dependencies: ["PrometheusClient"]),
         .executableTarget(name: "PrometheusBenchmarks", dependencies: ["PrometheusClient"]),
         .executableTarget(name: "HTTPBenchmarkServer", dependencies: ["PrometheusClient"]),
+        // Command-line tool: merge, inspect and mark-dead on multiprocess directories (Python's too).
+        .executableTarget(name: "PrometheusMultiproc", dependencies: ["PrometheusClient"]),
         .testTarget(
             name: "PrometheusClientTests",
-            dependencies: ["PrometheusClient", "PrometheusTestWorker", "PreforkDemo"]
+            dependencies: ["PrometheusClient", "PrometheusTestWorker", "PreforkDemo", "PrometheusMultiproc"]
         ),
     ],
     swiftLanguageModes: [.v6]

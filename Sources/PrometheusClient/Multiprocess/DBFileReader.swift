@@ -72,22 +72,29 @@ enum DBFileReader {
     {
         var locations: [EntryLocation] = []
         var offset = start
-        let used = bytes.count
-        while offset < used {
-            guard offset + 4 <= used else {
-                throw .entryOutOfRange(offset: offset, keyLength: 0, used: used)
-            }
-            let keyLength = Int(readUInt32(bytes, at: offset))
-            let valueOffset = offset + 4 + keyLength + DBFileLayout.paddingLength(forKeyLength: keyLength)
-            guard keyLength <= used, valueOffset + 16 <= used else {
-                throw .entryOutOfRange(offset: offset, keyLength: keyLength, used: used)
-            }
-            locations.append(
-                EntryLocation(
-                    offset: offset, keyRange: (offset + 4)..<(offset + 4 + keyLength), valueOffset: valueOffset))
-            offset = valueOffset + 16
+        while offset < bytes.count {
+            let location = try locateEntry(in: bytes, at: offset)
+            locations.append(location)
+            offset = location.valueOffset + 16
         }
         return locations
+    }
+
+    /// The entry that starts at `offset`, checked to end within `bytes` (which end at `used`).
+    ///
+    /// - Throws: `DBFileError.entryOutOfRange` when the entry runs past `used`.
+    static func locateEntry(in bytes: [UInt8], at offset: Int) throws(DBFileError) -> EntryLocation {
+        let used = bytes.count
+        guard offset + 4 <= used else {
+            throw .entryOutOfRange(offset: offset, keyLength: 0, used: used)
+        }
+        let keyLength = Int(readUInt32(bytes, at: offset))
+        let valueOffset = offset + 4 + keyLength + DBFileLayout.paddingLength(forKeyLength: keyLength)
+        guard keyLength <= used, valueOffset + 16 <= used else {
+            throw .entryOutOfRange(offset: offset, keyLength: keyLength, used: used)
+        }
+        return EntryLocation(
+            offset: offset, keyRange: (offset + 4)..<(offset + 4 + keyLength), valueOffset: valueOffset)
     }
 
     /// Decodes the key of an entry.

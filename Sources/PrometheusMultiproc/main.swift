@@ -1,0 +1,75 @@
+import Foundation
+import PrometheusClient
+
+// prometheus-multiproc: works on multiprocess directories written by this package's workers or by the
+// Python client's, so it can also serve as a sidecar tool for Python deployments.
+
+let usage = """
+    usage: prometheus-multiproc <command> [arguments]
+
+    commands:
+      merge DIR [--format text|openmetrics]
+                    print the merged exposition of every .db file in DIR, as a master would serve it
+      inspect FILE  list the entries of one .db file (offset, key, value, timestamp) and report
+                    the first corruption with its byte offset (exit status 1 when corrupt)
+      mark-dead DIR PID
+                    report worker PID dead: delete its live-gauge files and fold its other files
+                    into the archive files, as markProcessDead(pid:path:) does
+      help          show this text
+
+    """
+
+func fail(_ message: String, status: Int32 = 2) -> Never {
+    FileHandle.standardError.write(Data("prometheus-multiproc: \(message)\n".utf8))
+    exit(status)
+}
+
+func merge(_ arguments: [String]) throws {
+    guard let directory = arguments.first else { fail("merge needs a directory\n\n\(usage)") }
+    var format = ExpositionFormat.prometheusText004
+    var rest = arguments.dropFirst()
+    while let option = rest.popFirst() {
+        guard option == "--format", let value = rest.popFirst() else { fail("unknown option \(option)") }
+        switch value {
+        case "text": format = .prometheusText004
+        case "openmetrics": format = .openMetrics100
+        default: fail("--format must be text or openmetrics, not \(value)")
+        }
+    }
+    let families = try MultiProcessCollector(path: directory).collect()
+    FileHandle.standardOutput.write(Data(Exposition.render(families, as: format)))
+}
+
+func inspect(_ arguments: [String]) {
+    guard arguments.count == 1 else { fail("inspect needs exactly one file\n\n\(usage)") }
+    let inspection = DBFileInspection(path: arguments[0])
+    for entry in inspection.entries {
+        let labels = entry.labels.map { "\($0.name)=\"\($0.value)\"" }.joined(separator: ",")
+        print(
+            "\(entry.offset)\t\(entry.familyName)\t\(entry.sampleName){\(labels)}\t\(GoFloatFormat.string(entry.value))"
+                + "\t\(entry.timestamp)\t\(entry.help.debugDescription)")
+    }
+    print("\(inspection.entries.count) entries")
+    if let problem = inspection.problem {
+        fail("\(arguments[0]) is corrupt: \(problem)", status: 1)
+    }
+}
+
+func markDead(_ arguments: [String]) throws {
+    guard arguments.count == 2, let pid = Int32(arguments[1]) else { fail("mark-dead needs DIR PID\n\n\(usage)") }
+    try markProcessDead(pid: pid, path: arguments[0])
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+let command = arguments.isEmpty ? "help" : arguments.removeFirst()
+do {
+    switch command {
+    case "merge": try merge(arguments)
+    case "inspect": inspect(arguments)
+    case "mark-dead": try markDead(arguments)
+    case "help", "--help", "-h": print(usage, terminator: "")
+    default: fail("unknown command \(command)\n\n\(usage)")
+    }
+} catch {
+    fail("\(error)", status: 1)
+}

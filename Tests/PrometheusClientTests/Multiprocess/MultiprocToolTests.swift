@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+@testable import PrometheusClient
+
+/// The `prometheus-multiproc` command, run as a separate process on directories written by Python.
+@Suite struct MultiprocToolTests {
+    static func run(_ arguments: [String]) throws -> ExternalTool.Output {
+        let tool = try DemoProcess.builtExecutable("prometheus-multiproc")
+        return try ExternalTool.run(tool.path, arguments)
+    }
+
+    @Test func mergePrintsWhatTheCollectorServes() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        for pid in [11, 12] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        let output = try Self.run(["merge", directory])
+        #expect(output.status == 0)
+        let expected = Exposition.string(try MultiProcessCollector(path: directory).collect(), as: .prometheusText004)
+        #expect(output.standardOutput == expected)
+        #expect(try ExternalTool.promtoolCheck(output.standardOutput).parses)
+    }
+
+    @Test func mergeWritesOpenMetricsOnRequest() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        try MultiProcessCollectorTests.writeWithPython(pid: 13, to: directory)
+        let output = try Self.run(["merge", directory, "--format", "openmetrics"])
+        #expect(output.status == 0)
+        #expect(output.standardOutput.hasSuffix("# EOF\n"))
+        try OpenMetricsTests.parseWithPython(output.standardOutput)
+    }
+
+    @Test func inspectListsEntriesAndFlagsCorruption() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        let key = PythonJSONKey.encode(familyName: "jobs", sampleName: "jobs_total", labels: [], help: "Jobs.")
+        var bytes = DBFileLayout.makeFile(entries: [(key, 3, 0), (key, 4, 0)])
+        let path = directory + "/counter_1.db"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let good = try Self.run(["inspect", path])
+        #expect(good.status == 0)
+        #expect(good.standardOutput.contains("8\tjobs\tjobs_total{}\t3.0"))
+        #expect(good.standardOutput.contains("2 entries"))
+        bytes[DBFileLayout.entrySize(forKeyLength: key.count) + 8] = 0xFF  // second key length: huge
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let corrupt = try Self.run(["inspect", path])
+        #expect(corrupt.status == 1)
+        #expect(corrupt.standardOutput.contains("1 entries"))
+        #expect(corrupt.standardError.contains("offset \(DBFileLayout.entrySize(forKeyLength: key.count) + 8)"))
+    }
+
+    @Test func markDeadFoldsTheProcess() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        for pid in [21, 22] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        let output = try Self.run(["mark-dead", directory, "21"])
+        #expect(output.status == 0, "\(output.standardError)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory)
+        #expect(!files.contains("counter_21.db"))
+        #expect(files.contains("counter_archive.db"))
+    }
+
+    @Test func badUsageExitsWithAMessage() throws {
+        let output = try Self.run(["merge"])
+        #expect(output.status == 2)
+        #expect(output.standardError.contains("merge needs a directory"))
+        let missing = try Self.run(["merge", "/nonexistent/dir"])
+        #expect(missing.status == 1)
+        #expect(missing.standardError.contains("does not exist"))
+    }
+}
