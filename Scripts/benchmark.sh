@@ -1,29 +1,60 @@
 #!/usr/bin/env bash
-# Measures the hot paths of this package against the Python client 0.25.0 on the same work, on this
-# machine, in one run. Release build. Prints ns/op for both and the speed-up (Python / Swift).
+# Measures this package against the Python client 0.25.0 on the same work, on this machine, in one
+# run, with a release build. Prints both figures and the speed-up (Python / Swift).
 #
-# Usage: bash Scripts/benchmark.sh [suite ...]     (suites: core, multiprocess; default: all)
+# Usage: bash Scripts/benchmark.sh [suite ...]
+#   core          hot paths in process: counter inc, gauge set, histogram observe, labels lookup (ns/op)
+#   multiprocess  the same updates on memory-mapped files in multiprocess mode (ns/op)
+#   merge         the master's merge of P processes x 100 series, P = 10, 100, 1000 (ms, cold and warm)
+# Default: all suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 suites=("$@")
-if [ ${#suites[@]} -eq 0 ]; then suites=(core multiprocess); fi
+if [ ${#suites[@]} -eq 0 ]; then suites=(core multiprocess merge); fi
 
 python3 -c 'import prometheus_client' 2>/dev/null || pip install --quiet 'prometheus-client==0.25.0'
 swift build -c release --product prometheus-benchmarks >/dev/null
 binary="$(swift build -c release --show-bin-path)/prometheus-benchmarks"
 
-for suite in "${suites[@]}"; do
-    echo "== $suite (ns/op, lower is better; release build; $(nproc) cores)"
-    swift_results="$("$binary" "$suite")"
-    if [ "$suite" = multiprocess ]; then
-        python_directory="$(mktemp -d)"
-        python_results="$(PROMETHEUS_MULTIPROC_DIR="$python_directory" python3 Scripts/python_benchmark.py "$suite" 50000)"
-        rm -rf "$python_directory"
-    else
-        python_results="$(python3 Scripts/python_benchmark.py "$suite")"
-    fi
-    printf '%-24s %12s %12s %10s\n' operation swift python speed-up
+compare() {  # $1: unit, stdin-free: reads $swift_results and $python_results
+    printf '%-28s %12s %12s %10s\n' "operation ($1)" swift python speed-up
     join -t $'\t' <(sort <<<"$swift_results") <(sort <<<"$python_results") |
-        awk -F'\t' '{ printf "%-24s %12.2f %12.2f %9.0fx\n", $1, $2, $3, $3 / $2 }'
+        awk -F'\t' '{ printf "%-28s %12.2f %12.2f %9.0fx\n", $1, $2, $3, $3 / $2 }'
+}
+
+for suite in "${suites[@]}"; do
+    echo "== $suite (lower is better; release build; $(nproc) cores)"
+    case "$suite" in
+    core)
+        swift_results="$("$binary" core)"
+        python_results="$(python3 Scripts/python_benchmark.py core)"
+        compare ns/op
+        ;;
+    multiprocess)
+        swift_results="$("$binary" multiprocess)"
+        python_directory="$(mktemp -d)"
+        python_results="$(PROMETHEUS_MULTIPROC_DIR="$python_directory" python3 Scripts/python_benchmark.py multiprocess 50000)"
+        rm -rf "$python_directory"
+        compare ns/op
+        ;;
+    merge)
+        swift_results=""
+        python_results=""
+        for processes in 10 100 1000; do
+            directory="$(mktemp -d)"
+            python3 Scripts/make_multiproc_dir.py "$directory" "$processes" 100
+            swift_results+="$("$binary" merge "$directory" "${processes}x100")"$'\n'
+            python_results+="$(python3 Scripts/python_benchmark.py merge "$directory" "${processes}x100")"$'\n'
+            rm -rf "$directory"
+        done
+        swift_results="${swift_results%$'\n'}"
+        python_results="${python_results%$'\n'}"
+        compare ms
+        ;;
+    *)
+        echo "unknown suite $suite" >&2
+        exit 2
+        ;;
+    esac
 done

@@ -41,7 +41,24 @@ def multiprocess(iterations):
     print(f"mp_histogram_observe\t{best_ns(lambda: histogram_child.observe(0.042), iterations):.2f}")
 
 
+def merge(directory, label):
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    def collect():
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=directory)
+        list(registry.collect())
+
+    # Python keeps no cache between scrapes, so every merge is cold.
+    cold = min(timeit.repeat(collect, number=1, repeat=3)) * 1e3
+    print(f"merge_{label}_cold_ms\t{cold:.2f}")
+    print(f"merge_{label}_warm_ms\t{cold:.2f}")
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "merge":
+        merge(sys.argv[2], sys.argv[3])
+        sys.exit(0)
     suite = sys.argv[1] if len(sys.argv) > 1 else "core"
     iterations = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
     {"core": core, "multiprocess": multiprocess}[suite](iterations)

@@ -17,10 +17,21 @@ do {
         switch suite {
         case "core":
             for measurement in try CoreBenchmarks.run(iterations: iterations) { print(measurement.line) }
+        case "merge":
+            // merge DIR LABEL: time merging a directory made by Scripts/make_multiproc_dir.py.
+            guard arguments.count == 3 else {
+                FileHandle.standardError.write(Data("usage: prometheus-benchmarks merge DIR LABEL\n".utf8))
+                exit(2)
+            }
+            for measurement in try MergeBenchmarks.run(directory: arguments[1], label: arguments[2]) {
+                print(measurement.line)
+            }
+            exit(0)
         case "multiprocess":
             for measurement in try MultiprocessBenchmarks.run(iterations: iterations) { print(measurement.line) }
         default:
-            FileHandle.standardError.write(Data("unknown suite \(suite); available: core, multiprocess\n".utf8))
+            FileHandle.standardError.write(
+                Data("unknown suite \(suite); available: core, multiprocess, merge DIR LABEL\n".utf8))
             exit(2)
         }
     }

@@ -11,6 +11,8 @@ public enum DBFileError: Error, Sendable, Equatable, CustomStringConvertible {
     case entryOutOfRange(offset: Int, keyLength: Int, used: Int)
     /// An entry's key is not the JSON array `[family, sample, {labels}, help]`.
     case invalidKey(offset: Int, reason: String)
+    /// A `.db` file whose name is not `<type>_<pid>.db` or `gauge_<mode>_<pid>.db`.
+    case foreignName(fileName: String)
 
     /// A message that says where the file is broken.
     public var description: String {
@@ -25,6 +27,8 @@ public enum DBFileError: Error, Sendable, Equatable, CustomStringConvertible {
             return "entry at offset \(offset) has a key of \(keyLength) bytes, which runs past the used size \(used)"
         case .invalidKey(let offset, let reason):
             return "entry at offset \(offset) has an invalid key: \(reason)"
+        case .foreignName(let fileName):
+            return "\(fileName) is not named <type>_<pid>.db or gauge_<mode>_<pid>.db, so it is not a metrics file"
         }
     }
 }

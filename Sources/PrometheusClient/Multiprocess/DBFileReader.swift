@@ -97,6 +97,36 @@ enum DBFileReader {
             offset: offset, keyRange: (offset + 4)..<(offset + 4 + keyLength), valueOffset: valueOffset)
     }
 
+    /// The entry that starts at `offset` in the first `used` bytes of `bytes`.
+    ///
+    /// - Throws: `DBFileError.entryOutOfRange` when the entry runs past `used`.
+    static func locateEntry(in bytes: UnsafeRawBufferPointer, used: Int, at offset: Int) throws(DBFileError)
+        -> EntryLocation
+    {
+        guard offset + 4 <= used else {
+            throw .entryOutOfRange(offset: offset, keyLength: 0, used: used)
+        }
+        let keyLength = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+        let valueOffset = offset + 4 + keyLength + DBFileLayout.paddingLength(forKeyLength: keyLength)
+        guard keyLength <= used, valueOffset + 16 <= used else {
+            throw .entryOutOfRange(offset: offset, keyLength: keyLength, used: used)
+        }
+        return EntryLocation(
+            offset: offset, keyRange: (offset + 4)..<(offset + 4 + keyLength), valueOffset: valueOffset)
+    }
+
+    /// Decodes the key of an entry in a raw buffer.
+    ///
+    /// - Throws: `DBFileError.invalidKey`.
+    static func key(of location: EntryLocation, in bytes: UnsafeRawBufferPointer) throws(DBFileError) -> DBKey {
+        let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[location.keyRange]).assumingMemoryBound(to: UInt8.self)
+        do {
+            return try DBKey(json: keyBytes)
+        } catch {
+            throw .invalidKey(offset: location.offset, reason: error.reason)
+        }
+    }
+
     /// Decodes the key of an entry.
     ///
     /// - Throws: `DBFileError.invalidKey`.

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import Synchronization
 
 /// Merges the values that every worker process wrote into a multiprocess directory, for the process
@@ -25,12 +25,37 @@ public final class MultiProcessCollector: Collector {
     /// The directory read.
     public let directory: MultiprocessDirectory
 
+    /// The `.db` files of a directory with their inode numbers, sorted by name; nil when the directory
+    /// cannot be read. (`readdir` gives the inodes for free, which tells a replaced file from a known one
+    /// without a `stat` per file.)
+    static func list(_ path: String) -> [(name: String, inode: UInt64)]? {
+        guard let stream = opendir(path) else { return nil }
+        defer { closedir(stream) }
+        var result: [(name: String, inode: UInt64)] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name.hasSuffix(".db") {
+                result.append((name, UInt64(entry.pointee.d_ino)))
+            }
+        }
+        // Sorted bytewise (strcmp is far cheaper than String's Unicode ordering) so that sums always
+        // add up in the same order.
+        return result.sorted { lhs, rhs in
+            lhs.name.withCString { left in rhs.name.withCString { right in strcmp(left, right) < 0 } }
+        }
+    }
+
     /// The self-metric counting files skipped in the latest collection.
     static let unreadableFilesFamily = "prometheus_multiproc_unreadable_files"
 
     private struct State {
         var merger = MultiprocessMerger()
         var reported: Set<String> = []
+        /// The last listing and the directory's modification time when it was taken.
+        var listing: [(name: String, inode: UInt64)] = []
+        var listingTime: timespec? = nil
     }
 
     private let state = Mutex(State())
@@ -56,11 +81,30 @@ public final class MultiProcessCollector: Collector {
         // process file (deleted) and the archive (created after the listing).
         let lock = DirectoryLock(directory: directory.path, exclusive: false)
         defer { lock.release() }
-        let fileNames: [String]
-        do {
-            fileNames = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        } catch {
-            throw MultiprocessError.fileFailure(path: directory.path, operation: "list", errno: Int32(EIO))
+        let directoryPath = directory.path
+        let listed: [(name: String, inode: UInt64)]? = state.withLock { state in
+            // Creating, deleting or renaming a file changes the directory's modification time, so an
+            // unchanged time means an unchanged listing, unless the time is so recent (100 ms, many
+            // times the kernel's timestamp tick) that a change within the same tick could hide
+            // behind it.
+            var status = stat()
+            guard stat(directoryPath, &status) == 0 else { return nil }
+            let modified = status.st_mtim
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            let age = Double(now.tv_sec - modified.tv_sec) + Double(now.tv_nsec - modified.tv_nsec) / 1e9
+            if let previous = state.listingTime, previous.tv_sec == modified.tv_sec,
+                previous.tv_nsec == modified.tv_nsec, age > 0.1
+            {
+                return state.listing
+            }
+            guard let fresh = Self.list(directoryPath) else { return nil }
+            state.listing = fresh
+            state.listingTime = modified
+            return fresh
+        }
+        guard let listing = listed else {
+            throw MultiprocessError.fileFailure(path: directory.path, operation: "list", errno: errno)
         }
         // A journal left by an interrupted markProcessDead whose archive already includes a process
         // file: that file must not be counted again.
@@ -68,25 +112,15 @@ public final class MultiProcessCollector: Collector {
         if let journal = ArchiveJournal.read(in: directory.path), journal.isArchiveInPlace(in: directory.path) {
             skipped.insert(journal.absorbed)
         }
-        var files: [(path: String, name: DBFileName)] = []
-        var foreign: [MultiprocessMerger.Problem] = []
-        for fileName in fileNames.sorted() where fileName.hasSuffix(".db") && !skipped.contains(fileName) {
-            if let name = DBFileName(fileName: fileName) {
-                files.append((directory.file(named: fileName), name))
-            } else {
-                foreign.append(
-                    .init(
-                        path: directory.file(named: fileName),
-                        reason: "the name is not <type>_<pid>.db or gauge_<mode>_<pid>.db"))
-            }
+        let files = listing.filter { !skipped.contains($0.name) }.map {
+            MultiprocessMerger.ListedFile(fileName: $0.name, inode: $0.inode)
         }
         let (families, problems) = state.withLock { state in
-            let (families, problems) = state.merger.merge(files)
-            for problem in foreign + problems
-            where state.reported.insert(problem.path + "\u{0}" + problem.reason).inserted {
+            let (families, problems) = state.merger.merge(directory: directoryPath, files: files)
+            for problem in problems where state.reported.insert(problem.path + "\u{0}" + problem.reason).inserted {
                 DiagnosticLog.write("skipping multiprocess file \(problem.path): \(problem.reason)")
             }
-            return (families, foreign + problems)
+            return (families, problems)
         }
         let selfMetric = MetricFamily(
             name: Self.unreadableFilesFamily,

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Merges the `.db` files of a multiprocess directory by the Python client's rules, keeping what it
 /// learned about each file between merges: a warm merge reads each file's used bytes and, for entries
 /// it has seen, only their values; only entries appended since are decoded.
@@ -24,14 +26,36 @@ final class MultiprocessMerger {
         var type: MetricType
         var help: String
         var combination: Combination
+        /// Whether the merged value may only grow (counter totals, histogram buckets, summary counts).
+        var isMonotonic: Bool
     }
 
     private struct CachedFile {
-        var device: UInt64
+        var name: DBFileName
         var inode: UInt64
+        /// Kept open between merges (within a budget), so a warm merge costs one read per file.
+        var descriptor: Int32
         var parsedEnd: Int
-        /// Per entry: the merged series it feeds (-1 for an entry that is ignored) and its value offset.
+        /// Per entry: the merged series it feeds and its value offset.
         var entries: [(series: Int, valueOffset: Int)]
+        /// The merge that last saw the file in the listing.
+        var generation: Int = 0
+    }
+
+    /// Keys already decoded, per group of files whose keys mean the same series (all counter files;
+    /// each process's `all`-mode gauge file, whose series carry its pid): raw key bytes → series.
+    private struct KeyGroup {
+        var seriesByHash: [UInt64: [(key: [UInt8], series: Int)]] = [:]
+        /// The entries of the longest file decoded in the group. Workers create the same metrics in the
+        /// same order, so another process's file usually has the same key at the same offset: one
+        /// byte comparison instead of a hash lookup.
+        var template: [(offset: Int, key: [UInt8], series: Int)] = []
+    }
+
+    /// A file to merge: its name in the directory and the inode the listing saw.
+    struct ListedFile {
+        var fileName: String
+        var inode: UInt64
     }
 
     /// A file that could not be merged, and why.
@@ -40,45 +64,96 @@ final class MultiprocessMerger {
         var reason: String
     }
 
+    /// How many descriptors the merger keeps open at most: a quarter of the process's limit.
+    static let descriptorBudget: Int = {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 256 }
+        return Int(Swift.min(limit.rlim_cur / 4, 16_384))
+    }()
+
+    /// Linux's O_NOATIME (octal 01000000 on x86-64 and arm64), which Glibc only exports with _GNU_SOURCE.
+    private static let noAccessTimeFlag: Int32 = 0o1_000_000
+
     private var files: [String: CachedFile] = [:]
+    private var generation = 0
+    private var openDescriptors = 0
+    private var groups: [String: KeyGroup] = [:]
     private var seriesIndex: [SeriesIdentity: Int] = [:]
     private(set) var series: [SeriesInfo] = []
+    private var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
 
-    /// Merges `paths` (the `.db` files of one directory).
+    deinit {
+        for file in files.values where file.descriptor >= 0 {
+            close(file.descriptor)
+        }
+        buffer.deallocate()
+    }
+
+    /// Merges the listed `.db` files of `directory`.
     ///
     /// - Returns: the merged families sorted by name, and the files that were skipped.
-    func merge(_ paths: [(path: String, name: DBFileName)]) -> (families: [MetricFamily], problems: [Problem]) {
+    func merge(directory: String, files listed: [ListedFile]) -> (families: [MetricFamily], problems: [Problem]) {
         var values: [Double] = []
         var timestamps: [Double] = []
         var present: [Bool] = []
         var problems: [Problem] = []
-        var seen = Set<String>()
-        for (path, name) in paths {
-            seen.insert(path)
+        generation += 1
+        for file in listed {
             do {
-                guard let snapshot = try DBFileReader.snapshot(path: path) else {
-                    files.removeValue(forKey: path)
-                    continue  // deleted since the directory was listed: a dead process's live file
-                }
-                let cached = try update(path: path, name: name, snapshot: snapshot)
+                guard let (cached, used) = try update(directory: directory, file: file) else { continue }
                 if values.count < series.count {
                     let missing = series.count - values.count
                     values.append(contentsOf: repeatElement(0, count: missing))
                     timestamps.append(contentsOf: repeatElement(0, count: missing))
                     present.append(contentsOf: repeatElement(false, count: missing))
                 }
-                for (index, valueOffset) in cached.entries where index >= 0 {
-                    let value = DBFileReader.readDouble(snapshot.bytes, at: valueOffset)
-                    let timestamp = DBFileReader.readDouble(snapshot.bytes, at: valueOffset + 8)
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<used])
+                for (index, valueOffset) in cached.entries {
+                    let value = Double(
+                        bitPattern: UInt64(
+                            littleEndian: bytes.loadUnaligned(fromByteOffset: valueOffset, as: UInt64.self)))
+                    let timestamp = Double(
+                        bitPattern: UInt64(
+                            littleEndian: bytes.loadUnaligned(fromByteOffset: valueOffset + 8, as: UInt64.self)))
                     combine(value, timestamp, into: index, &values, &timestamps, &present)
                 }
             } catch {
-                files.removeValue(forKey: path)
-                problems.append(Problem(path: path, reason: "\(error)"))
+                forget(file.fileName)
+                problems.append(Problem(path: directory + "/" + file.fileName, reason: "\(error)"))
             }
         }
-        files = files.filter { seen.contains($0.key) }
+        for (fileName, file) in files where file.generation != generation {
+            forget(fileName)
+        }
+        keepMonotonic(&values, present: present)
         return (buildFamilies(values: values, present: present), problems)
+    }
+
+    /// The merged values of monotonic series at the previous merge.
+    private var previousValues: [Double] = []
+
+    /// Floating-point sums depend on the order of their terms, and folding a dead process into an
+    /// archive changes that order: a total could come out one rounding step lower than at the previous
+    /// scrape, which Prometheus would read as a counter reset. Such rounding-sized decreases are
+    /// replaced by the previous value; real decreases are kept.
+    private func keepMonotonic(_ values: inout [Double], present: [Bool]) {
+        if previousValues.count < values.count {
+            previousValues.append(contentsOf: repeatElement(.nan, count: values.count - previousValues.count))
+        }
+        for index in values.indices where present[index] && series[index].isMonotonic {
+            let previous = previousValues[index]
+            if values[index] < previous && previous - values[index] <= 1e-9 * Swift.max(1, abs(previous)) {
+                values[index] = previous
+            }
+            previousValues[index] = values[index]
+        }
+    }
+
+    private func forget(_ fileName: String) {
+        if let file = files.removeValue(forKey: fileName), file.descriptor >= 0 {
+            close(file.descriptor)
+            openDescriptors -= 1
+        }
     }
 
     private func combine(
@@ -108,30 +183,186 @@ final class MultiprocessMerger {
         }
     }
 
-    /// Brings the cache of one file up to date with its current bytes.
-    private func update(path: String, name: DBFileName, snapshot: DBFileReader.Snapshot) throws(DBFileError)
-        -> CachedFile
-    {
-        var cached = files[path]
-        if let existing = cached,
-            existing.device != snapshot.device || existing.inode != snapshot.inode || existing.parsedEnd > snapshot.used
-        {
-            cached = nil  // replaced (an archive rewritten) or truncated: start over
+    /// Reads the file's used bytes into the buffer and brings its cached entries up to date.
+    ///
+    /// - Returns: the cached file and its used size; nil when the file no longer exists.
+    private func update(directory: String, file: ListedFile) throws(DBFileError) -> (CachedFile, Int)? {
+        // Built lazily: a warm merge never needs the path, only the open descriptor.
+        var path: String { directory + "/" + file.fileName }
+        var cached = files[file.fileName]
+        if let existing = cached, existing.inode != file.inode {
+            forget(file.fileName)  // replaced (an archive rewritten): start over
+            cached = nil
         }
-        var file = cached ?? CachedFile(device: snapshot.device, inode: snapshot.inode, parsedEnd: 8, entries: [])
-        if file.parsedEnd < snapshot.used {
-            let locations = try DBFileReader.locateEntries(in: snapshot.bytes, from: file.parsedEnd)
-            var added: [(series: Int, valueOffset: Int)] = []
-            added.reserveCapacity(locations.count)
-            for location in locations {
-                let key = try DBFileReader.key(of: location, in: snapshot.bytes)
-                added.append((try seriesNumber(for: key, in: name, at: location.offset), location.valueOffset))
+        var entry: CachedFile
+        if let cached {
+            entry = cached
+        } else {
+            guard let name = DBFileName(fileName: file.fileName) else {
+                throw .foreignName(fileName: file.fileName)
             }
-            file.entries.append(contentsOf: added)
-            file.parsedEnd = snapshot.used
+            // O_NOATIME spares an inode update per read; only the file's owner may ask for it.
+            var descriptor = open(path, O_RDONLY | O_CLOEXEC | Self.noAccessTimeFlag)
+            if descriptor < 0 && errno == EPERM {
+                descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            }
+            guard descriptor >= 0 else {
+                if errno == ENOENT { return nil }  // deleted since the listing: a dead process's live file
+                throw .unreadable(path: path, errno: errno)
+            }
+            entry = CachedFile(
+                name: name, inode: file.inode, descriptor: descriptor, parsedEnd: DBFileLayout.headerSize, entries: [])
+            openDescriptors += 1
         }
-        files[path] = file
-        return file
+        let used: Int
+        do {
+            used = try readUsedBytes(descriptor: entry.descriptor, path: path, expected: entry.parsedEnd)
+        } catch {
+            close(entry.descriptor)
+            openDescriptors -= 1
+            files.removeValue(forKey: file.fileName)
+            throw error
+        }
+        if entry.parsedEnd > used {
+            entry.parsedEnd = DBFileLayout.headerSize  // truncated and rewritten in place: start over
+            entry.entries = []
+        }
+        if entry.parsedEnd < used {
+            do {
+                try decodeEntries(of: &entry, used: used, name: entry.name)
+            } catch {
+                close(entry.descriptor)
+                openDescriptors -= 1
+                files.removeValue(forKey: file.fileName)
+                throw error
+            }
+        }
+        entry.generation = generation
+        if openDescriptors > Self.descriptorBudget {
+            close(entry.descriptor)  // over budget: reopen next time
+            openDescriptors -= 1
+            files.removeValue(forKey: file.fileName)
+            return (entry, used)
+        }
+        files[file.fileName] = entry
+        return (entry, used)
+    }
+
+    /// Reads bytes `0..<used` into the buffer, usually with one read (the used size rarely grows much
+    /// between merges).
+    private func readUsedBytes(descriptor: Int32, path: @autoclosure () -> String, expected: Int) throws(DBFileError)
+        -> Int
+    {
+        // The used size rarely grows between merges: read what was used last time (a second read
+        // fetches any growth), so the bytes copied per merge stay at their minimum.
+        let first = Swift.min(expected > DBFileLayout.headerSize ? expected : 4096, buffer.count)
+        var got = try readFully(descriptor: descriptor, path: path(), into: 0, count: first)
+        guard got >= DBFileLayout.headerSize else { throw .tooShort(size: got) }
+        let used = Int(UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
+        guard used >= DBFileLayout.headerSize else { throw .usedOutOfRange(used: used, size: got) }
+        if used > got {
+            if used > buffer.count {
+                var capacity = buffer.count
+                while capacity < used { capacity *= 2 }
+                let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 8)
+                larger.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
+                buffer.deallocate()
+                buffer = larger
+            }
+            got += try readFully(descriptor: descriptor, path: path(), into: got, count: used - got)
+            guard got >= used else { throw .usedOutOfRange(used: used, size: got) }
+        }
+        return used
+    }
+
+    /// Reads up to `count` bytes at file offset `offset` into the buffer at the same offset; fewer at
+    /// the end of the file.
+    private func readFully(descriptor: Int32, path: @autoclosure () -> String, into offset: Int, count: Int)
+        throws(DBFileError) -> Int
+    {
+        var done = 0
+        while done < count {
+            let result = pread(descriptor, buffer.baseAddress! + offset + done, count - done, off_t(offset + done))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw .unreadable(path: path(), errno: errno)
+            }
+            if result == 0 { break }
+            done += result
+        }
+        return done
+    }
+
+    private func decodeEntries(of entry: inout CachedFile, used: Int, name: DBFileName) throws(DBFileError) {
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<used])
+        let tag: String
+        switch name.kind {
+        case .gauge(.all), .gauge(.liveall): tag = name.kind.prefix + "_" + name.processIdentifier
+        default: tag = name.kind.prefix
+        }
+        var group = groups.removeValue(forKey: tag) ?? KeyGroup()
+        defer { groups[tag] = group }
+        var offset = entry.parsedEnd
+        var added: [(series: Int, valueOffset: Int)] = []
+        var decoded: [(offset: Int, keyRange: Range<Int>, series: Int)] = []
+        var templateIndex = 0
+        while offset < used {
+            let location = try DBFileReader.locateEntry(in: bytes, used: used, at: offset)
+            let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[location.keyRange])
+            var number: Int?
+            while templateIndex < group.template.count && group.template[templateIndex].offset < offset {
+                templateIndex += 1
+            }
+            if templateIndex < group.template.count, group.template[templateIndex].offset == offset,
+                group.template[templateIndex].key.withUnsafeBytes({ Self.equal($0, keyBytes) })
+            {
+                number = group.template[templateIndex].series
+            } else {
+                let hash = Self.hash(keyBytes)
+                if let candidates = group.seriesByHash[hash] {
+                    number = candidates.first { $0.key.withUnsafeBytes { Self.equal($0, keyBytes) } }?.series
+                }
+                if number == nil {
+                    let key = try DBFileReader.key(of: location, in: bytes)
+                    let created = try seriesNumber(for: key, in: name, at: location.offset)
+                    group.seriesByHash[hash, default: []].append((Array(keyBytes), created))
+                    number = created
+                }
+            }
+            added.append((number!, location.valueOffset))
+            if entry.parsedEnd == DBFileLayout.headerSize {
+                decoded.append((offset, location.keyRange, number!))
+            }
+            offset = location.valueOffset + 16
+        }
+        if decoded.count > group.template.count {
+            group.template = decoded.map {
+                ($0.offset, Array(UnsafeRawBufferPointer(rebasing: bytes[$0.keyRange])), $0.series)
+            }
+        }
+        entry.entries.append(contentsOf: added)
+        entry.parsedEnd = used
+    }
+
+    private static func equal(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
+        lhs.count == rhs.count && (lhs.count == 0 || memcmp(lhs.baseAddress!, rhs.baseAddress!, lhs.count) == 0)
+    }
+
+    /// A fast 64-bit hash of the key bytes, eight at a time (collisions are resolved by comparing bytes).
+    private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            let word = bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            hash = (hash ^ word) &* 0x9E37_79B9_7F4A_7C15
+            hash ^= hash >> 29
+            offset += 8
+        }
+        while offset < bytes.count {
+            hash = (hash ^ UInt64(bytes[offset])) &* 0x0000_0100_0000_01B3
+            offset += 1
+        }
+        return hash
     }
 
     private func seriesNumber(for key: DBKey, in name: DBFileName, at offset: Int) throws(DBFileError) -> Int {
@@ -174,7 +405,12 @@ final class MultiprocessMerger {
         let identity = SeriesIdentity(
             familyName: key.familyName, sampleName: key.sampleName, labels: labels, bucketBound: bound)
         if let existing = seriesIndex[identity] { return existing }
-        series.append(SeriesInfo(identity: identity, type: type, help: key.help, combination: combination))
+        let isMonotonic =
+            type == .counter || (type == .histogram && bound != nil)
+            || (type == .summary && key.sampleName.hasSuffix("_count"))
+        series.append(
+            SeriesInfo(
+                identity: identity, type: type, help: key.help, combination: combination, isMonotonic: isMonotonic))
         seriesIndex[identity] = series.count - 1
         return series.count - 1
     }

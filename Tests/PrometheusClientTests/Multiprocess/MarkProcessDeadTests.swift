@@ -148,3 +148,28 @@ import Testing
         #expect(ProcessArchiver.combine(archive: archive, process: process, kind: .counter).first?.value == 8)
     }
 }
+
+@Suite struct MergeMonotonicityTests {
+    @Test func roundingFromArchivingNeverLowersACounter() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        // Values whose sum depends on the order of addition in the last bit.
+        let values = [0.1, 0.2, 0.3, 1e-16 * 3, 0.7]
+        let key = PythonJSONKey.encode(familyName: "t", sampleName: "t_total", labels: [], help: "T.")
+        for (index, value) in values.enumerated() {
+            let bytes = DBFileLayout.makeFile(entries: [(key, value, 0)])
+            try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/counter_\(index + 1).db"))
+        }
+        let collector = try MultiProcessCollector(path: directory)
+        func total() throws -> Double {
+            try #require(try collector.collect().first { $0.name == "t" }?.samples.first?.value)
+        }
+        var previous = try total()
+        for pid in [3, 1, 5, 2] {
+            try markProcessDead(pid: Int32(pid), path: directory)
+            let current = try total()
+            #expect(current >= previous)
+            previous = current
+        }
+    }
+}

@@ -153,8 +153,7 @@ import Testing
 
     @Test func fileDeletedAfterListingIsNoError() throws {
         let merger = MultiprocessMerger()
-        let name = try #require(DBFileName(fileName: "gauge_livesum_99.db"))
-        let result = merger.merge([("/nonexistent/gauge_livesum_99.db", name)])
+        let result = merger.merge(directory: "/nonexistent", files: [.init(fileName: "gauge_livesum_99.db", inode: 1)])
         #expect(result.families.isEmpty)
         #expect(result.problems.isEmpty)
     }

@@ -1,0 +1,33 @@
+import Foundation
+import PrometheusClient
+
+/// The master's merge of a multiprocess directory: a cold collection (new collector, every key
+/// decoded) and warm ones (the same collector again, keys cached).
+enum MergeBenchmarks {
+    static func run(directory: String, label: String) throws -> [Measurement] {
+        let cold = try bestOf(3) {
+            _ = try MultiProcessCollector(path: directory).collect()
+        }
+        let collector = try MultiProcessCollector(path: directory)
+        _ = try collector.collect()
+        let warmRounds = Int(ProcessInfo.processInfo.environment["MERGE_WARM_ROUNDS"] ?? "") ?? 5
+        let warm = try bestOf(warmRounds) {
+            _ = try collector.collect()
+        }
+        return [
+            Measurement(name: "merge_\(label)_cold_ms", nanosecondsPerOperation: cold * 1e3),
+            Measurement(name: "merge_\(label)_warm_ms", nanosecondsPerOperation: warm * 1e3),
+        ]
+    }
+
+    /// The fastest of `rounds` runs, in seconds.
+    private static func bestOf(_ rounds: Int, _ body: () throws -> Void) throws -> Double {
+        var best = Double.infinity
+        for _ in 0..<rounds {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return best
+    }
+}
