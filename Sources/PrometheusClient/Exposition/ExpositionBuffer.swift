@@ -2,6 +2,10 @@
 /// values and help text.
 struct ExpositionBuffer {
     var bytes: [UInt8] = []
+    /// The last name escaped and its escaped form: consecutive samples mostly share names and label
+    /// names, and checking a name is dearer than comparing it with the previous one.
+    private var lastMetricName = (name: "", escaping: NameEscapingScheme.underscores, escaped: "")
+    private var lastLabelName = (name: "", escaping: NameEscapingScheme.underscores, escaped: "")
 
     init(reservingCapacity capacity: Int) {
         bytes.reserveCapacity(capacity)
@@ -16,7 +20,7 @@ struct ExpositionBuffer {
     }
 
     mutating func appendValue(_ value: Double) {
-        append(GoFloatFormat.string(value))
+        GoFloatFormat.append(value, to: &bytes)
     }
 
     /// Appends help text, escaping backslash and newline, and (OpenMetrics) double quotes.
@@ -31,12 +35,25 @@ struct ExpositionBuffer {
         }
     }
 
+    private static func isSorted(_ labels: [Label]) -> Bool {
+        guard labels.count > 1 else { return true }
+        for index in 1..<labels.count
+        where !PythonJSONKey.isOrderedByCodePoint(labels[index - 1].name, labels[index].name) {
+            return false
+        }
+        return true
+    }
+
     /// Appends `name="value",...` for labels sorted by name, label names escaped by `escaping`.
     mutating func appendLabels(_ labels: [Label], escaping: NameEscapingScheme) {
-        let sorted = labels.count > 1 ? labels.sorted { PythonJSONKey.isOrderedByCodePoint($0.name, $1.name) } : labels
+        let sorted =
+            Self.isSorted(labels) ? labels : labels.sorted { PythonJSONKey.isOrderedByCodePoint($0.name, $1.name) }
         for (index, label) in sorted.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            append(escaping.escapeLabelName(label.name))
+            if label.name != lastLabelName.name || escaping != lastLabelName.escaping {
+                lastLabelName = (label.name, escaping, escaping.escapeLabelName(label.name))
+            }
+            append(lastLabelName.escaped)
             bytes.append(contentsOf: [UInt8(ascii: "="), 0x22])
             append(NameEscapingScheme.escapeQuoted(label.value))
             bytes.append(0x22)
@@ -46,6 +63,9 @@ struct ExpositionBuffer {
     /// Appends a sample's name and labels: `name{labels}`, or `{"name",labels}` for a name that must
     /// be quoted under allow-utf-8.
     mutating func appendSeries(name: String, labels: [Label], escaping: NameEscapingScheme) {
+        if name != lastMetricName.name || escaping != lastMetricName.escaping {
+            lastMetricName = (name, escaping, escaping.escapeMetricName(name))
+        }
         if escaping == .allowUTF8, !MetricNaming.isLegacyMetricName(name) {
             bytes.append(UInt8(ascii: "{"))
             append(escaping.escapeMetricName(name))
@@ -56,7 +76,7 @@ struct ExpositionBuffer {
             bytes.append(UInt8(ascii: "}"))
             return
         }
-        append(escaping.escapeMetricName(name))
+        append(lastMetricName.escaped)
         if !labels.isEmpty {
             bytes.append(UInt8(ascii: "{"))
             appendLabels(labels, escaping: escaping)

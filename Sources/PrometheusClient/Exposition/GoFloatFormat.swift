@@ -45,6 +45,75 @@ public enum GoFloatFormat {
         return result
     }
 
+    /// Appends ``string(_:)`` of `value` to `bytes` without building intermediate strings for the
+    /// common cases (integral values, and values whose shortest form needs no exponent change).
+    static func append(_ value: Double, to bytes: inout [UInt8]) {
+        if value.isNaN {
+            bytes.append(contentsOf: [0x4E, 0x61, 0x4E])  // NaN
+            return
+        }
+        if value.isInfinite {
+            bytes.append(contentsOf: value < 0 ? [0x2D, 0x49, 0x6E, 0x66] : [0x2B, 0x49, 0x6E, 0x66])
+            return
+        }
+        // Integral values below 1e6 (and negative ones above -1e15) print as their digits and ".0".
+        if value > -1e15, value < 1e6, value == value.rounded(.towardZero) {
+            if value == 0 {
+                if value.sign == .minus { bytes.append(0x2D) }
+                bytes.append(contentsOf: [0x30, 0x2E, 0x30])
+                return
+            }
+            var integer = Int64(value)
+            if integer < 0 {
+                bytes.append(0x2D)
+                integer = -integer
+            }
+            var digits: (UInt64, UInt64) = (0, 0)
+            var count = 0
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                var rest = integer
+                while rest > 0 {
+                    buffer[15 - count] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
+                    rest /= 10
+                    count += 1
+                }
+                bytes.append(contentsOf: buffer[(16 - count)...])
+            }
+            bytes.append(contentsOf: [0x2E, 0x30])
+            return
+        }
+        let description = value.description
+        let utf8 = description.utf8
+        var dotPosition = -1
+        for (position, byte) in utf8.enumerated() {
+            if byte == UInt8(ascii: "e") {
+                bytes.append(contentsOf: string(value).utf8)  // rare: exponent forms need Python's rules
+                return
+            }
+            if byte == UInt8(ascii: ".") { dotPosition = position }
+        }
+        guard value > 0, dotPosition > 6 else {
+            bytes.append(contentsOf: utf8)
+            return
+        }
+        // Seven or more integer digits: Go's exponent form, d.ddde+XX.
+        let integerDigits = dotPosition
+        var mantissa: [UInt8] = []
+        mantissa.reserveCapacity(utf8.count)
+        for byte in utf8 where byte != UInt8(ascii: ".") {
+            mantissa.append(byte)
+            if mantissa.count == 1 { mantissa.append(UInt8(ascii: ".")) }
+        }
+        while let last = mantissa.last, last == UInt8(ascii: "0") || last == UInt8(ascii: ".") {
+            mantissa.removeLast()
+        }
+        bytes.append(contentsOf: mantissa)
+        bytes.append(contentsOf: [UInt8(ascii: "e"), UInt8(ascii: "+")])
+        let exponent = integerDigits - 1
+        if exponent < 10 { bytes.append(UInt8(ascii: "0")) }
+        bytes.append(contentsOf: String(exponent).utf8)
+    }
+
     private static func format(_ value: Double, pythonExponentBug: Bool) -> String {
         if value.isNaN { return "NaN" }
         if value == .infinity { return "+Inf" }

@@ -8,18 +8,20 @@ enum PrometheusTextWriter {
         let (headerName, typeName) = header(for: family)
         writeHeader(name: headerName, type: typeName, help: family.help, escaping: escaping, to: &buffer)
 
-        var trailing: [String: [Sample]] = [:]
-        for sample in family.samples {
-            if let suffix = ["_created", "_gsum", "_gcount"].first(where: { sample.name == family.name + $0 }) {
-                trailing[suffix, default: []].append(sample)
+        // Sorted by suffix, as Python writes them.
+        let trailingNames = ["_created", "_gcount", "_gsum"].map { family.name + $0 }
+        var trailing: [[Int]] = [[], [], []]
+        for (index, sample) in family.samples.enumerated() {
+            if let slot = trailingNames.firstIndex(of: sample.name) {
+                trailing[slot].append(index)
             } else if sample.nativeHistogram == nil {
                 writeSample(sample, escaping: escaping, to: &buffer)
             }
         }
-        for suffix in trailing.keys.sorted() {
-            writeHeader(name: family.name + suffix, type: "gauge", help: family.help, escaping: escaping, to: &buffer)
-            for sample in trailing[suffix]! {
-                writeSample(sample, escaping: escaping, to: &buffer)
+        for (slot, indices) in trailing.enumerated() where !indices.isEmpty {
+            writeHeader(name: trailingNames[slot], type: "gauge", help: family.help, escaping: escaping, to: &buffer)
+            for index in indices {
+                writeSample(family.samples[index], escaping: escaping, to: &buffer)
             }
         }
     }

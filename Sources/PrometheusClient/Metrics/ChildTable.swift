@@ -8,7 +8,8 @@ import Synchronization
 final class ChildTable<Child: AnyObject & Sendable>: Sendable {
     private struct State {
         var children: [[String]: Child] = [:]
-        var order: [[String]] = []
+        /// Label values in creation order, with the label pairs built once for collections.
+        var order: [(values: [String], labels: [Label])] = []
     }
 
     private let definition: MetricDefinition
@@ -29,7 +30,7 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
             if let existing = state.children[values] { return existing }
             let created = makeChild(values)
             state.children[values] = created
-            state.order.append(values)
+            state.order.append((values, definition.labels(for: values)))
             return created
         }
     }
@@ -48,7 +49,7 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
         try checkCount(values)
         state.withLock { state in
             if state.children.removeValue(forKey: values) != nil {
-                state.order.removeAll { $0 == values }
+                state.order.removeAll { $0.values == values }
             }
         }
     }
@@ -64,9 +65,11 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
         guard !partialLabels.isEmpty else { return }
         let indices = partialLabels.map { (definition.labelNames.firstIndex(of: $0.key)!, $0.value) }
         state.withLock { state in
-            let doomed = state.order.filter { values in indices.allSatisfy { values[$0.0] == $0.1 } }
-            for values in doomed { state.children.removeValue(forKey: values) }
-            state.order.removeAll { values in indices.allSatisfy { values[$0.0] == $0.1 } }
+            let matches = { (values: [String]) in indices.allSatisfy { values[$0.0] == $0.1 } }
+            for entry in state.order where matches(entry.values) {
+                state.children.removeValue(forKey: entry.values)
+            }
+            state.order.removeAll { matches($0.values) }
         }
     }
 
@@ -78,9 +81,9 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
         }
     }
 
-    /// The children with their label values, in creation order.
-    func snapshot() -> [(values: [String], child: Child)] {
-        state.withLock { state in state.order.map { ($0, state.children[$0]!) } }
+    /// The children with their labels, in creation order.
+    func snapshot() -> [(labels: [Label], child: Child)] {
+        state.withLock { state in state.order.map { ($0.labels, state.children[$0.values]!) } }
     }
 
     private func checkCount(_ values: [String]) throws(MetricError) {

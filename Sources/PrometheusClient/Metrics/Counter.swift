@@ -17,6 +17,8 @@ public final class Counter: Metric<Counter.Child>, @unchecked Sendable {
         let storage: SeriesStorage
         private let created = AtomicDouble(WallClock.now())
         private let latestExemplar = Mutex<Exemplar?>(nil)
+        /// Set once an exemplar exists, so collections of counters without exemplars skip the lock.
+        private let hasExemplar = Atomic(false)
         private let metricName: String
 
         init(storage: SeriesStorage, metricName: String) {
@@ -50,6 +52,7 @@ public final class Counter: Metric<Counter.Child>, @unchecked Sendable {
             storage.add(amount, at: 0)
             if let exemplar {
                 latestExemplar.withLock { $0 = exemplar }
+                hasExemplar.store(true, ordering: .releasing)
             }
         }
 
@@ -105,8 +108,13 @@ public final class Counter: Metric<Counter.Child>, @unchecked Sendable {
         }
 
         var createdTime: Double { created.value }
-        var exemplar: Exemplar? { latestExemplar.withLock { $0 } }
+        var exemplar: Exemplar? {
+            hasExemplar.load(ordering: .acquiring) ? latestExemplar.withLock { $0 } : nil
+        }
     }
+
+    private let totalName: String
+    private let createdName: String
 
     /// Creates a counter and registers it.
     ///
@@ -130,6 +138,8 @@ public final class Counter: Metric<Counter.Child>, @unchecked Sendable {
             name: name, help: help, type: .counter, namespace: namespace, subsystem: subsystem, unit: unit,
             labelNames: labelNames)
         let store = try ActiveValueStore.current()
+        totalName = definition.name + "_total"
+        createdName = definition.name + "_created"
         super.init(definition: definition, store: store) { labels in
             let descriptor = SeriesDescriptor(
                 kind: .counter, familyName: definition.name, help: definition.help,
@@ -192,9 +202,10 @@ public final class Counter: Metric<Counter.Child>, @unchecked Sendable {
     }
 
     override func appendSamples(of child: Child, labels: [Label], includeCreated: Bool, to samples: inout [Sample]) {
-        samples.append(Sample(name: name + "_total", labels: labels, value: child.value, exemplar: child.exemplar))
+        samples.append(Sample(name: totalName, labels: labels, value: child.value, exemplar: child.exemplar))
         if includeCreated {
-            samples.append(Sample(name: name + "_created", labels: labels, value: child.createdTime))
+            samples.append(Sample(name: createdName, labels: labels, value: child.createdTime))
         }
     }
+
 }

@@ -24,6 +24,8 @@ public final class Histogram: Metric<Histogram.Child>, @unchecked Sendable {
         let bounds: HistogramBounds
         private let created = AtomicDouble(WallClock.now())
         private let exemplars: Mutex<[Exemplar?]>
+        /// Set once an exemplar exists, so collections of histograms without exemplars skip the lock.
+        private let hasExemplar = Atomic(false)
 
         init(storage: SeriesStorage, bounds: HistogramBounds) {
             self.storage = storage
@@ -51,6 +53,7 @@ public final class Histogram: Metric<Histogram.Child>, @unchecked Sendable {
             storage.add(value, at: 0)
             if let exemplar {
                 exemplars.withLock { $0[bucket] = exemplar }
+                hasExemplar.store(true, ordering: .releasing)
             }
         }
 
@@ -77,7 +80,10 @@ public final class Histogram: Metric<Histogram.Child>, @unchecked Sendable {
         }
 
         var createdTime: Double { created.value }
-        var bucketExemplars: [Exemplar?] { exemplars.withLock { $0 } }
+        var bucketExemplars: [Exemplar?] {
+            hasExemplar.load(ordering: .acquiring)
+                ? exemplars.withLock { $0 } : Array(repeating: nil, count: bounds.count)
+        }
     }
 
     /// The bucket upper bounds, ending with `+Inf`.

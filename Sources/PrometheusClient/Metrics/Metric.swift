@@ -110,10 +110,10 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
         if let unlabelledChild {
             appendSamples(of: unlabelledChild, labels: [], includeCreated: includeCreated, to: &family.samples)
         } else if let table {
-            for (values, child) in table.snapshot() {
-                appendSamples(
-                    of: child, labels: definition.labels(for: values), includeCreated: includeCreated,
-                    to: &family.samples)
+            let children = table.snapshot()
+            family.samples.reserveCapacity(children.count * 2)
+            for (labels, child) in children {
+                appendSamples(of: child, labels: labels, includeCreated: includeCreated, to: &family.samples)
             }
         }
         return [family]

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Encodes the key of a multiprocess file entry exactly as the Python client does:
 /// `json.dumps([family, sample, labels, help], sort_keys=True)`.
 ///
@@ -32,7 +34,16 @@ enum PythonJSONKey {
 
     /// Python's `str` ordering: lexicographic by Unicode code point (Swift's `<` normalises first).
     static func isOrderedByCodePoint(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.unicodeScalars.lexicographicallyPrecedes(rhs.unicodeScalars) { $0.value < $1.value }
+        // UTF-8 byte order is code point order, and comparing bytes is much cheaper.
+        var left = lhs
+        var right = rhs
+        return left.withUTF8 { a in
+            right.withUTF8 { b in
+                let common = Swift.min(a.count, b.count)
+                let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
+                return order != 0 ? order < 0 : a.count < b.count
+            }
+        }
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)

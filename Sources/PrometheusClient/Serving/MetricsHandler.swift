@@ -65,7 +65,9 @@ public struct MetricsHandler: Sendable {
         var responseHeaders = [HTTPHeader("Content-Type", negotiated.contentType)]
         let acceptEncoding = headers.values(named: "Accept-Encoding").joined(separator: ",")
         if !options.disableCompression && ContentNegotiation.acceptsGzip(acceptEncoding) {
-            body = Gzip.compress(body)
+            // Level 1: several times faster than the default for about 20% more bytes, the better
+            // trade for a response rendered afresh on every scrape.
+            body = Gzip.compress(body, level: 1)
             responseHeaders.append(HTTPHeader("Content-Encoding", "gzip"))
         }
         if !result.failures.isEmpty {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import PrometheusClient
@@ -41,5 +42,19 @@ import Testing
             "import sys\nfor arg in sys.argv[1:]:\n    print(repr(float(arg)))",
             arguments: finite.map { "\($0)" })
         #expect(finite.map(GoFloatFormat.pythonRepr) == python.split(separator: "\n").map(String.init))
+    }
+}
+
+@Suite struct GoFloatFormatAppendTests {
+    @Test func appendingBytesEqualsTheStringForm() {
+        var values =
+            GoFloatFormatTests.samples + [-0.0, 999_999, 1_000_000, -999_999_999_999_999, 1_795_576_531.519011, 21.5]
+        for exponent in -320...308 { values.append(1.234567 * pow(10, Double(exponent))) }
+        for index in 0..<2000 { values.append(Double(index) * 0.37 - 200) }
+        for value in values {
+            var bytes: [UInt8] = []
+            GoFloatFormat.append(value, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == GoFloatFormat.string(value), "\(value)")
+        }
     }
 }
