@@ -26,11 +26,15 @@ let package = Package(
         .executableTarget(name: "PrometheusTestWorker", dependencies: ["PrometheusClient"]),
         .executableTarget(name: "PrometheusBenchmarks", dependencies: ["PrometheusClient"]),
         .executableTarget(name: "HTTPBenchmarkServer", dependencies: ["PrometheusClient"]),
+        // libFuzzer target for the parsers and the .db reader (Scripts/fuzz.sh); replays the corpus otherwise.
+        .executableTarget(name: "PrometheusFuzz", dependencies: ["PrometheusClient"]),
         // Command-line tool: merge, inspect and mark-dead on multiprocess directories (Python's too).
         .executableTarget(name: "PrometheusMultiproc", dependencies: ["PrometheusClient"]),
         .testTarget(
             name: "PrometheusClientTests",
-            dependencies: ["PrometheusClient", "PrometheusTestWorker", "PreforkDemo", "PrometheusMultiproc"]
+            dependencies: [
+                "PrometheusClient", "PrometheusTestWorker", "PreforkDemo", "PrometheusMultiproc", "PrometheusFuzz",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -61,3 +61,8 @@ fi
 
 log "Tests"
 swift test --skip-build "$@"
+
+if [ $# -eq 0 ]; then
+    log "Fuzzing the parsers and the .db reader (libFuzzer, ${FUZZ_SECONDS:-60} s)"
+    bash Scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+fi

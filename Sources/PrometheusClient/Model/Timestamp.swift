@@ -18,8 +18,19 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         self.nanoseconds = nanoseconds
     }
 
-    /// Creates a timestamp from fractional Unix seconds (rounded to the nearest nanosecond).
+    /// Creates a timestamp from fractional Unix seconds (rounded to the nearest nanosecond). Values
+    /// beyond what 64-bit seconds can hold, and NaN, are clamped (NaN to the epoch).
     public init(unixSeconds: Double) {
+        guard !unixSeconds.isNaN else {
+            self.seconds = 0
+            self.nanoseconds = 0
+            return
+        }
+        guard unixSeconds < 9.2e18, unixSeconds > -9.2e18 else {
+            self.seconds = unixSeconds > 0 ? Int64.max : Int64.min
+            self.nanoseconds = 0
+            return
+        }
         let whole = unixSeconds.rounded(.down)
         var nanos = ((unixSeconds - whole) * 1e9).rounded()
         var secs = Int64(whole)

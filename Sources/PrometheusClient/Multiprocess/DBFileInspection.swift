@@ -33,6 +33,31 @@ public struct DBFileInspection: Sendable {
                 problem = .unreadable(path: path, errno: 2)
                 return
             }
+            inspect(snapshot)
+        } catch {
+            problem = error
+        }
+    }
+
+    /// Checks the bytes of a whole `.db` file (for example one received over the network, or a fuzzer's
+    /// input).
+    public init(bytes: [UInt8]) {
+        entries = []
+        problem = nil
+        guard bytes.count >= DBFileLayout.headerSize else {
+            problem = .tooShort(size: bytes.count)
+            return
+        }
+        let used = Int(DBFileReader.readUInt32(bytes, at: 0))
+        guard used >= DBFileLayout.headerSize, used <= bytes.count else {
+            problem = .usedOutOfRange(used: used, size: bytes.count)
+            return
+        }
+        inspect(DBFileReader.Snapshot(bytes: Array(bytes.prefix(used)), device: 0, inode: 0))
+    }
+
+    private mutating func inspect(_ snapshot: DBFileReader.Snapshot) {
+        do {
             var offset = DBFileLayout.headerSize
             while offset < snapshot.used {
                 let location = try DBFileReader.locateEntry(in: snapshot.bytes, at: offset)

@@ -191,3 +191,24 @@ import Testing
         }
     }
 }
+
+@Suite struct ParserRobustnessTests {
+    @Test func hugeTimestampsAreClampedNotFatal() throws {
+        let text = "a 1 " + String(repeating: "9", count: 40) + "\n"
+        let families = try PrometheusTextParser.parse(text)
+        #expect(families[0].samples[0].timestamp?.seconds == Int64.max)
+        _ = Exposition.render(families, as: .prometheusText004)
+        let om = "a 1 " + String(repeating: "9", count: 40) + "\n# EOF\n"
+        #expect(try OpenMetricsParser.parse(om)[0].samples[0].timestamp?.seconds == Int64.max)
+    }
+
+    @Test func theFuzzCorpusReplaysWithoutCrashing() throws {
+        let fuzz = try DemoProcess.builtExecutable("PrometheusFuzz")
+        var corpus = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { corpus.deleteLastPathComponent() }
+        corpus.appendPathComponent("FuzzCorpus/inputs")
+        let output = try ExternalTool.run(fuzz.path, [corpus.path])
+        #expect(output.status == 0, "\(output.standardError)")
+        #expect(output.standardOutput.hasPrefix("replayed "))
+    }
+}
