@@ -6,12 +6,13 @@
 #   core          hot paths in process: counter inc, gauge set, histogram observe, labels lookup (ns/op)
 #   multiprocess  the same updates on memory-mapped files in multiprocess mode (ns/op)
 #   merge         the master's merge of P processes x 100 series, P = 10, 100, 1000 (ms, cold and warm)
+#   parse         parser throughput on a ~10 MB exposition, text and OpenMetrics (ns per byte)
 # Default: all suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 suites=("$@")
-if [ ${#suites[@]} -eq 0 ]; then suites=(core multiprocess merge); fi
+if [ ${#suites[@]} -eq 0 ]; then suites=(core multiprocess merge parse); fi
 
 python3 -c 'import prometheus_client' 2>/dev/null || pip install --quiet 'prometheus-client==0.25.0'
 swift build -c release --product prometheus-benchmarks >/dev/null
@@ -51,6 +52,16 @@ for suite in "${suites[@]}"; do
         swift_results="${swift_results%$'\n'}"
         python_results="${python_results%$'\n'}"
         compare ms
+        ;;
+    parse)
+        swift_results="$("$binary" parse)"
+        corpus="$(mktemp -d)"
+        "$binary" parse-corpus text >"$corpus/text.prom"
+        "$binary" parse-corpus openmetrics >"$corpus/openmetrics.txt"
+        echo "(corpus: $(wc -c <"$corpus/text.prom") bytes of text format; MB/s = 1000 / ns-per-byte)"
+        python_results="$(python3 Scripts/python_benchmark.py parse "$corpus/text.prom" "$corpus/openmetrics.txt")"
+        rm -rf "$corpus"
+        compare ns/byte
         ;;
     *)
         echo "unknown suite $suite" >&2

@@ -55,7 +55,21 @@ def merge(directory, label):
     print(f"merge_{label}_warm_ms\t{cold:.2f}")
 
 
+def parse(text_path, openmetrics_path):
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
+    from prometheus_client.parser import text_string_to_metric_families as parse_text
+
+    for name, path, parser in [("parse_text_ns_per_byte", text_path, parse_text),
+                               ("parse_openmetrics_ns_per_byte", openmetrics_path, parse_openmetrics)]:
+        text = open(path, encoding="utf-8").read()
+        seconds = min(timeit.repeat(lambda: list(parser(text)), number=1, repeat=2))
+        print(f"{name}\t{seconds * 1e9 / len(text.encode()):.2f}")
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "parse":
+        parse(sys.argv[2], sys.argv[3])
+        sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "merge":
         merge(sys.argv[2], sys.argv[3])
         sys.exit(0)

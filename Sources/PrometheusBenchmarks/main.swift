@@ -1,4 +1,5 @@
 import Foundation
+import PrometheusClient
 
 // Usage: prometheus-benchmarks [suite ...] [--iterations N]
 // Suites: core (default), multiprocess (run it in its own process). Prints one "name<TAB>ns/op" line per measurement.
@@ -27,11 +28,19 @@ do {
                 print(measurement.line)
             }
             exit(0)
+        case "parse":
+            for measurement in try ParseBenchmarks.run() { print(measurement.line) }
+        case "parse-corpus":
+            // parse-corpus text|openmetrics: print the generated exposition, for the Python side.
+            let format: ExpositionFormat =
+                arguments.dropFirst().first == "openmetrics" ? .openMetrics100 : .prometheusText004
+            FileHandle.standardOutput.write(Data(try ParseBenchmarks.render(format)))
+            exit(0)
         case "multiprocess":
             for measurement in try MultiprocessBenchmarks.run(iterations: iterations) { print(measurement.line) }
         default:
             FileHandle.standardError.write(
-                Data("unknown suite \(suite); available: core, multiprocess, merge DIR LABEL\n".utf8))
+                Data("unknown suite \(suite); available: core, multiprocess, merge DIR LABEL, parse\n".utf8))
             exit(2)
         }
     }
