@@ -49,6 +49,8 @@ struct DemoMetrics: Sendable {
     static func startMasterServer(socket: ListeningSocket, directory: String) throws -> MetricsServer {
         let registry = CollectorRegistry()
         try registry.register(MultiProcessCollector(path: directory))
+        // Every worker's CPU, memory and descriptors, read from /proc by the master (pid label).
+        try registry.register(MultiprocessProcessCollector(path: directory))
         return try MetricsServer.start(socket: socket, registry: registry)
     }
 
