@@ -69,3 +69,27 @@ struct PushRegistryTests {
         #expect(try server.groups().isEmpty)
     }
 }
+
+@Suite("Pushing a multiprocess directory")
+struct PushMultiprocessTests {
+    @Test("the merged totals of several worker processes arrive as one group")
+    func pushesTheMergedView() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        for pid in [31, 32, 33] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        let server = try PushgatewayProcess()
+        defer { server.stop() }
+        let gateway = try Pushgateway(server.address, timeout: .seconds(10))
+        try gateway.pushMultiprocess(directory: directory, job: "batch")
+        let groups = try server.groups()
+        #expect(groups.count == 1)
+        let requests = try #require(groups.first?.metrics["requests_total"])
+        #expect(requests.first { $0.labels["path"] == "/a" }?.value == "96")
+    }
+
+    @Test("an unusable directory sends nothing")
+    func missingDirectoryFails() throws {
+        let gateway = try Pushgateway("127.0.0.1:9", timeout: .seconds(1))
+        #expect(throws: PushError.self) { try gateway.pushMultiprocess(directory: "/nonexistent/dir", job: "j") }
+    }
+}
