@@ -46,25 +46,31 @@ struct DBFileName: Sendable, Hashable {
 
     /// Parses a file name; nil for names that are not multiprocess files.
     init?(fileName: String) {
-        guard fileName.hasSuffix(".db") else { return nil }
-        let parts = fileName.dropLast(3).split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2 else { return nil }
-        switch parts[0] {
+        // Works on the UTF-8 bytes: a cold merge parses one name per file, thousands per scrape.
+        let bytes = fileName.utf8
+        guard bytes.count > 3, bytes.suffix(3).elementsEqual(".db".utf8) else { return nil }
+        let stem = bytes.dropLast(3)
+        let separator = UInt8(ascii: "_")
+        guard let first = stem.firstIndex(of: separator) else { return nil }
+        let head = Substring(stem[..<first])
+        let rest = stem[stem.index(after: first)...]
+        switch head {
         case "counter", "histogram", "summary":
-            let identifier = parts.dropFirst().joined(separator: "_")
-            guard !identifier.isEmpty else { return nil }
-            kind = parts[0] == "counter" ? .counter : parts[0] == "histogram" ? .histogram : .summary
-            processIdentifier = identifier
+            guard !rest.isEmpty else { return nil }
+            kind = head == "counter" ? .counter : head == "histogram" ? .histogram : .summary
+            processIdentifier = String(Substring(rest))
         case "gauge":
-            guard parts.count == 3, !parts[2].isEmpty else { return nil }
-            switch parts[1] {
+            guard let second = rest.firstIndex(of: separator) else { return nil }
+            let identifier = rest[rest.index(after: second)...]
+            guard !identifier.isEmpty else { return nil }
+            switch Substring(rest[..<second]) {
             case "liveinfo": kind = .info
             case "livestateset": kind = .stateSet
-            default:
-                guard let mode = MultiprocessMode(rawValue: String(parts[1])) else { return nil }
+            case let modeName:
+                guard let mode = MultiprocessMode(rawValue: String(modeName)) else { return nil }
                 kind = .gauge(mode)
             }
-            processIdentifier = String(parts[2])
+            processIdentifier = String(Substring(identifier))
         default:
             return nil
         }

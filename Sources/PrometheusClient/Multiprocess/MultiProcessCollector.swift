@@ -33,18 +33,19 @@ public final class MultiProcessCollector: Collector {
         defer { closedir(stream) }
         var result: [(name: String, inode: UInt64)] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            let name: String? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let bytes = UnsafeRawBufferPointer(rebasing: raw.prefix { $0 != 0 })
+                guard bytes.count > 3, bytes.suffix(3).elementsEqual(".db".utf8) else { return nil }
+                return String(decoding: bytes, as: UTF8.self)
             }
-            if name.hasSuffix(".db") {
+            if let name {
                 result.append((name, UInt64(entry.pointee.d_ino)))
             }
         }
-        // Sorted bytewise (strcmp is far cheaper than String's Unicode ordering) so that sums always
-        // add up in the same order.
-        return result.sorted { lhs, rhs in
-            lhs.name.withCString { left in rhs.name.withCString { right in strcmp(left, right) < 0 } }
-        }
+        // Sorted so that sums always add up in the same order. For the valid UTF-8 of these names,
+        // String's ordering is a comparison of the bytes.
+        result.sort { $0.name < $1.name }
+        return result
     }
 
     /// The self-metric counting files skipped in the latest collection.

@@ -30,8 +30,10 @@ final class MultiprocessMerger {
         var isMonotonic: Bool
     }
 
-    private struct CachedFile {
-        var name: DBFileName
+    /// A reference type, so that a warm merge updates it in place without copying its entries.
+    private final class CachedFile {
+        let fileName: String
+        let name: DBFileName
         var inode: UInt64
         /// Kept open between merges (within a budget), so a warm merge costs one read per file.
         var descriptor: Int32
@@ -40,6 +42,15 @@ final class MultiprocessMerger {
         var entries: [(series: Int, valueOffset: Int)]
         /// The merge that last saw the file in the listing.
         var generation: Int = 0
+
+        init(fileName: String, name: DBFileName, inode: UInt64, descriptor: Int32) {
+            self.fileName = fileName
+            self.name = name
+            self.inode = inode
+            self.descriptor = descriptor
+            self.parsedEnd = DBFileLayout.headerSize
+            self.entries = []
+        }
     }
 
     /// Keys already decoded, per group of files whose keys mean the same series (all counter files;
@@ -75,11 +86,16 @@ final class MultiprocessMerger {
     private static let noAccessTimeFlag: Int32 = 0o1_000_000
 
     private var files: [String: CachedFile] = [:]
+    /// The files of the previous merge in listing order: listings rarely change between scrapes, so
+    /// the file at the same position is usually the one wanted, found without hashing its name.
+    private var previousOrder: [CachedFile] = []
     private var generation = 0
     private var openDescriptors = 0
     private var groups: [String: KeyGroup] = [:]
     private var seriesIndex: [SeriesIdentity: Int] = [:]
     private(set) var series: [SeriesInfo] = []
+    /// `series[i].combination`, kept contiguous for the value loop of a merge.
+    private var combinations: [Combination] = []
     private var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
 
     deinit {
@@ -98,30 +114,33 @@ final class MultiprocessMerger {
         var present: [Bool] = []
         var problems: [Problem] = []
         generation += 1
-        for file in listed {
+        var order: [CachedFile] = []
+        order.reserveCapacity(listed.count)
+        for (position, file) in listed.enumerated() {
             do {
-                guard let (cached, used) = try update(directory: directory, file: file) else { continue }
+                let known =
+                    position < previousOrder.count && previousOrder[position].fileName == file.fileName
+                    ? previousOrder[position] : files[file.fileName]
+                guard let (cached, used, isCached) = try update(directory: directory, file: file, known: known)
+                else { continue }
+                if isCached {
+                    order.append(cached)
+                }
                 if values.count < series.count {
                     let missing = series.count - values.count
                     values.append(contentsOf: repeatElement(0, count: missing))
                     timestamps.append(contentsOf: repeatElement(0, count: missing))
                     present.append(contentsOf: repeatElement(false, count: missing))
                 }
-                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<used])
-                for (index, valueOffset) in cached.entries {
-                    let value = Double(
-                        bitPattern: UInt64(
-                            littleEndian: bytes.loadUnaligned(fromByteOffset: valueOffset, as: UInt64.self)))
-                    let timestamp = Double(
-                        bitPattern: UInt64(
-                            littleEndian: bytes.loadUnaligned(fromByteOffset: valueOffset + 8, as: UInt64.self)))
-                    combine(value, timestamp, into: index, &values, &timestamps, &present)
-                }
+                accumulate(
+                    cached.entries, from: UnsafeRawBufferPointer(rebasing: buffer[0..<used]),
+                    &values, &timestamps, &present)
             } catch {
                 forget(file.fileName)
                 problems.append(Problem(path: directory + "/" + file.fileName, reason: "\(error)"))
             }
         }
+        previousOrder = order
         for (fileName, file) in files where file.generation != generation {
             forget(fileName)
         }
@@ -156,48 +175,69 @@ final class MultiprocessMerger {
         }
     }
 
-    private func combine(
-        _ value: Double, _ timestamp: Double, into index: Int,
+    /// Folds one file's values into the merged values, by each series' combination.
+    private func accumulate(
+        _ entries: [(series: Int, valueOffset: Int)], from bytes: UnsafeRawBufferPointer,
         _ values: inout [Double], _ timestamps: inout [Double], _ present: inout [Bool]
     ) {
-        switch series[index].combination {
-        case .sum:
-            values[index] += value
-            present[index] = true
-        case .minimum:
-            values[index] = present[index] ? Swift.min(values[index], value) : value
-            present[index] = true
-        case .maximum, .infoMaximum:
-            values[index] = present[index] ? Swift.max(values[index], value) : value
-            present[index] = true
-        case .mostRecent:
-            // As in Python: a series never set (timestamp 0) is not exposed.
-            if timestamp > timestamps[index] {
-                values[index] = value
-                timestamps[index] = timestamp
-                present[index] = true
+        // Unchecked access: every series number and value offset was validated when decoded.
+        combinations.withUnsafeBufferPointer { combinations in
+            values.withUnsafeMutableBufferPointer { values in
+                timestamps.withUnsafeMutableBufferPointer { timestamps in
+                    present.withUnsafeMutableBufferPointer { present in
+                        for (index, valueOffset) in entries {
+                            let value = Double(
+                                bitPattern: UInt64(
+                                    littleEndian: bytes.loadUnaligned(fromByteOffset: valueOffset, as: UInt64.self)))
+                            switch combinations[index] {
+                            case .sum:
+                                values[index] += value
+                                present[index] = true
+                            case .minimum:
+                                values[index] = present[index] ? Swift.min(values[index], value) : value
+                                present[index] = true
+                            case .maximum, .infoMaximum:
+                                values[index] = present[index] ? Swift.max(values[index], value) : value
+                                present[index] = true
+                            case .mostRecent:
+                                let timestamp = Double(
+                                    bitPattern: UInt64(
+                                        littleEndian: bytes.loadUnaligned(
+                                            fromByteOffset: valueOffset + 8, as: UInt64.self)))
+                                // As in Python: a series never set (timestamp 0) is not exposed.
+                                if timestamp > timestamps[index] {
+                                    values[index] = value
+                                    timestamps[index] = timestamp
+                                    present[index] = true
+                                }
+                            case .single:
+                                values[index] = value
+                                present[index] = true
+                            }
+                        }
+                    }
+                }
             }
-        case .single:
-            values[index] = value
-            present[index] = true
         }
     }
 
     /// Reads the file's used bytes into the buffer and brings its cached entries up to date.
     ///
-    /// - Returns: the cached file and its used size; nil when the file no longer exists.
-    private func update(directory: String, file: ListedFile) throws(DBFileError) -> (CachedFile, Int)? {
+    /// - Parameter known: what an earlier merge cached under this file name, if anything.
+    /// - Returns: the file, its used size and whether it stays cached (it does not when the
+    ///   descriptor budget is spent); nil when the file no longer exists.
+    private func update(directory: String, file: ListedFile, known: CachedFile?) throws(DBFileError)
+        -> (file: CachedFile, used: Int, isCached: Bool)?
+    {
         // Built lazily: a warm merge never needs the path, only the open descriptor.
         var path: String { directory + "/" + file.fileName }
-        var cached = files[file.fileName]
-        if let existing = cached, existing.inode != file.inode {
-            forget(file.fileName)  // replaced (an archive rewritten): start over
-            cached = nil
-        }
-        var entry: CachedFile
-        if let cached {
-            entry = cached
+        let entry: CachedFile
+        if let known, known.inode == file.inode {
+            entry = known
         } else {
+            if known != nil {
+                forget(file.fileName)  // replaced (an archive rewritten): start over
+            }
             guard let name = DBFileName(fileName: file.fileName) else {
                 throw .foreignName(fileName: file.fileName)
             }
@@ -210,42 +250,29 @@ final class MultiprocessMerger {
                 if errno == ENOENT { return nil }  // deleted since the listing: a dead process's live file
                 throw .unreadable(path: path, errno: errno)
             }
-            entry = CachedFile(
-                name: name, inode: file.inode, descriptor: descriptor, parsedEnd: DBFileLayout.headerSize, entries: [])
+            entry = CachedFile(fileName: file.fileName, name: name, inode: file.inode, descriptor: descriptor)
             openDescriptors += 1
+            files[file.fileName] = entry
         }
-        let used: Int
         do {
-            used = try readUsedBytes(descriptor: entry.descriptor, path: path, expected: entry.parsedEnd)
+            let used = try readUsedBytes(descriptor: entry.descriptor, path: path, expected: entry.parsedEnd)
+            if entry.parsedEnd > used {
+                entry.parsedEnd = DBFileLayout.headerSize  // truncated and rewritten in place: start over
+                entry.entries = []
+            }
+            if entry.parsedEnd < used {
+                try decodeEntries(of: entry, used: used)
+            }
+            entry.generation = generation
+            if openDescriptors > Self.descriptorBudget {
+                forget(file.fileName)  // over budget: reopen next time
+                return (entry, used, false)
+            }
+            return (entry, used, true)
         } catch {
-            close(entry.descriptor)
-            openDescriptors -= 1
-            files.removeValue(forKey: file.fileName)
+            forget(file.fileName)
             throw error
         }
-        if entry.parsedEnd > used {
-            entry.parsedEnd = DBFileLayout.headerSize  // truncated and rewritten in place: start over
-            entry.entries = []
-        }
-        if entry.parsedEnd < used {
-            do {
-                try decodeEntries(of: &entry, used: used, name: entry.name)
-            } catch {
-                close(entry.descriptor)
-                openDescriptors -= 1
-                files.removeValue(forKey: file.fileName)
-                throw error
-            }
-        }
-        entry.generation = generation
-        if openDescriptors > Self.descriptorBudget {
-            close(entry.descriptor)  // over budget: reopen next time
-            openDescriptors -= 1
-            files.removeValue(forKey: file.fileName)
-            return (entry, used)
-        }
-        files[file.fileName] = entry
-        return (entry, used)
     }
 
     /// Reads bytes `0..<used` into the buffer, usually with one read (the used size rarely grows much
@@ -293,7 +320,8 @@ final class MultiprocessMerger {
         return done
     }
 
-    private func decodeEntries(of entry: inout CachedFile, used: Int, name: DBFileName) throws(DBFileError) {
+    private func decodeEntries(of entry: CachedFile, used: Int) throws(DBFileError) {
+        let name = entry.name
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<used])
         let tag: String
         switch name.kind {
@@ -408,6 +436,7 @@ final class MultiprocessMerger {
         let isMonotonic =
             type == .counter || (type == .histogram && bound != nil)
             || (type == .summary && key.sampleName.hasSuffix("_count"))
+        combinations.append(combination)
         series.append(
             SeriesInfo(
                 identity: identity, type: type, help: key.help, combination: combination, isMonotonic: isMonotonic))

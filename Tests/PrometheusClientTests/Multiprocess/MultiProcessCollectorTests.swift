@@ -109,6 +109,30 @@ import Testing
         #expect(families[1].samples[0].value == 2)
     }
 
+    @Test func warmCollectionFollowsFilesAddedRemovedAndReplacedBetweenScrapes() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        let key = PythonJSONKey.encode(familyName: "c", sampleName: "c_total", labels: [], help: "C.")
+        func write(_ pid: Int, _ value: Double) throws {
+            // Written to a temporary name and renamed, so a rewrite is a new inode as an archive is.
+            let path = directory + "/counter_\(pid).db"
+            try Data(DBFileLayout.makeFile(entries: [(key, value, 0)])).write(to: URL(fileURLWithPath: path + ".tmp"))
+            #expect(rename(path + ".tmp", path) == 0)
+        }
+        func total(_ collector: MultiProcessCollector) throws -> Double? {
+            try collector.collect().first { $0.name == "c" }?.samples.first?.value
+        }
+        for pid in 1...4 { try write(pid, Double(pid)) }
+        let collector = try MultiProcessCollector(path: directory)
+        #expect(try total(collector) == 10)
+        #expect(unlink(directory + "/counter_2.db") == 0)  // every later file moves up one place
+        try write(5, 50)
+        #expect(try total(collector) == 58)
+        try write(3, 300)  // replaced under the same name
+        #expect(try total(collector) == 355)
+        #expect(try total(collector) == 355)
+    }
+
     @Test(arguments: ["truncated", "usedBeyondSize", "badJSON", "empty", "foreignBytes", "badBucket"])
     func corruptFileIsSkippedAndTheRestServed(kind: String) throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
