@@ -24,7 +24,7 @@ let package = Package(
         .executableTarget(name: "PrometheusExample", dependencies: ["PrometheusClient"]),
         // Spawned by the multiprocess tests: forks writers, or writes until it is killed.
         .executableTarget(name: "PrometheusTestWorker", dependencies: ["PrometheusClient"]),
-        .executableTarget(name: "PrometheusBenchmarks", dependencies: ["PrometheusClient"]),
+        .executableTarget(name: "PrometheusBenchmarks", dependencies: ["PrometheusClient", "CPrometheusSupport"]),
         .executableTarget(name: "HTTPBenchmarkServer", dependencies: ["PrometheusClient"]),
         // libFuzzer target for the parsers and the .db reader (Scripts/fuzz.sh); replays the corpus otherwise.
         .executableTarget(name: "PrometheusFuzz", dependencies: ["PrometheusClient"]),

@@ -18,10 +18,12 @@ python3 -c 'import prometheus_client' 2>/dev/null || pip install --quiet 'promet
 swift build -c release --product prometheus-benchmarks >/dev/null
 binary="$(swift build -c release --show-bin-path)/prometheus-benchmarks"
 
-compare() {  # $1: unit, stdin-free: reads $swift_results and $python_results
+compare() {  # $1: unit; reads $swift_results and $python_results
     printf '%-28s %12s %12s %10s\n' "operation ($1)" swift python speed-up
-    join -t $'\t' <(sort <<<"$swift_results") <(sort <<<"$python_results") |
-        awk -F'\t' '{ printf "%-28s %12.2f %12.2f %9.0fx\n", $1, $2, $3, $3 / $2 }'
+    # Swift-only rows (such as the machine's floor for an atomic add) print without a Python figure.
+    join -t $'\t' -a 1 -e - -o 0,1.2,2.2 <(sort <<<"$swift_results") <(sort <<<"$python_results") |
+        awk -F'\t' '{ if ($3 == "-") printf "%-28s %12.2f %12s %10s\n", $1, $2, "-", "-";
+                      else printf "%-28s %12.2f %12.2f %9.0fx\n", $1, $2, $3, $3 / $2 }'
 }
 
 for suite in "${suites[@]}"; do

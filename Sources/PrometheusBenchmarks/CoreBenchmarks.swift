@@ -1,3 +1,4 @@
+import CPrometheusSupport
 import PrometheusClient
 
 /// The in-process hot paths: updates on a cached child, and looking up an existing child.
@@ -23,6 +24,19 @@ enum CoreBenchmarks {
             Measurement.run("labels_lookup", iterations: iterations / 10) { count in
                 for _ in 0..<count { _ = try? counter.labels("/route/42") }
             },
+            floorOfAtomicAdd(iterations: iterations),
         ]
+    }
+
+    /// The machine's floor for a lock-free increment: the bare compare-and-swap loop on a double that
+    /// `inc()` is built on, with nothing of this package around it. How much one locked instruction
+    /// costs differs a lot between CPUs and VMs, so the report shows it next to `counter_inc`.
+    static func floorOfAtomicAdd(iterations: Int) -> Measurement {
+        let slot = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+        defer { slot.deallocate() }
+        slot.initialize(to: 0)
+        return Measurement.run("floor_atomic_add", iterations: iterations) { count in
+            for _ in 0..<count { prometheus_atomic_add_double(slot, 1) }
+        }
     }
 }

@@ -6,14 +6,8 @@ import Synchronization
 /// factory under the same lock so that two threads asking for the same new label values get the same
 /// child.
 final class ChildTable<Child: AnyObject & Sendable>: Sendable {
-    private struct State {
-        var children: [[String]: Child] = [:]
-        /// Label values in creation order, with the label pairs built once for collections.
-        var order: [(values: [String], labels: [Label])] = []
-    }
-
     private let definition: MetricDefinition
-    private let state = Mutex(State())
+    private let state = Mutex(ChildTableState())
     private let makeChild: @Sendable ([String]) -> Child
 
     init(definition: MetricDefinition, makeChild: @escaping @Sendable ([String]) -> Child) {
@@ -27,7 +21,8 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
     func child(for values: [String]) throws(MetricError) -> Child {
         try checkCount(values)
         return state.withLock { state in
-            if let existing = state.children[values] { return existing }
+            // Children are stored as AnyObject and only ever hold `Child`s: see ChildTableState.
+            if let existing = state.children[values] { return unsafeDowncast(existing, to: Child.self) }
             let created = makeChild(values)
             state.children[values] = created
             state.order.append((values, definition.labels(for: values)))
@@ -83,7 +78,9 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
 
     /// The children with their labels, in creation order.
     func snapshot() -> [(labels: [Label], child: Child)] {
-        state.withLock { state in state.order.map { ($0.labels, state.children[$0.values]!) } }
+        state.withLock { state in
+            state.order.map { ($0.labels, unsafeDowncast(state.children[$0.values]!, to: Child.self)) }
+        }
     }
 
     private func checkCount(_ values: [String]) throws(MetricError) {
@@ -103,4 +100,14 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
         }
         return definition.labelNames.map { labels[$0]! }
     }
+}
+
+/// The children of a ``ChildTable``, outside the generic class on purpose: a state generic over the
+/// child type would make every lookup, called from outside this module where the table is not
+/// specialised, instantiate the `Mutex<State<Child>>` type metadata at run time, which costs more than
+/// the dictionary probe itself.
+private struct ChildTableState: Sendable {
+    var children: [[String]: AnyObject & Sendable] = [:]
+    /// Label values in creation order, with the label pairs built once for collections.
+    var order: [(values: [String], labels: [Label])] = []
 }
