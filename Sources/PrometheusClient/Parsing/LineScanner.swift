@@ -186,4 +186,31 @@ struct LineScanner {
         guard sawDigit else { return nil }
         return Double(lower)
     }
+
+    /// Undoes the escapes of HELP text: `\\` and `\n`, and `\"` when `quotes` (OpenMetrics escapes
+    /// quotes in HELP; the Prometheus text format does not). Any other backslash stays as it is.
+    static func unescape(_ text: String, quotes: Bool) -> String {
+        guard text.contains("\\") else { return text }
+        var result = ""
+        var escaping = false
+        for character in text {
+            if escaping {
+                switch character {
+                case "\\": result.append("\\")
+                case "n": result.append("\n")
+                case "\"" where quotes: result.append("\"")
+                default:
+                    result.append("\\")
+                    result.append(character)
+                }
+                escaping = false
+            } else if character == "\\" {
+                escaping = true
+            } else {
+                result.append(character)
+            }
+        }
+        if escaping { result.append("\\") }
+        return result
+    }
 }

@@ -112,7 +112,7 @@ public enum OpenMetricsParser {
         case "HELP":
             guard !current!.hasHelp else { throw scanner.fail("duplicate # HELP for \(name)", at: keyword.offset) }
             current!.hasHelp = true
-            current!.family.help = hasText ? unescape(text) : ""
+            current!.family.help = hasText ? LineScanner.unescape(text, quotes: true) : ""
         case "TYPE":
             guard !current!.hasType else { throw scanner.fail("duplicate # TYPE for \(name)", at: keyword.offset) }
             guard hasText, let type = MetricType(rawValue: text) else {
@@ -361,30 +361,5 @@ public enum OpenMetricsParser {
 
     private static func pow10(_ exponent: Int) -> Int {
         (0..<exponent).reduce(1) { result, _ in result * 10 }
-    }
-
-    static func unescape(_ text: String) -> String {
-        guard text.contains("\\") else { return text }
-        var result = ""
-        var escaping = false
-        for character in text {
-            if escaping {
-                switch character {
-                case "\\": result.append("\\")
-                case "n": result.append("\n")
-                case "\"": result.append("\"")
-                default:
-                    result.append("\\")
-                    result.append(character)
-                }
-                escaping = false
-            } else if character == "\\" {
-                escaping = true
-            } else {
-                result.append(character)
-            }
-        }
-        if escaping { result.append("\\") }
-        return result
     }
 }

@@ -93,7 +93,7 @@ public enum PrometheusTextParser {
                 if !current.name.isEmpty { families.append(build(current)) }
                 current = Current(name: name, allowedNames: [name])
             }
-            current.help = afterName == scanner.bytes.count ? "" : unescapeHelp(rest)
+            current.help = afterName == scanner.bytes.count ? "" : LineScanner.unescape(rest, quotes: false)
         } else {
             let type = rest.split(separator: " ").first.map(String.init) ?? ""
             guard !type.isEmpty else { throw scanner.fail("TYPE line without a type") }
@@ -165,30 +165,6 @@ public enum PrometheusTextParser {
                 ?? Timestamp(unixSeconds: milliseconds / 1000)
         }
         return Timestamp(unixSeconds: milliseconds / 1000)
-    }
-
-    static func unescapeHelp(_ text: String) -> String {
-        guard text.contains("\\") else { return text }
-        var result = ""
-        var escaping = false
-        for character in text {
-            if escaping {
-                switch character {
-                case "\\": result.append("\\")
-                case "n": result.append("\n")
-                default:
-                    result.append("\\")
-                    result.append(character)
-                }
-                escaping = false
-            } else if character == "\\" {
-                escaping = true
-            } else {
-                result.append(character)
-            }
-        }
-        if escaping { result.append("\\") }
-        return result
     }
 
     private static func build(_ current: Current) -> MetricFamily {
