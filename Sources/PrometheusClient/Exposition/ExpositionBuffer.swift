@@ -23,9 +23,15 @@ struct ExpositionBuffer {
         GoFloatFormat.append(value, to: &bytes)
     }
 
-    /// Appends help text, escaping backslash and newline, and (OpenMetrics) double quotes.
-    mutating func appendHelp(_ help: String, escapingQuotes: Bool) {
-        for byte in help.utf8 {
+    /// Appends help text or a label value, escaping backslash and newline, and double quotes when
+    /// `escapingQuotes` (label values always; help text in OpenMetrics only).
+    mutating func appendEscaped(_ text: String, escapingQuotes: Bool) {
+        let utf8 = text.utf8
+        guard utf8.contains(where: { $0 == 0x5C || $0 == 0x0A || ($0 == 0x22 && escapingQuotes) }) else {
+            bytes.append(contentsOf: utf8)
+            return
+        }
+        for byte in utf8 {
             switch byte {
             case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
             case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
@@ -55,7 +61,7 @@ struct ExpositionBuffer {
             }
             append(lastLabelName.escaped)
             bytes.append(contentsOf: [UInt8(ascii: "="), 0x22])
-            append(NameEscapingScheme.escapeQuoted(label.value))
+            appendEscaped(label.value, escapingQuotes: true)
             bytes.append(0x22)
         }
     }

@@ -82,36 +82,38 @@ public enum GoFloatFormat {
             bytes.append(contentsOf: [0x2E, 0x30])
             return
         }
-        let description = value.description
-        let utf8 = description.utf8
-        var dotPosition = -1
-        for (position, byte) in utf8.enumerated() {
-            if byte == UInt8(ascii: "e") {
-                bytes.append(contentsOf: string(value).utf8)  // rare: exponent forms need Python's rules
-                return
+        var description = value.description
+        let needsPythonRules = description.withUTF8 { utf8 -> Bool in
+            var dotPosition = -1
+            for position in 0..<utf8.count {
+                if utf8[position] == UInt8(ascii: "e") { return true }
+                if utf8[position] == UInt8(ascii: ".") { dotPosition = position }
             }
-            if byte == UInt8(ascii: ".") { dotPosition = position }
+            guard value > 0, dotPosition > 6 else {
+                bytes.append(contentsOf: utf8)
+                return false
+            }
+            // Seven or more integer digits: Go's exponent form, d.ddde+XX, written in place.
+            let mantissaStart = bytes.count
+            bytes.append(utf8[0])
+            bytes.append(UInt8(ascii: "."))
+            for position in 1..<utf8.count where utf8[position] != UInt8(ascii: ".") {
+                bytes.append(utf8[position])
+            }
+            while bytes.count > mantissaStart + 1,
+                let last = bytes.last, last == UInt8(ascii: "0") || last == UInt8(ascii: ".")
+            {
+                bytes.removeLast()
+            }
+            bytes.append(contentsOf: [UInt8(ascii: "e"), UInt8(ascii: "+")])
+            let exponent = dotPosition - 1
+            if exponent < 10 { bytes.append(UInt8(ascii: "0")) }
+            bytes.append(contentsOf: String(exponent).utf8)
+            return false
         }
-        guard value > 0, dotPosition > 6 else {
-            bytes.append(contentsOf: utf8)
-            return
+        if needsPythonRules {
+            bytes.append(contentsOf: string(value).utf8)  // rare: exponent forms need Python's rules
         }
-        // Seven or more integer digits: Go's exponent form, d.ddde+XX.
-        let integerDigits = dotPosition
-        var mantissa: [UInt8] = []
-        mantissa.reserveCapacity(utf8.count)
-        for byte in utf8 where byte != UInt8(ascii: ".") {
-            mantissa.append(byte)
-            if mantissa.count == 1 { mantissa.append(UInt8(ascii: ".")) }
-        }
-        while let last = mantissa.last, last == UInt8(ascii: "0") || last == UInt8(ascii: ".") {
-            mantissa.removeLast()
-        }
-        bytes.append(contentsOf: mantissa)
-        bytes.append(contentsOf: [UInt8(ascii: "e"), UInt8(ascii: "+")])
-        let exponent = integerDigits - 1
-        if exponent < 10 { bytes.append(UInt8(ascii: "0")) }
-        bytes.append(contentsOf: String(exponent).utf8)
     }
 
     private static func format(_ value: Double, pythonExponentBug: Bool) -> String {

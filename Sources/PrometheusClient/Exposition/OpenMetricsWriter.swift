@@ -13,7 +13,7 @@ enum OpenMetricsWriter {
         buffer.append("# HELP ")
         buffer.append(escapedName)
         buffer.append(UInt8(ascii: " "))
-        buffer.appendHelp(family.help, escapingQuotes: true)
+        buffer.appendEscaped(family.help, escapingQuotes: true)
         buffer.append("\n# TYPE ")
         buffer.append(escapedName)
         buffer.append(UInt8(ascii: " "))
@@ -26,29 +26,36 @@ enum OpenMetricsWriter {
             buffer.append(family.unit)
             buffer.append(UInt8(ascii: "\n"))
         }
-        for sample in family.samples {
-            if sample.nativeHistogram != nil && !nativeHistograms { continue }
-            buffer.appendSeries(name: sample.name, labels: sample.labels, escaping: escaping)
-            buffer.append(UInt8(ascii: " "))
-            if let histogram = sample.nativeHistogram {
-                appendNativeHistogram(histogram, to: &buffer)
-            } else {
-                buffer.appendValue(sample.value)
-            }
-            if let timestamp = sample.timestamp {
-                buffer.append(UInt8(ascii: " "))
-                buffer.append(timestamp.description)
-            }
-            if mayCarryExemplar(sample, in: family) {
-                if let exemplar = sample.exemplar {
-                    appendExemplar(exemplar, to: &buffer)
-                }
-                for exemplar in sample.nativeHistogram?.exemplars ?? [] {
-                    appendExemplar(exemplar, to: &buffer)
-                }
-            }
-            buffer.append(UInt8(ascii: "\n"))
+        // By index, not by element: copying a sample out of the array costs several reference counts.
+        for index in family.samples.indices
+        where family.samples[index].nativeHistogram == nil || nativeHistograms {
+            writeSample(family.samples[index], of: family, escaping: escaping, to: &buffer)
         }
+    }
+
+    private static func writeSample(
+        _ sample: Sample, of family: MetricFamily, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer
+    ) {
+        buffer.appendSeries(name: sample.name, labels: sample.labels, escaping: escaping)
+        buffer.append(UInt8(ascii: " "))
+        if let histogram = sample.nativeHistogram {
+            appendNativeHistogram(histogram, to: &buffer)
+        } else {
+            buffer.appendValue(sample.value)
+        }
+        if let timestamp = sample.timestamp {
+            buffer.append(UInt8(ascii: " "))
+            buffer.append(timestamp.description)
+        }
+        if mayCarryExemplar(sample, in: family) {
+            if let exemplar = sample.exemplar {
+                appendExemplar(exemplar, to: &buffer)
+            }
+            for exemplar in sample.nativeHistogram?.exemplars ?? [] {
+                appendExemplar(exemplar, to: &buffer)
+            }
+        }
+        buffer.append(UInt8(ascii: "\n"))
     }
 
     static func writeEnd(to buffer: inout ExpositionBuffer) {

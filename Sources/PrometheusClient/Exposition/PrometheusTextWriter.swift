@@ -11,11 +11,12 @@ enum PrometheusTextWriter {
         // Sorted by suffix, as Python writes them.
         let trailingNames = ["_created", "_gcount", "_gsum"].map { family.name + $0 }
         var trailing: [[Int]] = [[], [], []]
-        for (index, sample) in family.samples.enumerated() {
-            if let slot = trailingNames.firstIndex(of: sample.name) {
+        // By index, not by element: copying a sample out of the array costs several reference counts.
+        for index in family.samples.indices {
+            if let slot = trailingNames.firstIndex(of: family.samples[index].name) {
                 trailing[slot].append(index)
-            } else if sample.nativeHistogram == nil {
-                writeSample(sample, escaping: escaping, to: &buffer)
+            } else if family.samples[index].nativeHistogram == nil {
+                writeSample(family.samples[index], escaping: escaping, to: &buffer)
             }
         }
         for (slot, indices) in trailing.enumerated() where !indices.isEmpty {
@@ -44,7 +45,7 @@ enum PrometheusTextWriter {
         buffer.append("# HELP ")
         buffer.append(escapedName)
         buffer.append(UInt8(ascii: " "))
-        buffer.appendHelp(help, escapingQuotes: false)
+        buffer.appendEscaped(help, escapingQuotes: false)
         buffer.append("\n# TYPE ")
         buffer.append(escapedName)
         buffer.append(UInt8(ascii: " "))

@@ -25,7 +25,7 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
             if let existing = state.children[values] { return unsafeDowncast(existing, to: Child.self) }
             let created = makeChild(values)
             state.children[values] = created
-            state.order.append((values, definition.labels(for: values)))
+            state.order.append((values, definition.labels(for: values), created))
             return created
         }
     }
@@ -76,11 +76,15 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
         }
     }
 
-    /// The children with their labels, in creation order.
-    func snapshot() -> [(labels: [Label], child: Child)] {
-        state.withLock { state in
-            state.order.map { ($0.labels, unsafeDowncast(state.children[$0.values]!, to: Child.self)) }
-        }
+    /// The children with their labels, in creation order, as stored: one array copy, no copy per
+    /// child. Each `child` is a `Child`; read it with ``child(at:of:)``.
+    func snapshot() -> [ChildTableEntry] {
+        state.withLock { $0.order }
+    }
+
+    /// The child of entry `index` of a ``snapshot()``.
+    func child(at index: Int, of snapshot: [ChildTableEntry]) -> Child {
+        unsafeDowncast(snapshot[index].child, to: Child.self)
     }
 
     private func checkCount(_ values: [String]) throws(MetricError) {
@@ -108,6 +112,10 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
 /// the dictionary probe itself.
 private struct ChildTableState: Sendable {
     var children: [[String]: AnyObject & Sendable] = [:]
-    /// Label values in creation order, with the label pairs built once for collections.
-    var order: [(values: [String], labels: [Label])] = []
+    /// The children in creation order, with their label pairs built once for collections.
+    var order: [ChildTableEntry] = []
 }
+
+/// One child of a ``ChildTable``: its label values, its label pairs (built once, for collections)
+/// and the child itself.
+typealias ChildTableEntry = (values: [String], labels: [Label], child: AnyObject & Sendable)

@@ -112,8 +112,11 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
         } else if let table {
             let children = table.snapshot()
             family.samples.reserveCapacity(children.count * 2)
-            for (labels, child) in children {
-                appendSamples(of: child, labels: labels, includeCreated: includeCreated, to: &family.samples)
+            // By index: copying an entry out of the array would cost a reference count per field.
+            for index in children.indices {
+                appendSamples(
+                    of: table.child(at: index, of: children), labels: children[index].labels,
+                    includeCreated: includeCreated, to: &family.samples)
             }
         }
         return [family]
