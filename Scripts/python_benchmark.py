@@ -1,7 +1,12 @@
-"""The Python client's side of Scripts/benchmark.sh: the same operations, printed as name<TAB>ns/op.
+"""The Python client's side of Scripts/benchmark.sh: the same operations, printed as name<TAB>value
+(ns/op, ms, ns/byte or bytes, as the suite says).
 
-Usage: python3 Scripts/python_benchmark.py core [iterations]
+Usage: python3 Scripts/python_benchmark.py core|multiprocess [iterations]
+       python3 Scripts/python_benchmark.py memory
+       python3 Scripts/python_benchmark.py merge DIR LABEL
+       python3 Scripts/python_benchmark.py parse TEXT_FILE OPENMETRICS_FILE
 """
+import os
 import sys
 import timeit
 
@@ -55,6 +60,22 @@ def merge(directory, label):
     print(f"merge_{label}_warm_ms\t{cold:.2f}")
 
 
+def resident_bytes():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGESIZE")
+
+
+def memory(children):
+    keep_alive = []
+    for name, cls in [("counter", Counter), ("gauge", Gauge), ("histogram", Histogram)]:
+        before = resident_bytes()
+        metric = cls(f"memory_{name}", "M.", ["id"], registry=None)
+        for index in range(children):
+            metric.labels(str(index))
+        keep_alive.append(metric)
+        print(f"memory_{name}_child_bytes\t{(resident_bytes() - before) / children:.2f}")
+
+
 def parse(text_path, openmetrics_path):
     from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
     from prometheus_client.parser import text_string_to_metric_families as parse_text
@@ -69,6 +90,9 @@ def parse(text_path, openmetrics_path):
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "parse":
         parse(sys.argv[2], sys.argv[3])
+        sys.exit(0)
+    if len(sys.argv) > 1 and sys.argv[1] == "memory":
+        memory(200_000)
         sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "merge":
         merge(sys.argv[2], sys.argv[3])

@@ -1,11 +1,12 @@
 import Foundation
 
-/// Times a loop body and reports nanoseconds per operation: the best of several rounds, so that a
-/// scheduler hiccup on a shared machine does not count.
+/// One figure of a benchmark suite, in the suite's unit (ns/op, ms, ns/byte, bytes).
 struct Measurement {
     let name: String
-    let nanosecondsPerOperation: Double
+    let value: Double
 
+    /// Times a loop body and reports nanoseconds per operation: the best of several rounds, so that a
+    /// scheduler hiccup on a shared machine does not count.
     static func run(_ name: String, iterations: Int, rounds: Int = 5, _ body: (Int) -> Void) -> Measurement {
         body(min(iterations, 10_000))  // warm up caches and lazily created state
         var best = Double.infinity
@@ -15,11 +16,11 @@ struct Measurement {
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start)
             best = min(best, elapsed / Double(iterations))
         }
-        return Measurement(name: name, nanosecondsPerOperation: best)
+        return Measurement(name: name, value: best)
     }
 
-    /// `name<TAB>ns/op`, the line format Scripts/benchmark.sh reads.
+    /// `name<TAB>value`, the line format Scripts/benchmark.sh reads.
     var line: String {
-        "\(name)\t\(String(format: "%.2f", nanosecondsPerOperation))"
+        "\(name)\t\(String(format: "%.2f", value))"
     }
 }

@@ -15,8 +15,8 @@ enum MergeBenchmarks {
             _ = try collector.collect()
         }
         return [
-            Measurement(name: "merge_\(label)_cold_ms", nanosecondsPerOperation: cold * 1e3),
-            Measurement(name: "merge_\(label)_warm_ms", nanosecondsPerOperation: warm * 1e3),
+            Measurement(name: "merge_\(label)_cold_ms", value: cold * 1e3),
+            Measurement(name: "merge_\(label)_warm_ms", value: warm * 1e3),
         ]
     }
 

@@ -51,6 +51,6 @@ enum ParseBenchmarks {
             try body(bytes)
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start))
         }
-        return Measurement(name: name, nanosecondsPerOperation: best / Double(bytes.count))
+        return Measurement(name: name, value: best / Double(bytes.count))
     }
 }

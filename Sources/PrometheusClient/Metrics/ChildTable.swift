@@ -8,9 +8,10 @@ import Synchronization
 final class ChildTable<Child: AnyObject & Sendable>: Sendable {
     private let definition: MetricDefinition
     private let state = Mutex(ChildTableState())
-    private let makeChild: @Sendable ([String]) -> Child
+    private let makeChild: @Sendable ([Label]) -> Child
 
-    init(definition: MetricDefinition, makeChild: @escaping @Sendable ([String]) -> Child) {
+    /// - Parameter makeChild: builds the child for a label set (in declaration order).
+    init(definition: MetricDefinition, makeChild: @escaping @Sendable ([Label]) -> Child) {
         self.definition = definition
         self.makeChild = makeChild
     }
@@ -23,9 +24,11 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
         return state.withLock { state in
             // Children are stored as AnyObject and only ever hold `Child`s: see ChildTableState.
             if let existing = state.children[values] { return unsafeDowncast(existing, to: Child.self) }
-            let created = makeChild(values)
+            // One label array, shared by the child's storage and by collections.
+            let labels = definition.labels(for: values)
+            let created = makeChild(labels)
             state.children[values] = created
-            state.order.append((values, definition.labels(for: values), created))
+            state.order.append((values, labels, created))
             return created
         }
     }

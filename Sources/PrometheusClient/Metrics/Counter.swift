@@ -140,10 +140,11 @@ public final class Counter: Metric<Counter.Child>, @unchecked Sendable {
         let store = try ActiveValueStore.current()
         totalName = definition.name + "_total"
         createdName = definition.name + "_created"
+        let slots = [SeriesDescriptor.SlotTemplate(sampleName: definition.name + "_total")]
         super.init(definition: definition, store: store) { labels in
             let descriptor = SeriesDescriptor(
-                kind: .counter, familyName: definition.name, help: definition.help,
-                slots: [.init(sampleName: definition.name + "_total", labels: labels)])
+                kind: .counter, familyName: definition.name, help: definition.help, labels: labels,
+                slotTemplates: slots)
             return Child(storage: store.makeSeries(descriptor), metricName: definition.name)
         }
         try register(in: registry)

@@ -76,12 +76,13 @@ public final class Enum: Metric<Enum.Child>, @unchecked Sendable {
         }
         let store = try ActiveValueStore.current()
         self.states = states
+        let slots = states.map { state in
+            SeriesDescriptor.SlotTemplate(sampleName: definition.name, extraLabel: Label(definition.name, state))
+        }
         super.init(definition: definition, store: store) { labels in
-            let slots = states.map { state in
-                SeriesDescriptor.Slot(sampleName: definition.name, labels: labels + [Label(definition.name, state)])
-            }
             let descriptor = SeriesDescriptor(
-                kind: .stateSet, familyName: definition.name, help: definition.help, slots: slots)
+                kind: .stateSet, familyName: definition.name, help: definition.help, labels: labels,
+                slotTemplates: slots)
             return Child(storage: store.makeSeries(descriptor), states: states, metricName: definition.name)
         }
         try register(in: registry)

@@ -129,10 +129,11 @@ public final class Gauge: Metric<Gauge.Child>, @unchecked Sendable {
             labelNames: labelNames)
         let store = try ActiveValueStore.current()
         self.multiprocessMode = multiprocessMode
+        let slots = [SeriesDescriptor.SlotTemplate(sampleName: definition.name)]
         super.init(definition: definition, store: store) { labels in
             let descriptor = SeriesDescriptor(
-                kind: .gauge(multiprocessMode), familyName: definition.name, help: definition.help,
-                slots: [.init(sampleName: definition.name, labels: labels)])
+                kind: .gauge(multiprocessMode), familyName: definition.name, help: definition.help, labels: labels,
+                slotTemplates: slots)
             return Child(storage: store.makeSeries(descriptor), metricName: definition.name, mode: multiprocessMode)
         }
         try register(in: registry)

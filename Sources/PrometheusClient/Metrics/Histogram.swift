@@ -113,17 +113,18 @@ public final class Histogram: Metric<Histogram.Child>, @unchecked Sendable {
         let bounds = try HistogramBounds(validating: buckets, metric: definition.name)
         let store = try ActiveValueStore.current()
         self.buckets = bounds.upperBounds
-        super.init(definition: definition, store: store) { labels in
-            var slots = [SeriesDescriptor.Slot(sampleName: definition.name + "_sum", labels: labels)]
-            for bound in bounds.upperBounds {
-                // The key must match Python's byte for byte, so the bound is spelled as Python spells it.
-                slots.append(
-                    .init(
-                        sampleName: definition.name + "_bucket",
-                        labels: labels + [Label("le", GoFloatFormat.pythonString(bound))]))
+        let bucketName = definition.name + "_bucket"
+        // The key must match Python's byte for byte, so each bound is spelled as Python spells it.
+        let slots =
+            [SeriesDescriptor.SlotTemplate(sampleName: definition.name + "_sum")]
+            + bounds.upperBounds.map {
+                SeriesDescriptor.SlotTemplate(
+                    sampleName: bucketName, extraLabel: Label("le", GoFloatFormat.pythonString($0)))
             }
+        super.init(definition: definition, store: store) { labels in
             let descriptor = SeriesDescriptor(
-                kind: .histogram, familyName: definition.name, help: definition.help, slots: slots)
+                kind: .histogram, familyName: definition.name, help: definition.help, labels: labels,
+                slotTemplates: slots)
             return Child(storage: store.makeSeries(descriptor), bounds: bounds)
         }
         try register(in: registry)

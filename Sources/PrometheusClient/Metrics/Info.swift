@@ -70,8 +70,8 @@ public final class Info: Metric<Info.Child>, @unchecked Sendable {
         {
             store.makeSeries(
                 SeriesDescriptor(
-                    kind: .info, familyName: definition.name, help: definition.help,
-                    slots: [.init(sampleName: definition.name + "_info", labels: labels)]))
+                    kind: .info, familyName: definition.name, help: definition.help, labels: labels,
+                    slotTemplates: [.init(sampleName: definition.name + "_info")]))
         }
     }
 

@@ -24,7 +24,7 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
             table = nil
             unlabelledChild = makeChild([])
         } else {
-            table = ChildTable(definition: definition) { values in makeChild(definition.labels(for: values)) }
+            table = ChildTable(definition: definition, makeChild: makeChild)
             unlabelledChild = nil
         }
     }

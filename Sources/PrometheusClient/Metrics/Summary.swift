@@ -48,13 +48,14 @@ public final class Summary: Metric<Summary.Child>, @unchecked Sendable {
             name: name, help: help, type: .summary, namespace: namespace, subsystem: subsystem, unit: unit,
             labelNames: labelNames, reservedLabelNames: ["quantile"])
         let store = try ActiveValueStore.current()
+        let slots = [
+            SeriesDescriptor.SlotTemplate(sampleName: definition.name + "_count"),
+            SeriesDescriptor.SlotTemplate(sampleName: definition.name + "_sum"),
+        ]
         super.init(definition: definition, store: store) { labels in
             let descriptor = SeriesDescriptor(
-                kind: .summary, familyName: definition.name, help: definition.help,
-                slots: [
-                    .init(sampleName: definition.name + "_count", labels: labels),
-                    .init(sampleName: definition.name + "_sum", labels: labels),
-                ])
+                kind: .summary, familyName: definition.name, help: definition.help, labels: labels,
+                slotTemplates: slots)
             return Child(storage: store.makeSeries(descriptor))
         }
         try register(in: registry)

@@ -147,7 +147,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
             binding = SeriesBinding(pointers: try file.slots(for: keys))
         } catch {
             recordFailureLocked(error)
-            binding = SeriesBinding(inMemorySlotCount: descriptor.slots.count)
+            binding = SeriesBinding(inMemorySlotCount: descriptor.slotCount)
         }
         series.install(binding)
         return binding

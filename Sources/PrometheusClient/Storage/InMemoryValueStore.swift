@@ -7,7 +7,7 @@ final class InMemoryValueStore: ValueStore {
 
     func makeSeries(_ descriptor: SeriesDescriptor) -> SeriesStorage {
         let series = SeriesStorage(descriptor: descriptor, store: self)
-        series.install(SeriesBinding(inMemorySlotCount: descriptor.slots.count))
+        series.install(SeriesBinding(inMemorySlotCount: descriptor.slotCount))
         return series
     }
 

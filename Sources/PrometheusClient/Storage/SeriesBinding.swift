@@ -14,11 +14,14 @@ final class SeriesBinding: @unchecked Sendable {
         ownedSlots = nil
     }
 
-    /// Allocates zeroed, 16-byte aligned slots in process memory.
+    /// Allocates zeroed, 16-byte aligned slots in process memory, with the pointer table after them
+    /// in the same block (one allocation per series: a metric may have many thousand children).
     init(inMemorySlotCount count: Int) {
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 16, alignment: 16)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(count, 1) * 16)
-        table = .allocate(capacity: max(count, 1))
+        let slotBytes = max(count, 1) * 16
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: slotBytes + max(count, 1) * MemoryLayout<UnsafeMutablePointer<Double>>.stride, alignment: 16)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: slotBytes)
+        table = (raw + slotBytes).bindMemory(to: UnsafeMutablePointer<Double>.self, capacity: max(count, 1))
         for index in 0..<count {
             (table + index).initialize(to: (raw + index * 16).assumingMemoryBound(to: Double.self))
         }
@@ -26,7 +29,10 @@ final class SeriesBinding: @unchecked Sendable {
     }
 
     deinit {
-        table.deallocate()
-        ownedSlots?.deallocate()
+        if let ownedSlots {
+            ownedSlots.deallocate()  // the table lives in the same block
+        } else {
+            table.deallocate()
+        }
     }
 }

@@ -24,7 +24,7 @@ final class SeriesStorage: @unchecked Sendable {
     var currentBinding: SeriesBinding? { binding }
 
     /// Number of slots.
-    var slotCount: Int { descriptor.slots.count }
+    var slotCount: Int { descriptor.slotCount }
 
     /// Publishes a binding. Called by stores, under their lock.
     func install(_ newBinding: SeriesBinding) {

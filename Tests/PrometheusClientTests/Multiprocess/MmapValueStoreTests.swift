@@ -62,15 +62,15 @@ struct MmapValueStoreTests {
             Fixtures.descriptor(
                 .histogram, "lat", help: "L",
                 slots: [
-                    ("lat_sum", []), ("lat_bucket", [Label("le", "0.5")]), ("lat_bucket", [Label("le", "1.0")]),
-                    ("lat_bucket", [Label("le", "+Inf")]),
+                    ("lat_sum", nil), ("lat_bucket", Label("le", "0.5")), ("lat_bucket", Label("le", "1.0")),
+                    ("lat_bucket", Label("le", "+Inf")),
                 ]))
         latency.add(0.7, at: 0)
         latency.add(1, at: 2)
         latency.add(0.2, at: 0)
         latency.add(1, at: 1)
         let size = store.makeSeries(
-            Fixtures.descriptor(.summary, "sz", help: "S", slots: [("sz_count", []), ("sz_sum", [])]))
+            Fixtures.descriptor(.summary, "sz", help: "S", slots: [("sz_count", nil), ("sz_sum", nil)]))
         size.add(1, at: 0)
         size.add(5, at: 1)
         return [hits, hitsX, weird, temp, inprog, queue, latency, size]
@@ -225,7 +225,7 @@ struct MmapValueStoreTests {
         let kinds: [StorageKind] =
             [.counter, .summary, .histogram, .info, .stateSet] + MultiprocessMode.allCases.map { .gauge($0) }
         for (index, kind) in kinds.enumerated() {
-            store.makeSeries(Fixtures.descriptor(kind, "m\(index)", slots: [("m\(index)", [])])).set(1, at: 0)
+            store.makeSeries(Fixtures.descriptor(kind, "m\(index)", slots: [("m\(index)", nil)])).set(1, at: 0)
         }
         let names = Set(try FileManager.default.contentsOfDirectory(atPath: directory))
         let expected = Set([

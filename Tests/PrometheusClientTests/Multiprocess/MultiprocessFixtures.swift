@@ -143,20 +143,21 @@ enum MultiprocessFixtures {
     }
 
     static func descriptor(
-        _ kind: StorageKind, _ family: String, help: String = "help", slots: [(String, [Label])]
+        _ kind: StorageKind, _ family: String, help: String = "help", labels: [Label] = [],
+        slots: [(String, Label?)]
     ) -> SeriesDescriptor {
         SeriesDescriptor(
-            kind: kind, familyName: family, help: help,
-            slots: slots.map { SeriesDescriptor.Slot(sampleName: $0.0, labels: $0.1) })
+            kind: kind, familyName: family, help: help, labels: labels,
+            slotTemplates: slots.map { SeriesDescriptor.SlotTemplate(sampleName: $0.0, extraLabel: $0.1) })
     }
 
     static func counter(_ family: String, help: String = "help", labels: [Label] = []) -> SeriesDescriptor {
-        descriptor(.counter, family, help: help, slots: [(family + "_total", labels)])
+        descriptor(.counter, family, help: help, labels: labels, slots: [(family + "_total", nil)])
     }
 
     static func gauge(
         _ family: String, mode: MultiprocessMode = .all, help: String = "help", labels: [Label] = []
     ) -> SeriesDescriptor {
-        descriptor(.gauge(mode), family, help: help, slots: [(family, labels)])
+        descriptor(.gauge(mode), family, help: help, labels: labels, slots: [(family, nil)])
     }
 }
