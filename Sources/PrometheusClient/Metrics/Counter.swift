@@ -138,9 +138,10 @@ public final class Counter: Metric<Counter.Child>, @unchecked Sendable {
             name: name, help: help, type: .counter, namespace: namespace, subsystem: subsystem, unit: unit,
             labelNames: labelNames)
         let store = try ActiveValueStore.current()
-        totalName = definition.name + "_total"
+        let totalName = definition.name + "_total"
+        self.totalName = totalName
         createdName = definition.name + "_created"
-        let slots = [SeriesDescriptor.SlotTemplate(sampleName: definition.name + "_total")]
+        let slots = [SeriesDescriptor.SlotTemplate(sampleName: totalName)]
         super.init(definition: definition, store: store) { labels in
             let descriptor = SeriesDescriptor(
                 kind: .counter, familyName: definition.name, help: definition.help, labels: labels,

@@ -44,11 +44,17 @@ struct DBFileName: Sendable, Hashable {
         self.processIdentifier = processIdentifier
     }
 
+    /// Whether a file name (its bytes) ends in `.db` after at least one other byte: the cheap first
+    /// test of a directory entry, before any string is made of it.
+    static func hasDBSuffix(_ bytes: some BidirectionalCollection<UInt8>) -> Bool {
+        bytes.count > 3 && bytes.suffix(3).elementsEqual(".db".utf8)
+    }
+
     /// Parses a file name; nil for names that are not multiprocess files.
     init?(fileName: String) {
         // Works on the UTF-8 bytes: a cold merge parses one name per file, thousands per scrape.
         let bytes = fileName.utf8
-        guard bytes.count > 3, bytes.suffix(3).elementsEqual(".db".utf8) else { return nil }
+        guard Self.hasDBSuffix(bytes) else { return nil }
         let stem = bytes.dropLast(3)
         let separator = UInt8(ascii: "_")
         guard let first = stem.firstIndex(of: separator) else { return nil }

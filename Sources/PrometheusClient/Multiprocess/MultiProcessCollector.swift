@@ -35,7 +35,7 @@ public final class MultiProcessCollector: Collector {
         while let entry = readdir(stream) {
             let name: String? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 let bytes = UnsafeRawBufferPointer(rebasing: raw.prefix { $0 != 0 })
-                guard bytes.count > 3, bytes.suffix(3).elementsEqual(".db".utf8) else { return nil }
+                guard DBFileName.hasDBSuffix(bytes) else { return nil }
                 return String(decoding: bytes, as: UTF8.self)
             }
             if let name {
