@@ -18,8 +18,8 @@ public enum Exposition {
         escaping: NameEscapingScheme = .underscores
     ) -> [UInt8] {
         let sorted = families.enumerated().sorted { lhs, rhs in
-            if lhs.element.name != rhs.element.name {
-                return PythonJSONKey.isOrderedByCodePoint(lhs.element.name, rhs.element.name)
+            if !ByteIdentity.equal(lhs.element.name, rhs.element.name) {
+                return ByteIdentity.precedes(lhs.element.name, rhs.element.name)
             }
             return lhs.offset < rhs.offset
         }

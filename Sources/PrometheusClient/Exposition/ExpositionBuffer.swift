@@ -44,7 +44,7 @@ struct ExpositionBuffer {
     private static func isSorted(_ labels: [Label]) -> Bool {
         guard labels.count > 1 else { return true }
         for index in 1..<labels.count
-        where !PythonJSONKey.isOrderedByCodePoint(labels[index - 1].name, labels[index].name) {
+        where !ByteIdentity.precedes(labels[index - 1].name, labels[index].name) {
             return false
         }
         return true
@@ -53,10 +53,10 @@ struct ExpositionBuffer {
     /// Appends `name="value",...` for labels sorted by name, label names escaped by `escaping`.
     mutating func appendLabels(_ labels: [Label], escaping: NameEscapingScheme) {
         let sorted =
-            Self.isSorted(labels) ? labels : labels.sorted { PythonJSONKey.isOrderedByCodePoint($0.name, $1.name) }
+            Self.isSorted(labels) ? labels : labels.sorted { ByteIdentity.precedes($0.name, $1.name) }
         for (index, label) in sorted.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            if label.name != lastLabelName.name || escaping != lastLabelName.escaping {
+            if !ByteIdentity.equal(label.name, lastLabelName.name) || escaping != lastLabelName.escaping {
                 lastLabelName = (label.name, escaping, escaping.escapeLabelName(label.name))
             }
             append(lastLabelName.escaped)
@@ -69,7 +69,7 @@ struct ExpositionBuffer {
     /// Appends a sample's name and labels: `name{labels}`, or `{"name",labels}` for a name that must
     /// be quoted under allow-utf-8.
     mutating func appendSeries(name: String, labels: [Label], escaping: NameEscapingScheme) {
-        if name != lastMetricName.name || escaping != lastMetricName.escaping {
+        if !ByteIdentity.equal(name, lastMetricName.name) || escaping != lastMetricName.escaping {
             lastMetricName = (name, escaping, escaping.escapeMetricName(name))
         }
         if escaping == .allowUTF8, !MetricNaming.isLegacyMetricName(name) {

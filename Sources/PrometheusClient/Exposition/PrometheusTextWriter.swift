@@ -58,14 +58,8 @@ enum PrometheusTextWriter {
         buffer.append(UInt8(ascii: " "))
         buffer.appendValue(sample.value)
         if let timestamp = sample.timestamp {
-            // Milliseconds, truncated toward zero like Python's int(float(ts) * 1000).
-            let (scaled, overflow) = timestamp.seconds.multipliedReportingOverflow(by: 1000)
-            let milliseconds =
-                overflow
-                ? (timestamp.seconds < 0 ? Int64.min : Int64.max)
-                : scaled.addingReportingOverflow(Int64(timestamp.nanoseconds / 1_000_000)).partialValue
             buffer.append(UInt8(ascii: " "))
-            buffer.append(String(milliseconds))
+            buffer.append(timestamp.millisecondsDescription)
         }
         buffer.append(UInt8(ascii: "\n"))
     }

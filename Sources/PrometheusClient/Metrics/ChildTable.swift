@@ -23,11 +23,12 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
         try checkCount(values)
         return state.withLock { state in
             // Children are stored as AnyObject and only ever hold `Child`s: see ChildTableState.
-            if let existing = state.children[values] { return unsafeDowncast(existing, to: Child.self) }
+            let key = ByteStrings(values)
+            if let existing = state.children[key] { return unsafeDowncast(existing, to: Child.self) }
             // One label array, shared by the child's storage and by collections.
             let labels = definition.labels(for: values)
             let created = makeChild(labels)
-            state.children[values] = created
+            state.children[key] = created
             state.order.append((values, labels, created))
             return created
         }
@@ -46,8 +47,8 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
     func remove(_ values: [String]) throws(MetricError) {
         try checkCount(values)
         state.withLock { state in
-            if state.children.removeValue(forKey: values) != nil {
-                state.order.removeAll { $0.values == values }
+            if state.children.removeValue(forKey: ByteStrings(values)) != nil {
+                state.order.removeAll { ByteIdentity.equal($0.values, values) }
             }
         }
     }
@@ -56,16 +57,16 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
     ///
     /// - Throws: `MetricError.labelNamesMismatch` when a name is not one of the declared labels.
     func remove(matching partialLabels: [String: String]) throws(MetricError) {
-        let unknown = partialLabels.keys.filter { !definition.labelNames.contains($0) }
+        let unknown = partialLabels.keys.filter { definition.index(ofLabel: $0) == nil }
         guard unknown.isEmpty else {
             throw .labelNamesMismatch(metric: definition.name, expected: definition.labelNames, got: unknown)
         }
         guard !partialLabels.isEmpty else { return }
-        let indices = partialLabels.map { (definition.labelNames.firstIndex(of: $0.key)!, $0.value) }
+        let indices = partialLabels.map { (definition.index(ofLabel: $0.key)!, $0.value) }
         state.withLock { state in
-            let matches = { (values: [String]) in indices.allSatisfy { values[$0.0] == $0.1 } }
+            let matches = { (values: [String]) in indices.allSatisfy { ByteIdentity.equal(values[$0.0], $0.1) } }
             for entry in state.order where matches(entry.values) {
-                state.children.removeValue(forKey: entry.values)
+                state.children.removeValue(forKey: ByteStrings(entry.values))
             }
             state.order.removeAll { matches($0.values) }
         }
@@ -99,13 +100,17 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
 
     private func orderedValues(_ labels: [String: String]) throws(MetricError) -> [String] {
         guard !definition.labelNames.isEmpty else { throw .noLabelNames(metric: definition.name) }
-        guard labels.count == definition.labelNames.count,
-            definition.labelNames.allSatisfy({ labels[$0] != nil })
-        else {
-            throw .labelNamesMismatch(
-                metric: definition.name, expected: definition.labelNames, got: Array(labels.keys))
+        let mismatch = MetricError.labelNamesMismatch(
+            metric: definition.name, expected: definition.labelNames, got: Array(labels.keys))
+        guard labels.count == definition.labelNames.count else { throw mismatch }
+        var values: [String] = []
+        values.reserveCapacity(labels.count)
+        // Names match by bytes: a dictionary lookup would also find a canonically equivalent name.
+        for name in definition.labelNames {
+            guard let entry = labels.first(where: { ByteIdentity.equal($0.key, name) }) else { throw mismatch }
+            values.append(entry.value)
         }
-        return definition.labelNames.map { labels[$0]! }
+        return values
     }
 }
 
@@ -114,7 +119,7 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
 /// specialised, instantiate the `Mutex<State<Child>>` type metadata at run time, which costs more than
 /// the dictionary probe itself.
 private struct ChildTableState: Sendable {
-    var children: [[String]: AnyObject & Sendable] = [:]
+    var children: [ByteStrings: AnyObject & Sendable] = [:]
     /// The children in creation order, with their label pairs built once for collections.
     var order: [ChildTableEntry] = []
 }

@@ -39,13 +39,13 @@ public final class Info: Metric<Info.Child>, @unchecked Sendable {
                 } catch {
                     throw .invalidInfo(metric: definition.name, reason: "key \"\(key)\": \(error)")
                 }
-                if definition.labelNames.contains(key) {
+                if definition.index(ofLabel: key) != nil {
                     throw .invalidInfo(
                         metric: definition.name,
                         reason: "key \"\(key)\" is also a label name of the metric; use another key")
                 }
             }
-            let labels = (childLabels + [Label](values)).sorted { $0.name < $1.name }
+            let labels = (childLabels + [Label](values)).sorted { ByteIdentity.precedes($0.name, $1.name) }
             state.withLock { state in
                 let next =
                     state.series[labels]

@@ -38,6 +38,11 @@ struct MetricDefinition: Sendable {
         self.labelNames = labelNames
     }
 
+    /// The position of the declared label `name` (compared by bytes), if it is declared.
+    func index(ofLabel name: String) -> Int? {
+        labelNames.firstIndex { ByteIdentity.equal($0, name) }
+    }
+
     /// Pairs label values with the declared names.
     func labels(for values: [String]) -> [Label] {
         zip(labelNames, values).map { Label($0, $1) }

@@ -70,13 +70,14 @@ public enum MetricNaming {
         metric: String,
         reserved: Set<String> = []
     ) throws(MetricError) {
-        var seen = Set<String>()
+        var seen = Set<ByteString>()
+        let reservedBytes = Set(reserved.map(ByteString.init))
         for name in names {
             try validateLabelName(name)
-            if reserved.contains(name) {
+            if reservedBytes.contains(ByteString(name)) {
                 throw .reservedLabelName(name, metric: metric)
             }
-            if !seen.insert(name).inserted {
+            if !seen.insert(ByteString(name)).inserted {
                 throw .duplicateLabelName(name, metric: metric)
             }
         }

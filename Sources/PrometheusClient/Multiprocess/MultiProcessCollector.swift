@@ -127,6 +127,6 @@ public final class MultiProcessCollector: Collector {
             name: Self.unreadableFilesFamily,
             help: "Multiprocess files skipped in the latest collection because they could not be read or parsed.",
             type: .gauge, samples: [Sample(name: Self.unreadableFilesFamily, value: Double(problems.count))])
-        return (families + [selfMetric]).sorted { PythonJSONKey.isOrderedByCodePoint($0.name, $1.name) }
+        return (families + [selfMetric]).sorted { ByteIdentity.precedes($0.name, $1.name) }
     }
 }

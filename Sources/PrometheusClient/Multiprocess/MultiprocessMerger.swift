@@ -494,7 +494,7 @@ final class MultiprocessMerger {
             }
         }
         var result: [MetricFamily] = []
-        for name in families.keys.sorted(by: PythonJSONKey.isOrderedByCodePoint) {
+        for name in families.keys.sorted(by: ByteIdentity.precedes) {
             var family = families[name]!
             let labelSets = familyLabelSets[name, default: []].sorted(by: Self.labelsPrecede)
             for labels in labelSets {
@@ -524,8 +524,8 @@ final class MultiprocessMerger {
 
     private static func labelsPrecede(_ lhs: [Label], _ rhs: [Label]) -> Bool {
         for (left, right) in zip(lhs, rhs) {
-            if left.name != right.name { return PythonJSONKey.isOrderedByCodePoint(left.name, right.name) }
-            if left.value != right.value { return PythonJSONKey.isOrderedByCodePoint(left.value, right.value) }
+            if !ByteIdentity.equal(left.name, right.name) { return ByteIdentity.precedes(left.name, right.name) }
+            if !ByteIdentity.equal(left.value, right.value) { return ByteIdentity.precedes(left.value, right.value) }
         }
         return lhs.count < rhs.count
     }

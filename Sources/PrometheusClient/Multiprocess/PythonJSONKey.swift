@@ -1,5 +1,3 @@
-import Glibc
-
 /// Encodes the key of a multiprocess file entry exactly as the Python client does:
 /// `json.dumps([family, sample, labels, help], sort_keys=True)`.
 ///
@@ -17,7 +15,7 @@ enum PythonJSONKey {
         out.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")])
         appendString(sampleName, to: &out)
         out.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " "), UInt8(ascii: "{")])
-        let sorted = labels.sorted { isOrderedByCodePoint($0.name, $1.name) }
+        let sorted = labels.sorted { ByteIdentity.precedes($0.name, $1.name) }
         for (index, label) in sorted.enumerated() {
             if index > 0 {
                 out.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")])
@@ -30,20 +28,6 @@ enum PythonJSONKey {
         appendString(help, to: &out)
         out.append(UInt8(ascii: "]"))
         return out
-    }
-
-    /// Python's `str` ordering: lexicographic by Unicode code point (Swift's `<` normalises first).
-    static func isOrderedByCodePoint(_ lhs: String, _ rhs: String) -> Bool {
-        // UTF-8 byte order is code point order, and comparing bytes is much cheaper.
-        var left = lhs
-        var right = rhs
-        return left.withUTF8 { a in
-            right.withUTF8 { b in
-                let common = Swift.min(a.count, b.count)
-                let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
-                return order != 0 ? order < 0 : a.count < b.count
-            }
-        }
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)

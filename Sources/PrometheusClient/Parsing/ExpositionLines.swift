@@ -22,6 +22,6 @@ struct ExpositionLines {
     }
 
     static func error(_ failure: LineScanner.Failure, line: Int) -> ParseError {
-        ParseError(line: line, column: failure.offset + 1, reason: failure.reason)
+        ParseError(line: failure.line ?? line, column: failure.offset + 1, reason: failure.reason)
     }
 }

@@ -6,6 +6,9 @@ struct LineScanner {
     struct Failure: Error {
         var offset: Int
         var reason: String
+        /// The 1-based line, when the failure is about another line than the one being scanned (a
+        /// family's structure, found when the family ends).
+        var line: Int? = nil
     }
 
     let bytes: UnsafeBufferPointer<UInt8>
@@ -147,7 +150,7 @@ struct LineScanner {
                 name = value
                 continue
             }
-            if labels.contains(where: { $0.name == labelName }) {
+            if labels.contains(where: { ByteIdentity.equal($0.name, labelName) }) {
                 throw fail("duplicate label name \(labelName)", at: termStart)
             }
             labels.append(Label(labelName, value))

@@ -74,6 +74,8 @@ public enum PrometheusTextParser {
         let keyword = scanner.scanToken().text
         guard keyword == "HELP" || keyword == "TYPE" else { return }  // other comments are ignored
         scanner.skipBlanks()
+        // A bare "# HELP" names nothing: ignored, as the Go and Python parsers do.
+        if keyword == "HELP" && scanner.isAtEnd { return }
         let nameOffset = scanner.position
         let name: String
         if scanner.peek() == 0x22 {
@@ -151,20 +153,23 @@ public enum PrometheusTextParser {
             guard let milliseconds = LineScanner.parseNumber(token.text), milliseconds.isFinite else {
                 throw scanner.fail("invalid timestamp \"\(token.text)\"", at: token.offset)
             }
-            timestamp = Self.timestamp(milliseconds: milliseconds, text: token.text)
+            guard let parsed = Self.timestamp(milliseconds: milliseconds, text: token.text) else {
+                throw scanner.fail("timestamp \(token.text) is beyond ±2^127 seconds", at: token.offset)
+            }
+            timestamp = parsed
         }
         return Sample(name: name, labels: labels, value: number, timestamp: timestamp)
     }
 
-    private static func timestamp(milliseconds: Double, text: String) -> Timestamp {
-        if let integer = Int64(text) {
-            let seconds = integer / 1000
-            let remainder = integer % 1000
+    /// A timestamp in milliseconds: integers exactly, other numbers through `Double`; nil beyond
+    /// ±2^127 seconds.
+    private static func timestamp(milliseconds: Double, text: String) -> Timestamp? {
+        if let integer = Int128(text) {
+            let (seconds, remainder) = integer.quotientAndRemainder(dividingBy: 1000)
             let adjusted = remainder < 0 ? (seconds - 1, remainder + 1000) : (seconds, remainder)
-            return (try? Timestamp(seconds: adjusted.0, nanoseconds: Int32(adjusted.1) * 1_000_000))
-                ?? Timestamp(unixSeconds: milliseconds / 1000)
+            return try? Timestamp(seconds: adjusted.0, nanoseconds: Int32(adjusted.1) * 1_000_000)
         }
-        return Timestamp(unixSeconds: milliseconds / 1000)
+        return Timestamp(exactly: milliseconds / 1000)
     }
 
     private static func build(_ current: Current) -> MetricFamily {

@@ -26,7 +26,7 @@ public final class CollectorRegistry: MetricsSource, Sendable {
 
     private struct State {
         var entries: [Entry] = []
-        var owners: [String: ObjectIdentifier] = [:]
+        var owners: [ByteString: ObjectIdentifier] = [:]
         var targetInfo: [Label]? = nil
     }
 
@@ -60,12 +60,12 @@ public final class CollectorRegistry: MetricsSource, Sendable {
             if state.entries.contains(where: { ObjectIdentifier($0.collector) == identifier }) {
                 throw .alreadyRegistered(collector: Self.describe(collector))
             }
-            var clashes = Set((names ?? []).filter { state.owners[$0] != nil })
+            var clashes = Set((names ?? []).filter { state.owners[ByteString($0)] != nil })
             if state.targetInfo != nil, names?.contains(Self.targetInfoName) == true {
                 clashes.insert(Self.targetInfoName)
             }
             guard clashes.isEmpty else { throw .duplicateTimeseries(names: clashes.sorted()) }
-            for name in names ?? [] { state.owners[name] = identifier }
+            for name in names ?? [] { state.owners[ByteString(name)] = identifier }
             state.entries.append(Entry(collector: collector, names: names))
         }
     }
@@ -79,8 +79,8 @@ public final class CollectorRegistry: MetricsSource, Sendable {
             guard let index = state.entries.firstIndex(where: { ObjectIdentifier($0.collector) == identifier }) else {
                 throw .notRegistered(collector: Self.describe(collector))
             }
-            for name in state.entries[index].names ?? [] where state.owners[name] == identifier {
-                state.owners.removeValue(forKey: name)
+            for name in state.entries[index].names ?? [] where state.owners[ByteString(name)] == identifier {
+                state.owners.removeValue(forKey: ByteString(name))
             }
             state.entries.remove(at: index)
         }
@@ -95,7 +95,7 @@ public final class CollectorRegistry: MetricsSource, Sendable {
                 state.targetInfo = nil
                 return
             }
-            if state.owners[Self.targetInfoName] != nil { throw .targetInfoConflict }
+            if state.owners[ByteString(Self.targetInfoName)] != nil { throw .targetInfoConflict }
             state.targetInfo = [Label](labels)
         }
     }
@@ -123,11 +123,16 @@ public final class CollectorRegistry: MetricsSource, Sendable {
     /// tests; it collects the whole registry.
     public func sampleValue(name: String, labels: [String: String] = [:]) -> Double? {
         for family in collect().families {
-            for sample in family.samples where sample.name == name && sample.labels.dictionary == labels {
+            for sample in family.samples
+            where ByteIdentity.equal(sample.name, name) && sample.labels.sorted(by: Self.labelPrecedes) == [Label](labels) {
                 return sample.value
             }
         }
         return nil
+    }
+
+    private static func labelPrecedes(_ lhs: Label, _ rhs: Label) -> Bool {
+        ByteIdentity.precedes(lhs.name, rhs.name)
     }
 
     /// The entries and target info, for ``RestrictedRegistry``.

@@ -5,22 +5,23 @@
 public struct RestrictedRegistry: MetricsSource {
     /// The registry being filtered.
     public let registry: CollectorRegistry
-    /// The sample names to keep.
+    /// The sample names to keep (compared by bytes).
     public let sampleNames: Set<String>
 
     /// Collects the matching samples; families left with no samples are dropped.
     public func collect() -> CollectionResult {
         let (entries, targetInfo) = registry.snapshot()
+        let wanted = Set(sampleNames.map(ByteString.init))
         let candidates = entries.filter { entry in
             guard let names = entry.names else { return true }
-            return names.contains(where: sampleNames.contains)
+            return names.contains { wanted.contains(ByteString($0)) }
         }
-        let wantsTargetInfo = sampleNames.contains(CollectorRegistry.targetInfoName)
+        let wantsTargetInfo = wanted.contains(ByteString(CollectorRegistry.targetInfoName))
         var result = CollectorRegistry.collect(
             candidates.map(\.collector), targetInfo: wantsTargetInfo ? targetInfo : nil)
         result.families = result.families.compactMap { family in
             var filtered = family
-            filtered.samples = family.samples.filter { sampleNames.contains($0.name) }
+            filtered.samples = family.samples.filter { wanted.contains(ByteString($0.name)) }
             return filtered.samples.isEmpty ? nil : filtered
         }
         return result

@@ -92,7 +92,7 @@ enum ParserCorpus {
         for family in families {
             rows.append(["family", family.name, family.type.rawValue, family.unit, family.help])
             for sample in family.samples {
-                let labels = sample.labels.sorted { PythonJSONKey.isOrderedByCodePoint($0.name, $1.name) }.map {
+                let labels = sample.labels.sorted { ByteIdentity.precedes($0.name, $1.name) }.map {
                     [$0.name, $0.value]
                 }
                 let value = sample.value.isNaN ? "NaN" : GoFloatFormat.pythonRepr(sample.value)

@@ -1,0 +1,101 @@
+/// Identity of names and label values by their UTF-8 bytes.
+///
+/// Swift's `String` equality is Unicode canonical equivalence: `"e\u{301}" == "\u{e9}"`. Prometheus,
+/// the Python client and the multiprocess files identify series by bytes, so two label values that
+/// only look alike must stay two series. Every place that keys or compares names and label values
+/// goes through these functions or ``ByteString``.
+enum ByteIdentity {
+    /// Whether two strings have the same UTF-8 bytes.
+    @inline(__always)
+    static func equal(_ lhs: String, _ rhs: String) -> Bool {
+        let left = lhs.utf8
+        let right = rhs.utf8
+        guard left.count == right.count else { return false }
+        let contiguous = left.withContiguousStorageIfAvailable { leftBytes in
+            right.withContiguousStorageIfAvailable { rightBytes in
+                UnsafeRawBufferPointer(leftBytes).elementsEqual(UnsafeRawBufferPointer(rightBytes))
+            }
+        }
+        if let contiguous, let result = contiguous { return result }
+        return left.elementsEqual(right)
+    }
+
+    /// Whether two string arrays have the same length and the same bytes element by element.
+    @inline(__always)
+    static func equal(_ lhs: [String], _ rhs: [String]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for index in lhs.indices where !equal(lhs[index], rhs[index]) {
+            return false
+        }
+        return true
+    }
+
+    /// Feeds a string's UTF-8 bytes (and their count, so that concatenations differ) to `hasher`.
+    @inline(__always)
+    static func hash(_ string: String, into hasher: inout Hasher) {
+        let utf8 = string.utf8
+        hasher.combine(utf8.count)
+        let done: Void? = utf8.withContiguousStorageIfAvailable { bytes in
+            hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+        }
+        if done == nil {
+            for byte in utf8 { hasher.combine(byte) }
+        }
+    }
+
+    /// Orders strings by their UTF-8 bytes, which is Unicode code point order (Python's `str`
+    /// ordering); Swift's `<` would compare normalised forms instead.
+    static func precedes(_ lhs: String, _ rhs: String) -> Bool {
+        let left = lhs.utf8
+        let right = rhs.utf8
+        let contiguous = left.withContiguousStorageIfAvailable { leftBytes in
+            right.withContiguousStorageIfAvailable { rightBytes in
+                UnsafeRawBufferPointer(leftBytes).lexicographicallyPrecedes(UnsafeRawBufferPointer(rightBytes))
+            }
+        }
+        if let contiguous, let result = contiguous { return result }
+        return left.lexicographicallyPrecedes(right)
+    }
+}
+
+/// A string that is equal to another only when their UTF-8 bytes are: the key type for sets and
+/// dictionaries of names and label values.
+struct ByteString: Hashable, Sendable, CustomStringConvertible {
+    /// The string.
+    var string: String
+
+    init(_ string: String) {
+        self.string = string
+    }
+
+    var description: String { string }
+
+    static func == (lhs: ByteString, rhs: ByteString) -> Bool {
+        ByteIdentity.equal(lhs.string, rhs.string)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        ByteIdentity.hash(string, into: &hasher)
+    }
+}
+
+/// Label values (or any list of strings) compared and hashed by bytes: the key of a metric's children.
+struct ByteStrings: Hashable, Sendable {
+    /// The strings, in order.
+    var strings: [String]
+
+    init(_ strings: [String]) {
+        self.strings = strings
+    }
+
+    static func == (lhs: ByteStrings, rhs: ByteStrings) -> Bool {
+        ByteIdentity.equal(lhs.strings, rhs.strings)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(strings.count)
+        for string in strings {
+            ByteIdentity.hash(string, into: &hasher)
+        }
+    }
+}
