@@ -160,7 +160,8 @@ struct OpenMetricsFamilyState {
         case .histogram where suffix == "_bucket", .gaugeHistogram where suffix == "_bucket": dropped = "le"
         default: dropped = nil
         }
-        let labels = dropped.map { name in sample.labels.filter { !ByteIdentity.equal($0.name, name) } } ?? sample.labels
+        let labels =
+            dropped.map { name in sample.labels.filter { !ByteIdentity.equal($0.name, name) } } ?? sample.labels
         return Self.sorted(labels)
     }
 

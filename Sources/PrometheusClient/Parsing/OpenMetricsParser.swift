@@ -123,7 +123,8 @@ public enum OpenMetricsParser {
         // The type decides the names the family derives (counter a: a_total, a_created); none may be
         // an earlier family's.
         if keyword.text == "TYPE",
-            let clash = progress.current!.reservedNames.first(where: { progress.reservedNames.contains(ByteString($0)) })
+            let clash = progress.current!.reservedNames.first(where: { progress.reservedNames.contains(ByteString($0)) }
+            )
         {
             throw scanner.fail("clashing name: \(clash) is already used by an earlier family", at: nameOffset)
         }

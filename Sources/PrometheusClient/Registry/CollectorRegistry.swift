@@ -124,7 +124,9 @@ public final class CollectorRegistry: MetricsSource, Sendable {
     public func sampleValue(name: String, labels: [String: String] = [:]) -> Double? {
         for family in collect().families {
             for sample in family.samples
-            where ByteIdentity.equal(sample.name, name) && sample.labels.sorted(by: Self.labelPrecedes) == [Label](labels) {
+            where ByteIdentity.equal(sample.name, name)
+                && sample.labels.sorted(by: Self.labelPrecedes) == [Label](labels)
+            {
                 return sample.value
             }
         }

@@ -17,7 +17,8 @@ import Testing
 
     private static func agreesWithPython(_ text: String) throws -> Bool {
         try ParserCorpus.same(
-            try ParserCorpus.rows(try OpenMetricsParser.parse(text)), try ParserCorpus.pythonRows(text, openMetrics: true))
+            try ParserCorpus.rows(try OpenMetricsParser.parse(text)),
+            try ParserCorpus.pythonRows(text, openMetrics: true))
     }
 
     @Test func eofMayBeTheLastBytesOfTheInput() throws {
@@ -88,7 +89,8 @@ import Testing
     }
 
     @Test func aGaugeHistogramWithNegativeBucketsMayHaveANegativeSum() throws {
-        let text = "# TYPE g gaugehistogram\ng_bucket{le=\"-1\"} 1\ng_bucket{le=\"+Inf\"} 1\ng_gcount 1\ng_gsum -3\n# EOF\n"
+        let text =
+            "# TYPE g gaugehistogram\ng_bucket{le=\"-1\"} 1\ng_bucket{le=\"+Inf\"} 1\ng_gcount 1\ng_gsum -3\n# EOF\n"
         #expect(try OpenMetricsParser.parse(text)[0].samples.count == 4)
     }
 
@@ -138,8 +140,9 @@ import Testing
         let timestamp = try #require(try OpenMetricsParser.parse(text)[0].samples[0].timestamp)
         #expect(timestamp.seconds == 12_345_678_901_234_567_890)
         #expect(timestamp.nanoseconds == 123_456_789)
-        #expect(Exposition.string(try OpenMetricsParser.parse(text), as: .openMetrics100).contains(
-            "a_total 1.0 12345678901234567890.123456789\n"))
+        #expect(
+            Exposition.string(try OpenMetricsParser.parse(text), as: .openMetrics100).contains(
+                "a_total 1.0 12345678901234567890.123456789\n"))
     }
 
     @Test(arguments: [
