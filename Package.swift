@@ -14,9 +14,12 @@ let package = Package(
     targets: [
         // Atomic operations on raw (possibly memory-mapped) memory, and small system shims.
         .target(name: "CPrometheusSupport"),
+        // The operating-system layer: typed descriptors, Errno, directories, mappings, clocks. The
+        // only module that imports the C library.
+        .target(name: "PrometheusSystem"),
         .target(
             name: "PrometheusClient",
-            dependencies: ["CPrometheusSupport"],
+            dependencies: ["CPrometheusSupport", "PrometheusSystem"],
             linkerSettings: [.linkedLibrary("z")]
         ),
         // The main job: a pre-forking server whose master serves its workers' merged metrics.

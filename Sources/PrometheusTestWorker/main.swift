@@ -5,6 +5,8 @@
 //   PrometheusTestWorker fork DIR CHILDREN INCREMENTS   fork CHILDREN children, each incrementing
 //                                                       from two threads while the parent writes too
 //   PrometheusTestWorker grow DIR                       create and increment series until SIGKILLed
+//   PrometheusTestWorker hold DIR                       write one counter, print ready, and keep its
+//                                                       file mapped until standard input closes
 //   PrometheusTestWorker env                            choose the mode from the environment only
 import Foundation
 import PrometheusClient
@@ -127,6 +129,16 @@ func runGrow(directory: String) throws -> Never {
     }
 }
 
+/// Writes one counter, says so, and stays alive (its files mapped) until standard input closes.
+func runHold(directory: String) throws {
+    try Multiprocess.enable(directory: directory)
+    let counter = try Counter(name: "mp_hold", help: "A live worker.", registry: nil)
+    try counter.inc()
+    print("ready pid=\(getpid())")
+    fflush(nil)
+    while readLine() != nil {}
+}
+
 func runEnvironment() {
     do {
         let counter = try Counter(name: "mp_env", help: "Environment check.", registry: nil)
@@ -146,10 +158,12 @@ do {
         try runFork(directory: arguments[2], children: children, increments: increments)
     case "grow" where arguments.count == 3:
         try runGrow(directory: arguments[2])
+    case "hold" where arguments.count == 3:
+        try runHold(directory: arguments[2])
     case "env":
         runEnvironment()
     default:
-        fail("usage: PrometheusTestWorker fork DIR CHILDREN INCREMENTS | grow DIR | env")
+        fail("usage: PrometheusTestWorker fork DIR CHILDREN INCREMENTS | grow DIR | hold DIR | env")
     }
 } catch {
     fail("\(error)")

@@ -1,4 +1,5 @@
 import Foundation
+import PrometheusSystem
 
 /// One reading of a process's resource usage from `/proc`, as Linux reports it.
 struct ProcessStatistics: Sendable, Equatable {
@@ -10,23 +11,27 @@ struct ProcessStatistics: Sendable, Equatable {
     var openFileDescriptors: Double?
     var maxFileDescriptors: Double?
 
-    private static let clockTicksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
-    private static let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
+    private static let clockTicksPerSecond = CurrentProcess.clockTicksPerSecond
+    private static let pageSize = Double(AddressReservation.pageSize)
 
     /// Reads `<procRoot>/<pid>/stat`, `fd/` and `limits`, with the boot time from `<procRoot>/stat`;
     /// nil when the process does not exist (or `/proc` is not there).
     static func read(pid: Int32, procRoot: String = "/proc") -> ProcessStatistics? {
         let directory = "\(procRoot)/\(pid)"
-        guard let stat = try? String(contentsOfFile: "\(directory)/stat", encoding: .utf8),
+        guard let stat = text(ofFile: "\(directory)/stat"),
             let bootTime = bootTime(procRoot: procRoot),
             var statistics = parse(stat: stat, bootTime: bootTime)
         else { return nil }
-        statistics.openFileDescriptors = (try? FileManager.default.contentsOfDirectory(atPath: "\(directory)/fd"))
+        statistics.openFileDescriptors = (try? DirectoryStream.entries(of: "\(directory)/fd") { _ in true })
             .map { Double($0.count) }
-        if let limits = try? String(contentsOfFile: "\(directory)/limits", encoding: .utf8) {
+        if let limits = text(ofFile: "\(directory)/limits") {
             statistics.maxFileDescriptors = parseMaxOpenFiles(limits: limits)
         }
         return statistics
+    }
+
+    private static func text(ofFile path: String) -> String? {
+        (try? FileSystem.contents(ofFile: path)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Parses `/proc/<pid>/stat`. The command name is in parentheses and may itself hold spaces and
@@ -58,7 +63,7 @@ struct ProcessStatistics: Sendable, Equatable {
     }
 
     private static func bootTime(procRoot: String) -> Double? {
-        guard let stat = try? String(contentsOfFile: "\(procRoot)/stat", encoding: .utf8) else { return nil }
+        guard let stat = text(ofFile: "\(procRoot)/stat") else { return nil }
         for line in stat.split(separator: "\n") where line.hasPrefix("btime ") {
             return Double(line.dropFirst("btime ".count).trimmingCharacters(in: .whitespaces))
         }

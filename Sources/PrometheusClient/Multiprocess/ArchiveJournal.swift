@@ -1,4 +1,4 @@
-import Glibc
+import PrometheusSystem
 
 /// The record that makes folding a dead process's file into an archive crash-safe.
 ///
@@ -15,86 +15,106 @@ struct ArchiveJournal: Equatable {
     var archive: String
     /// The inode the archive has once the new version is renamed into place.
     var archiveInode: UInt64
-    /// The process file the new archive includes, for example `counter_1234.db`.
+    /// The process file (or storage-failure marker) the new archive includes, for example
+    /// `counter_1234.db`.
     var absorbed: String
 
     static func path(in directory: String) -> String {
         directory + "/" + fileName
     }
 
-    /// The journal left in `directory`, if any.
+    /// The journal left in `directory`, if any (read without blocking, at most 4 KiB).
     static func read(in directory: String) -> ArchiveJournal? {
-        guard let text = try? readSmallFile(path(in: directory)) else { return nil }
-        let fields = text.split(separator: "\n").map(String.init)
-        guard fields.count == 3, let inode = UInt64(fields[1]),
-            DBFileName(fileName: fields[0])?.isArchive == true, DBFileName(fileName: fields[2]) != nil
+        guard let descriptor = try? FileDescriptor.open(path(in: directory), .readOnly, options: .nonBlocking) else {
+            return nil
+        }
+        defer { descriptor.close() }
+        guard (try? descriptor.status().kind) == .regular else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        guard let count = try? buffer.withUnsafeMutableBytes({ try descriptor.read(fromAbsoluteOffset: 0, into: $0) })
+        else { return nil }
+        let fields = String(decoding: buffer.prefix(count), as: UTF8.self).split(separator: "\n").map(String.init)
+        guard fields.count == 3, let inode = UInt64(fields[1]), DBFileName(fileName: fields[0])?.isArchive == true,
+            DBFileName(fileName: fields[2]) != nil || StorageFailureMarker(fileName: fields[2]) != nil
         else { return nil }
         return ArchiveJournal(archive: fields[0], archiveInode: inode, absorbed: fields[2])
     }
 
     /// Whether the archive named in the journal is the new one (the rename happened).
     func isArchiveInPlace(in directory: String) -> Bool {
-        var status = stat()
-        guard stat(directory + "/" + archive, &status) == 0 else { return false }
-        return UInt64(status.st_ino) == archiveInode
+        (try? FileSystem.status(ofPath: directory + "/" + archive).inode) == archiveInode
     }
 
     /// Writes the journal durably.
+    ///
+    /// - Throws: `MultiprocessError.fileFailure` (no partial journal is left).
     func write(in directory: String) throws(MultiprocessError) {
-        let text = "\(archive)\n\(archiveInode)\n\(absorbed)\n"
-        try FileOperations.writeDurably(Array(text.utf8), to: Self.path(in: directory))
-    }
-
-    private static func readSmallFile(_ path: String) throws -> String {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw MultiprocessError.fileFailure(path: path, operation: "open", errno: errno) }
-        defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = Glibc.read(descriptor, &buffer, buffer.count)
-        guard count >= 0 else { throw MultiprocessError.fileFailure(path: path, operation: "read", errno: errno) }
-        return String(decoding: buffer.prefix(count), as: UTF8.self)
+        try DurableFile.write(Array("\(archive)\n\(archiveInode)\n\(absorbed)\n".utf8), to: Self.path(in: directory))
     }
 }
 
-/// File-system steps with the error handling and durability the archive needs.
-enum FileOperations {
-    /// Writes `bytes` to a new file at `path` (replacing it) and flushes it to disk.
+/// Writing a whole file durably, and the other file steps of the archive, with their failures
+/// reported as `MultiprocessError.fileFailure`.
+enum DurableFile {
+    /// Writes `bytes` to a new file at `path` (replacing it) and flushes it to disk. On any failure
+    /// the file is deleted again, so a full disk never leaves a partial file behind.
     ///
     /// - Returns: the file's inode.
+    /// - Throws: `MultiprocessError.fileFailure` naming the step that failed.
     @discardableResult
-    static func writeDurably(_ bytes: [UInt8], to path: String) throws(MultiprocessError) -> UInt64 {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw .fileFailure(path: path, operation: "create", errno: errno) }
-        defer { close(descriptor) }
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, bytes.count - written) }
-            if result < 0 && errno == EINTR { continue }
-            guard result > 0 else { throw .fileFailure(path: path, operation: "write", errno: errno) }
-            written += result
+    static func write(_ bytes: [UInt8], to path: String) throws(MultiprocessError) -> UInt64 {
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open(path, .writeOnly, options: [.create, .truncate])
+        } catch {
+            throw .fileFailure(path: path, operation: "create", errno: error)
         }
-        guard fsync(descriptor) == 0 else { throw .fileFailure(path: path, operation: "fsync", errno: errno) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw .fileFailure(path: path, operation: "stat", errno: errno) }
-        return UInt64(status.st_ino)
+        var step = "write"
+        do throws(Errno) {
+            try descriptor.writeAll(bytes)
+            step = "fsync"
+            try descriptor.sync()
+            step = "stat"
+            let inode = try descriptor.status().inode
+            descriptor.close()
+            return inode
+        } catch {
+            descriptor.close()
+            try? FileSystem.removeIfPresent(path)
+            throw .fileFailure(path: path, operation: step, errno: error)
+        }
     }
 
-    static func rename(_ from: String, to: String) throws(MultiprocessError) {
-        guard Glibc.rename(from, to) == 0 else { throw .fileFailure(path: to, operation: "rename", errno: errno) }
+    /// Renames a file into place.
+    ///
+    /// - Throws: `MultiprocessError.fileFailure`.
+    static func rename(_ source: String, to destination: String) throws(MultiprocessError) {
+        do {
+            try FileSystem.rename(source, to: destination)
+        } catch {
+            throw .fileFailure(path: destination, operation: "rename", errno: error)
+        }
     }
 
-    /// Deletes a file; a file that is already gone is fine.
+    /// Deletes a file; one that is already gone is fine.
+    ///
+    /// - Throws: `MultiprocessError.fileFailure`.
     static func remove(_ path: String) throws(MultiprocessError) {
-        guard unlink(path) == 0 || errno == ENOENT else {
-            throw .fileFailure(path: path, operation: "delete", errno: errno)
+        do {
+            try FileSystem.removeIfPresent(path)
+        } catch {
+            throw .fileFailure(path: path, operation: "delete", errno: error)
         }
     }
 
-    /// Flushes a directory so that renames and deletions in it survive a crash.
-    static func syncDirectory(_ path: String) {
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        fsync(descriptor)
-        close(descriptor)
+    /// Flushes the directory, so that renames and deletions survive a crash.
+    ///
+    /// - Throws: `MultiprocessError.fileFailure`.
+    static func syncDirectory(_ path: String) throws(MultiprocessError) {
+        do {
+            try FileSystem.syncDirectory(path)
+        } catch {
+            throw .fileFailure(path: path, operation: "fsync the directory", errno: error)
+        }
     }
 }

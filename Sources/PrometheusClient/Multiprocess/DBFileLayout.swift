@@ -5,7 +5,7 @@
 /// offset 4   4 bytes          zero
 /// offset 8   entries, each 8-byte aligned:
 ///            Int32  keyLength
-///            key bytes        UTF-8 JSON, see PythonJSONKey
+///            key bytes        UTF-8 JSON, see DBKey
 ///            padding          ASCII spaces, 8 - ((4 + keyLength) % 8): always 1...8, never 0
 ///            Float64 value
 ///            Float64 timestamp
@@ -15,12 +15,109 @@
 /// Python client writes). A new file is 64 KiB and doubles whenever an entry would not fit.
 ///
 /// This type is pure: it works on byte arrays and offsets, never on files, so it can be tested and
-/// fuzzed directly.
+/// fuzzed directly. It is the one owner of the layout: writers, readers, the merge, the archive and
+/// the inspection all walk entries through it.
 enum DBFileLayout {
     /// Size of the file header (`used` plus 4 bytes of zero).
     static let headerSize = 8
     /// Size of a new file.
     static let initialFileSize = 1 << 16
+
+    /// The largest `used` a file can claim: the header is a signed 32-bit integer (Python reads it
+    /// with `struct.unpack('i')`), so anything above 2^31 - 1, or "negative", is corrupt.
+    static let maximumUsed = Int(Int32.max)
+
+    /// Where one entry lives in a file's bytes.
+    struct EntryLocation: Sendable, Equatable {
+        /// Offset of the entry (its key length).
+        var offset: Int
+        /// The key's bytes.
+        var keyRange: Range<Int>
+        /// Offset of the value double; the timestamp double follows it.
+        var valueOffset: Int
+        /// Where the next entry starts.
+        var end: Int { valueOffset + 16 }
+    }
+
+    /// The bytes in use according to a header, checked against the file's size before anything is
+    /// read or allocated for them.
+    ///
+    /// - Throws: `DBFileError.usedOutOfRange` when `used` is smaller than the header, negative as the
+    ///   format's signed integer, or larger than the file (or `limit`).
+    static func used(fromHeader header: UInt32, fileSize: Int, limit: Int = maximumUsed) throws(DBFileError) -> Int {
+        let used = Int(Int32(bitPattern: header))
+        guard used >= headerSize, used <= fileSize, used <= limit else {
+            throw .usedOutOfRange(used: used, size: fileSize)
+        }
+        return used
+    }
+
+    /// The entry that starts at `offset` of a file whose first `used` bytes are `bytes`, checked to
+    /// end within them: the one walk over entries that every reader shares.
+    ///
+    /// - Throws: `DBFileError.entryOutOfRange` when the entry runs past `used` (or past `bytes`).
+    static func entry(at offset: Int, in bytes: UnsafeRawBufferPointer, used: Int) throws(DBFileError) -> EntryLocation
+    {
+        guard let location = try entry(at: offset, inWindow: bytes, windowOffset: 0, used: used) else {
+            throw .entryOutOfRange(offset: offset, keyLength: 0, used: bytes.count)
+        }
+        return location
+    }
+
+    /// The entry that starts at file offset `offset`, read from a window of the file: `window` holds
+    /// the file's bytes from `windowOffset` on. Locations are file offsets.
+    ///
+    /// - Returns: nil when the entry is within `used` but does not end within the window (the caller
+    ///   reads the next window from `offset`).
+    /// - Throws: `DBFileError.entryOutOfRange` when the entry runs past `used`.
+    static func entry(at offset: Int, inWindow window: UnsafeRawBufferPointer, windowOffset: Int, used: Int)
+        throws(DBFileError) -> EntryLocation?
+    {
+        guard offset + 4 <= used else {
+            throw .entryOutOfRange(offset: offset, keyLength: 0, used: used)
+        }
+        let windowEnd = windowOffset + window.count
+        guard offset >= windowOffset, offset + 4 <= windowEnd else { return nil }
+        let keyLength = Int(
+            Int32(littleEndian: window.loadUnaligned(fromByteOffset: offset - windowOffset, as: Int32.self)))
+        guard keyLength >= 0, keyLength <= used else {
+            throw .entryOutOfRange(offset: offset, keyLength: keyLength, used: used)
+        }
+        let valueOffset = offset + 4 + keyLength + paddingLength(forKeyLength: keyLength)
+        guard valueOffset + 16 <= used else {
+            throw .entryOutOfRange(offset: offset, keyLength: keyLength, used: used)
+        }
+        guard valueOffset + 16 <= windowEnd else { return nil }
+        return EntryLocation(
+            offset: offset, keyRange: (offset + 4)..<(offset + 4 + keyLength), valueOffset: valueOffset)
+    }
+
+    /// Calls `body` with every entry from `start` up to `used`, in file order.
+    ///
+    /// - Throws: the first `DBFileError` of the walk or of `body`.
+    static func forEachEntry(
+        in bytes: UnsafeRawBufferPointer, used: Int, from start: Int = headerSize,
+        _ body: (EntryLocation) throws(DBFileError) -> Void
+    ) throws(DBFileError) {
+        var offset = start
+        while offset < used {
+            let location = try entry(at: offset, in: bytes, used: used)
+            try body(location)
+            offset = location.end
+        }
+    }
+
+    /// The little-endian double at `offset`.
+    @inline(__always)
+    static func double(at offset: Int, in bytes: UnsafeRawBufferPointer) -> Double {
+        Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+    }
+
+    /// The header's raw `used` field.
+    @inline(__always)
+    static func header(of bytes: UnsafeRawBufferPointer) -> UInt32 {
+        UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+    }
 
     /// The number of padding spaces after a key of `keyLength` bytes (1...8, never 0: Python's
     /// formula, which its reader uses too).

@@ -1,45 +1,15 @@
-/// The meaning of a multiprocess file's name: `counter_<id>.db`, `histogram_<id>.db`,
-/// `summary_<id>.db`, `gauge_<mode>_<id>.db` (Python's names), and this package's
-/// `gauge_liveinfo_<id>.db` and `gauge_livestateset_<id>.db`. The id is a pid, or `archive` for the
-/// files dead processes are folded into.
+/// The meaning of a multiprocess file's name: `<kind prefix>_<id>.db` (see ``StorageKind``), where the
+/// id is a pid, a custom process identifier, or `archive` for the files dead processes are folded
+/// into.
 struct DBFileName: Sendable, Hashable {
-    enum Kind: Sendable, Hashable {
-        case counter
-        case histogram
-        case summary
-        case gauge(MultiprocessMode)
-        case info
-        case stateSet
-
-        /// The file name prefix before `_<id>.db`.
-        var prefix: String {
-            switch self {
-            case .counter: return "counter"
-            case .histogram: return "histogram"
-            case .summary: return "summary"
-            case .gauge(let mode): return "gauge_\(mode.rawValue)"
-            case .info: return "gauge_liveinfo"
-            case .stateSet: return "gauge_livestateset"
-            }
-        }
-
-        /// Whether the files belong only to live processes (deleted when the process is marked dead).
-        var isLive: Bool {
-            switch self {
-            case .gauge(let mode): return mode.isLive
-            case .info, .stateSet: return true
-            case .counter, .histogram, .summary: return false
-            }
-        }
-    }
-
     static let archiveIdentifier = "archive"
+    static let suffix = ".db"
 
-    var kind: Kind
+    var kind: StorageKind
     /// The process identifier (normally the pid), or `archive`.
     var processIdentifier: String
 
-    init(kind: Kind, processIdentifier: String) {
+    init(kind: StorageKind, processIdentifier: String) {
         self.kind = kind
         self.processIdentifier = processIdentifier
     }
@@ -47,7 +17,7 @@ struct DBFileName: Sendable, Hashable {
     /// Whether a file name (its bytes) ends in `.db` after at least one other byte: the cheap first
     /// test of a directory entry, before any string is made of it.
     static func hasDBSuffix(_ bytes: some BidirectionalCollection<UInt8>) -> Bool {
-        bytes.count > 3 && bytes.suffix(3).elementsEqual(".db".utf8)
+        bytes.count > 3 && bytes.suffix(3).elementsEqual(suffix.utf8)
     }
 
     /// Parses a file name; nil for names that are not multiprocess files.
@@ -58,36 +28,39 @@ struct DBFileName: Sendable, Hashable {
         let stem = bytes.dropLast(3)
         let separator = UInt8(ascii: "_")
         guard let first = stem.firstIndex(of: separator) else { return nil }
-        let head = Substring(stem[..<first])
-        let rest = stem[stem.index(after: first)...]
-        switch head {
-        case "counter", "histogram", "summary":
-            guard !rest.isEmpty else { return nil }
-            kind = head == "counter" ? .counter : head == "histogram" ? .histogram : .summary
-            processIdentifier = String(Substring(rest))
-        case "gauge":
-            guard let second = rest.firstIndex(of: separator) else { return nil }
-            let identifier = rest[rest.index(after: second)...]
-            guard !identifier.isEmpty else { return nil }
-            switch Substring(rest[..<second]) {
-            case "liveinfo": kind = .info
-            case "livestateset": kind = .stateSet
-            case let modeName:
-                guard let mode = MultiprocessMode(rawValue: String(modeName)) else { return nil }
-                kind = .gauge(mode)
-            }
-            processIdentifier = String(Substring(identifier))
-        default:
-            return nil
+        var prefixEnd = first
+        if Substring(stem[..<first]) == "gauge" {
+            // Gauge prefixes hold the mode: gauge_<mode>_<id>.
+            guard let second = stem[stem.index(after: first)...].firstIndex(of: separator) else { return nil }
+            prefixEnd = second
         }
+        let identifier = stem[stem.index(after: prefixEnd)...]
+        guard !identifier.isEmpty, let kind = StorageKind(filePrefix: Substring(stem[..<prefixEnd])) else { return nil }
+        self.kind = kind
+        processIdentifier = String(Substring(identifier))
     }
 
     /// The file name.
     var fileName: String {
-        "\(kind.prefix)_\(processIdentifier).db"
+        "\(kind.filePrefix)_\(processIdentifier)\(Self.suffix)"
     }
 
     var isArchive: Bool {
         processIdentifier == Self.archiveIdentifier
+    }
+
+    /// A fresh temporary name for creating this file: `<file name>.<random>.tmp`. The name does not
+    /// end in `.db`, so no reader picks it up, and the random part keeps a process that reuses a dead
+    /// one's pid from colliding with what the dead one left.
+    var temporaryFileName: String {
+        "\(fileName).\(String(UInt64.random(in: 1...UInt64.max), radix: 16)).tmp"
+    }
+
+    /// Whether `fileName` is a temporary file of ``temporaryFileName`` for a file of `processIdentifier`:
+    /// what a writer killed while creating a file leaves behind.
+    static func isTemporaryFile(_ fileName: String, of processIdentifier: String) -> Bool {
+        guard fileName.hasSuffix(".tmp"), let range = fileName.range(of: suffix + ".") else { return false }
+        return DBFileName(fileName: String(fileName[..<range.upperBound].dropLast()))?.processIdentifier
+            == processIdentifier
     }
 }

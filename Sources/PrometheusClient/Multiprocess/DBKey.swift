@@ -1,4 +1,11 @@
-/// A decoded multiprocess entry key: `[family, sample, {labels}, help]`, as the Python client writes it.
+/// The key of one entry of a multiprocess `.db` file, `[family, sample, {labels}, help]`: the one type
+/// that both writes keys (byte for byte as the Python client does) and reads them back.
+///
+/// Writing is `json.dumps([family, sample, labels, help], sort_keys=True)`: `", "` and `": "`
+/// separators, label names sorted by code point, and `ensure_ascii` escaping (printable ASCII stays
+/// as it is except `"` and `\`; `\b \f \n \r \t` use short escapes; everything else becomes
+/// `\uXXXX` in lowercase hex, with surrogate pairs beyond the BMP). Reading accepts any valid JSON
+/// spelling of the key. Keys are equal when their parts have the same UTF-8 bytes.
 struct DBKey: Sendable, Hashable {
     var familyName: String
     var sampleName: String
@@ -6,176 +13,91 @@ struct DBKey: Sendable, Hashable {
     var labels: [Label]
     var help: String
 
-    /// Decodes the JSON of a key.
-    ///
-    /// - Throws: a reason string when the bytes are not a JSON array of a string, a string, an object
-    ///   of strings and a string.
-    init(json bytes: UnsafeBufferPointer<UInt8>) throws(DBKeyParser.Failure) {
-        var parser = DBKeyParser(bytes: bytes)
-        self = try parser.parseKey()
-    }
-
     init(familyName: String, sampleName: String, labels: [Label], help: String) {
         self.familyName = familyName
         self.sampleName = sampleName
         self.labels = labels
         self.help = help
     }
-}
 
-/// A strict, allocation-light parser for the JSON keys of `.db` files (any valid JSON spelling of the
-/// key, not only Python's), over raw bytes so that corrupt input can never crash it.
-struct DBKeyParser {
-    struct Failure: Error {
-        var reason: String
+    /// Decodes the JSON of a key.
+    ///
+    /// - Throws: a reason when the bytes are not a JSON array of a string, a string, an object of
+    ///   strings and a string.
+    init(json bytes: UnsafeBufferPointer<UInt8>) throws(DBKeyDecoder.Failure) {
+        var decoder = DBKeyDecoder(bytes: bytes)
+        self = try decoder.decodeKey()
     }
 
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private var position = 0
-
-    init(bytes: UnsafeBufferPointer<UInt8>) {
-        self.bytes = bytes
+    /// The key's bytes as the Python client writes them.
+    var encoded: [UInt8] {
+        Self.encode(familyName: familyName, sampleName: sampleName, labels: labels, help: help)
     }
 
-    mutating func parseKey() throws(Failure) -> DBKey {
-        try expect(UInt8(ascii: "["))
-        let family = try parseString()
-        try expect(UInt8(ascii: ","))
-        let sample = try parseString()
-        try expect(UInt8(ascii: ","))
-        try expect(UInt8(ascii: "{"))
-        var labels: [Label] = []
-        skipWhitespace()
-        if peek() == UInt8(ascii: "}") {
-            position += 1
-        } else {
-            while true {
-                let name = try parseString()
-                try expect(UInt8(ascii: ":"))
-                let value = try parseString()
-                labels.append(Label(name, value))
-                skipWhitespace()
-                guard let next = peek() else { throw Failure(reason: "unterminated label object") }
-                position += 1
-                if next == UInt8(ascii: "}") { break }
-                guard next == UInt8(ascii: ",") else { throw Failure(reason: "expected , or } in label object") }
+    static func == (lhs: DBKey, rhs: DBKey) -> Bool {
+        ByteIdentity.equal(lhs.familyName, rhs.familyName) && ByteIdentity.equal(lhs.sampleName, rhs.sampleName)
+            && lhs.labels == rhs.labels && ByteIdentity.equal(lhs.help, rhs.help)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        ByteIdentity.hash(familyName, into: &hasher)
+        ByteIdentity.hash(sampleName, into: &hasher)
+        hasher.combine(labels)
+        ByteIdentity.hash(help, into: &hasher)
+    }
+
+    /// The key bytes for one stored value.
+    static func encode(familyName: String, sampleName: String, labels: [Label], help: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(familyName.utf8.count * 2 + sampleName.utf8.count + help.utf8.count + 32)
+        out.append(UInt8(ascii: "["))
+        appendString(familyName, to: &out)
+        out.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")])
+        appendString(sampleName, to: &out)
+        out.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " "), UInt8(ascii: "{")])
+        let sorted = labels.sorted { ByteIdentity.precedes($0.name, $1.name) }
+        for (index, label) in sorted.enumerated() {
+            if index > 0 {
+                out.append(contentsOf: [UInt8(ascii: ","), UInt8(ascii: " ")])
+            }
+            appendString(label.name, to: &out)
+            out.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+            appendString(label.value, to: &out)
+        }
+        out.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: ","), UInt8(ascii: " ")])
+        appendString(help, to: &out)
+        out.append(UInt8(ascii: "]"))
+        return out
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private static func appendString(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for scalar in string.unicodeScalars {
+            switch scalar.value {
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])  // \"
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])  // \\
+            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x20...0x7E: out.append(UInt8(scalar.value))
+            case 0x10000...:
+                let offset = scalar.value - 0x10000
+                appendUnicodeEscape(0xD800 + (offset >> 10), to: &out)
+                appendUnicodeEscape(0xDC00 + (offset & 0x3FF), to: &out)
+            default: appendUnicodeEscape(scalar.value, to: &out)
             }
         }
-        try expect(UInt8(ascii: ","))
-        let help = try parseString()
-        try expect(UInt8(ascii: "]"))
-        skipWhitespace()
-        guard position == bytes.count else { throw Failure(reason: "unexpected bytes after the key") }
-        return DBKey(familyName: family, sampleName: sample, labels: labels, help: help)
+        out.append(UInt8(ascii: "\""))
     }
 
-    private func peek() -> UInt8? {
-        position < bytes.count ? bytes[position] : nil
-    }
-
-    private mutating func skipWhitespace() {
-        while let byte = peek(), byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
-            position += 1
+    private static func appendUnicodeEscape(_ unit: UInt32, to out: inout [UInt8]) {
+        out.append(contentsOf: [0x5C, UInt8(ascii: "u")])
+        for shift in stride(from: 12, through: 0, by: -4) {
+            out.append(hexDigits[Int((unit >> UInt32(shift)) & 0xF)])
         }
-    }
-
-    private mutating func expect(_ byte: UInt8) throws(Failure) {
-        skipWhitespace()
-        guard peek() == byte else {
-            throw Failure(reason: "expected \"\(Character(Unicode.Scalar(byte)))\" at byte \(position)")
-        }
-        position += 1
-    }
-
-    private mutating func parseString() throws(Failure) -> String {
-        try expect(0x22)
-        let start = position
-        // Fast path: no escapes, so the bytes are the string (validated as UTF-8).
-        while let byte = peek(), byte != 0x22, byte != 0x5C, byte >= 0x20 {
-            position += 1
-        }
-        if peek() == 0x22 {
-            let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
-            position += 1
-            guard let text = String(validating: slice, as: UTF8.self) else {
-                throw Failure(reason: "string at byte \(start) is not valid UTF-8")
-            }
-            return text
-        }
-        var scalars = String.UnicodeScalarView()
-        guard let prefix = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-        else { throw Failure(reason: "string at byte \(start) is not valid UTF-8") }
-        scalars.append(contentsOf: prefix.unicodeScalars)
-        var rawStart = position
-        while true {
-            guard let byte = peek() else { throw Failure(reason: "unterminated string at byte \(start)") }
-            if byte == 0x22 || byte == 0x5C {
-                guard
-                    let raw = String(
-                        validating: UnsafeBufferPointer(rebasing: bytes[rawStart..<position]), as: UTF8.self)
-                else { throw Failure(reason: "string at byte \(start) is not valid UTF-8") }
-                scalars.append(contentsOf: raw.unicodeScalars)
-                position += 1
-                if byte == 0x22 { return String(scalars) }
-                scalars.append(try parseEscape())
-                rawStart = position
-            } else if byte < 0x20 {
-                throw Failure(reason: "control character in string at byte \(position)")
-            } else {
-                position += 1
-            }
-        }
-    }
-
-    private mutating func parseEscape() throws(Failure) -> Unicode.Scalar {
-        guard let byte = peek() else { throw Failure(reason: "unterminated escape") }
-        position += 1
-        switch byte {
-        case UInt8(ascii: "\""): return "\""
-        case UInt8(ascii: "\\"): return "\\"
-        case UInt8(ascii: "/"): return "/"
-        case UInt8(ascii: "b"): return "\u{08}"
-        case UInt8(ascii: "f"): return "\u{0C}"
-        case UInt8(ascii: "n"): return "\n"
-        case UInt8(ascii: "r"): return "\r"
-        case UInt8(ascii: "t"): return "\t"
-        case UInt8(ascii: "u"):
-            let unit = try parseHex4()
-            if (0xD800...0xDBFF).contains(unit) {
-                guard peek() == UInt8(ascii: "\\"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "u")
-                else { throw Failure(reason: "unpaired high surrogate at byte \(position)") }
-                position += 2
-                let low = try parseHex4()
-                guard (0xDC00...0xDFFF).contains(low) else {
-                    throw Failure(reason: "invalid low surrogate at byte \(position)")
-                }
-                let value = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
-                return Unicode.Scalar(value)!
-            }
-            guard let scalar = Unicode.Scalar(unit) else {
-                throw Failure(reason: "unpaired low surrogate at byte \(position)")
-            }
-            return scalar
-        default:
-            throw Failure(reason: "invalid escape at byte \(position - 1)")
-        }
-    }
-
-    private mutating func parseHex4() throws(Failure) -> UInt32 {
-        guard position + 4 <= bytes.count else { throw Failure(reason: "truncated \\u escape") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[position]
-            position += 1
-            let digit: UInt32
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
-            default: throw Failure(reason: "invalid hex digit in \\u escape")
-            }
-            value = value << 4 | digit
-        }
-        return value
     }
 }

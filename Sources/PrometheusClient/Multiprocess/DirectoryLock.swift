@@ -1,4 +1,4 @@
-import Glibc
+import PrometheusSystem
 
 /// An advisory lock (flock) on a file beside the `.db` files, so that a merge never sees a dead
 /// process's values half-folded into an archive: merges take it shared, `markProcessDead` exclusive.
@@ -6,26 +6,30 @@ import Glibc
 struct DirectoryLock {
     static let fileName = ".prometheus_multiproc.lock"
 
-    private let descriptor: Int32
+    private let descriptor: FileDescriptor?
 
     /// Takes the lock, waiting for it. When the lock file cannot be created (a read-only directory),
-    /// the merge goes ahead unlocked: nobody can archive in such a directory anyway.
+    /// the caller goes ahead unlocked: nobody can archive in such a directory anyway. The file is
+    /// opened without blocking, so a FIFO planted under its name cannot stall the master.
     init(directory: String, exclusive: Bool) {
         let path = directory + "/" + Self.fileName
-        var descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        if descriptor < 0 {
-            descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        }
-        if descriptor >= 0 {
-            while flock(descriptor, exclusive ? LOCK_EX : LOCK_SH) != 0 && errno == EINTR {}
+        let descriptor =
+            (try? FileDescriptor.open(path, .readWrite, options: [.create, .nonBlocking]))
+            ?? (try? FileDescriptor.open(path, .readOnly, options: .nonBlocking))
+        if let descriptor {
+            do {
+                try descriptor.lock(exclusive ? .exclusive : .shared)
+            } catch {
+                descriptor.close()
+                self.descriptor = nil
+                return
+            }
         }
         self.descriptor = descriptor
     }
 
-    /// Releases the lock.
+    /// Releases the lock (closing the descriptor releases the flock).
     func release() {
-        if descriptor >= 0 {
-            close(descriptor)  // closing the descriptor releases the flock
-        }
+        descriptor?.close()
     }
 }

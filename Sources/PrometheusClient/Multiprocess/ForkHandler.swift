@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import PrometheusSystem
 
 /// Moves multiprocess stores to the child's own files after `fork()`, through `pthread_atfork`
 /// handlers registered once per process.
@@ -15,42 +11,38 @@ enum ForkHandler {
         weak var store: MmapValueStore?
     }
 
-    // Guarded by `mutex`. Plain C state because the handlers run around fork(), where Swift's own
-    // locks could be held by threads that will not exist in the child.
+    // Guarded by `mutex`. A plain pthread mutex because the handlers run around fork(), where it
+    // is taken in one handler and released in another.
     nonisolated(unsafe) private static var stores: [WeakStore] = []
     nonisolated(unsafe) private static var lockedStores: [MmapValueStore] = []
-    nonisolated(unsafe) private static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
-        let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-        return mutex
-    }()
+    private static let mutex = ProcessMutex()
     private static let installed: Bool = {
-        pthread_atfork(
-            { ForkHandler.prepare() },
-            { ForkHandler.parent() },
-            { ForkHandler.child() })
+        ForkHooks.install(
+            prepare: { ForkHandler.prepare() },
+            parent: { ForkHandler.parent() },
+            child: { ForkHandler.child() })
         return true
     }()
 
     /// Makes `store` follow forks. Installs the atfork handlers on first use.
     static func register(_ store: MmapValueStore) {
         _ = installed
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        mutex.lock()
+        defer { mutex.unlock() }
         stores.removeAll { $0.store == nil }
         stores.append(WeakStore(store: store))
     }
 
     /// Stops following forks for `store` (from its deinit).
     static func unregister(_ store: MmapValueStore) {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        mutex.lock()
+        defer { mutex.unlock() }
         // The store is being deinitialised, so its weak references already read nil.
         stores.removeAll { $0.store == nil || $0.store === store }
     }
 
     private static func prepare() {
-        pthread_mutex_lock(mutex)
+        mutex.lock()
         // Strong references keep the stores alive until the handlers on both sides are done.
         for entry in stores {
             if let store = entry.store {
@@ -81,7 +73,7 @@ enum ForkHandler {
     private static func releaseLockedStores() {
         var held: [MmapValueStore] = []
         swap(&held, &lockedStores)
-        pthread_mutex_unlock(mutex)
+        mutex.unlock()
         _ = held.count
     }
 }

@@ -1,11 +1,5 @@
 import CPrometheusSupport
-import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import PrometheusSystem
 
 /// One process's `.db` file, mapped into memory for writing, in the Python client's layout
 /// (``DBFileLayout``).
@@ -24,8 +18,9 @@ final class MmapFile {
 
     /// The final path (`<dir>/counter_<pid>.db`, ...).
     let path: String
-    private var descriptor: Int32
-    private let base: UnsafeMutableRawPointer
+    private var descriptor: FileDescriptor?
+    private let reservation: AddressReservation
+    private var base: UnsafeMutableRawPointer { reservation.base }
     /// Bytes of the file currently mapped (the file's size).
     private(set) var capacity: Int
     /// Bytes in use, as published in the header.
@@ -34,28 +29,24 @@ final class MmapFile {
     private var positions: [[UInt8]: Int]
     private var isOpen = true
 
-    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-    private static let temporaryCounter = Atomic<Int>(0)
-
-    /// Opens `path`, reusing its entries when it exists (as Python does when a pid reappears), or
-    /// creates it initialised under a temporary name and renames it into place, so that a reader never
-    /// sees an empty or half-initialised `.db` file.
+    /// Opens the file `name` of `directory`, reusing its entries when it exists (as Python does when
+    /// a pid reappears), or creates it initialised under a temporary name and renames it into place,
+    /// so that a reader never sees an empty or half-initialised `.db` file.
     ///
     /// - Throws: `MultiprocessError.fileFailure` naming the operation that failed (create, allocate,
     ///   map, read a corrupt existing file, ...).
-    init(path: String) throws(MultiprocessError) {
-        self.path = path
-        let reserved = mmap(nil, Self.reservationSize, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-        guard let reserved, reserved != MAP_FAILED else {
-            throw .fileFailure(path: path, operation: "reserve address space", errno: errno)
+    init(name: DBFileName, in directory: MultiprocessDirectory) throws(MultiprocessError) {
+        path = directory.file(named: name.fileName)
+        do {
+            reservation = try AddressReservation(size: Self.reservationSize)
+        } catch {
+            throw .fileFailure(path: path, operation: "reserve address space", errno: error)
         }
-        base = reserved
-        descriptor = -1
         capacity = 0
         used = 0
         positions = [:]
         do {
-            try openOrCreate()
+            try openOrCreate(name, in: directory)
         } catch {
             close()
             throw error
@@ -70,11 +61,9 @@ final class MmapFile {
     func close() {
         guard isOpen else { return }
         isOpen = false
-        munmap(base, Self.reservationSize)
-        if descriptor >= 0 {
-            _ = Glibc.close(descriptor)
-            descriptor = -1
-        }
+        reservation.release()
+        descriptor?.close()
+        descriptor = nil
     }
 
     /// Pointers to the value doubles of `keys`, creating the missing entries (value 0, timestamp 0)
@@ -121,41 +110,59 @@ final class MmapFile {
         (entry + 4 + key.count + padding).initializeMemory(as: UInt8.self, repeating: 0, count: 16)
     }
 
-    // MARK: - Opening
-
-    private func openOrCreate() throws(MultiprocessError) {
-        let existing = open(path, O_RDWR | O_CLOEXEC)
-        if existing >= 0 {
-            descriptor = existing
-            try adoptExisting()
-            return
-        }
-        guard errno == ENOENT else {
-            throw .fileFailure(path: path, operation: "open", errno: errno)
-        }
-        try createNew()
+    private func fail(_ operation: String, _ error: Errno) -> MultiprocessError {
+        .fileFailure(path: path, operation: operation, errno: error)
     }
 
-    private func createNew() throws(MultiprocessError) {
-        // The temporary name does not end in `.db`, so no reader ever picks it up.
-        let serial = Self.temporaryCounter.add(1, ordering: .relaxed).newValue
-        let temporary = "\(path).\(getpid()).\(serial).tmp"
-        let created = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        guard created >= 0 else {
-            throw .fileFailure(path: path, operation: "create \(temporary)", errno: errno)
+    // MARK: - Opening
+
+    private func openOrCreate(_ name: DBFileName, in directory: MultiprocessDirectory) throws(MultiprocessError) {
+        let existing: FileDescriptor
+        do {
+            // Never blocks, so a FIFO planted under the name cannot hang the worker.
+            existing = try FileDescriptor.open(path, .readWrite, options: .nonBlocking)
+        } catch  where error == .noSuchFileOrDirectory {
+            try createNew(name, in: directory)
+            return
+        } catch {
+            throw fail("open", error)
         }
+        descriptor = existing
+        try adoptExisting(existing)
+    }
+
+    private func createNew(_ name: DBFileName, in directory: MultiprocessDirectory) throws(MultiprocessError) {
+        // The temporary name does not end in `.db`, so no reader ever picks it up, and it is random,
+        // so a process reusing a dead one's pid never collides with what the dead one left.
+        var temporary = directory.file(named: name.temporaryFileName)
+        var created: FileDescriptor?
+        for _ in 0..<4 where created == nil {
+            do {
+                created = try FileDescriptor.open(
+                    temporary, .readWrite, options: [.create, .exclusive], permissions: 0o666)
+            } catch  where error == .fileExists {
+                temporary = directory.file(named: name.temporaryFileName)
+            } catch {
+                throw fail("create \(temporary)", error)
+            }
+        }
+        guard let created else { throw fail("create \(temporary)", .fileExists) }
         descriptor = created
         do throws(MultiprocessError) {
             try reserveSpace(DBFileLayout.initialFileSize)
             var header = Int64(DBFileLayout.headerSize).littleEndian
-            guard pwrite(descriptor, &header, 8, 0) == 8 else {
-                throw .fileFailure(path: path, operation: "write header", errno: errno)
+            do {
+                try withUnsafeBytes(of: &header) { raw throws(Errno) in try created.writeAll(raw, toAbsoluteOffset: 0) }
+            } catch {
+                throw fail("write header", error)
             }
-            guard rename(temporary, path) == 0 else {
-                throw .fileFailure(path: path, operation: "rename \(temporary) into place", errno: errno)
+            do {
+                try FileSystem.rename(temporary, to: path)
+            } catch {
+                throw fail("rename \(temporary) into place", error)
             }
         } catch {
-            unlink(temporary)
+            try? FileSystem.removeIfPresent(temporary)
             throw error
         }
         try mapRange(from: 0, to: DBFileLayout.initialFileSize)
@@ -163,12 +170,17 @@ final class MmapFile {
         used = DBFileLayout.headerSize
     }
 
-    private func adoptExisting() throws(MultiprocessError) {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            throw .fileFailure(path: path, operation: "stat", errno: errno)
+    private func adoptExisting(_ existing: FileDescriptor) throws(MultiprocessError) {
+        let status: FileStatus
+        do {
+            status = try existing.status()
+        } catch {
+            throw fail("stat", error)
         }
-        let size = Int(info.st_size)
+        guard status.kind == .regular else {
+            throw fail("reuse the existing \(status.kind), which is not a regular file", .invalidArgument)
+        }
+        let size = status.size
         if size < DBFileLayout.headerSize {
             // An empty file left by a writer killed between create and truncate (Python's window):
             // initialise it in place, as Python does.
@@ -180,7 +192,7 @@ final class MmapFile {
             return
         }
         guard size <= Self.reservationSize else {
-            throw .fileFailure(path: path, operation: "map an existing file larger than 1 GiB", errno: EFBIG)
+            throw fail("map an existing file larger than 1 GiB", .fileTooLarge)
         }
         // The space of an existing file may be sparse (Python only truncates): allocate it before
         // mapping so a write can never hit a hole on a full disk.
@@ -194,19 +206,15 @@ final class MmapFile {
             return
         }
         guard header >= DBFileLayout.headerSize, header <= size else {
-            throw .fileFailure(
-                path: path, operation: "reuse existing file (corrupt header used=\(header))", errno: EINVAL)
+            throw fail("reuse existing file (corrupt header used=\(header))", .invalidArgument)
         }
-        var offset = DBFileLayout.headerSize
-        while offset < header {
-            let keyLength = Int(Int32(littleEndian: (base + offset).loadUnaligned(as: Int32.self)))
-            guard keyLength >= 0, offset + DBFileLayout.entrySize(forKeyLength: keyLength) <= header else {
-                throw .fileFailure(
-                    path: path, operation: "reuse existing file (corrupt entry at \(offset))", errno: EINVAL)
+        let bytes = UnsafeRawBufferPointer(start: base, count: header)
+        do {
+            try DBFileLayout.forEachEntry(in: bytes, used: header) { location throws(DBFileError) in
+                positions[Array(bytes[location.keyRange])] = location.valueOffset
             }
-            let key = [UInt8](UnsafeRawBufferPointer(start: base + offset + 4, count: keyLength))
-            positions[key] = DBFileLayout.valueOffset(entryOffset: offset, keyLength: keyLength)
-            offset += DBFileLayout.entrySize(forKeyLength: keyLength)
+        } catch {
+            throw fail("reuse existing file (\(error))", .invalidArgument)
         }
         used = header
     }
@@ -216,8 +224,7 @@ final class MmapFile {
     private func grow(toFit required: Int) throws(MultiprocessError) {
         let newCapacity = DBFileLayout.capacity(toFit: required, current: capacity)
         guard newCapacity <= Self.reservationSize else {
-            throw .fileFailure(
-                path: path, operation: "grow to \(newCapacity) bytes (over the 1 GiB limit)", errno: EFBIG)
+            throw fail("grow to \(newCapacity) bytes (over the 1 GiB limit)", .fileTooLarge)
         }
         try reserveSpace(newCapacity)
         try mapRange(from: capacity, to: newCapacity)
@@ -228,20 +235,21 @@ final class MmapFile {
     /// the mapping cannot fail later. Checks the file-size limit first: exceeding it would raise
     /// SIGXFSZ, which kills the process by default.
     private func reserveSpace(_ size: Int) throws(MultiprocessError) {
-        var limit = rlimit()
-        if getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max,
-            UInt64(size) > UInt64(limit.rlim_cur)
-        {
-            throw .fileFailure(
-                path: path, operation: "grow to \(size) bytes (RLIMIT_FSIZE is \(limit.rlim_cur))", errno: EFBIG)
+        if let limit = CurrentProcess.fileSizeLimit, size > limit {
+            throw fail("grow to \(size) bytes (RLIMIT_FSIZE is \(limit))", .fileTooLarge)
         }
-        let result = posix_fallocate(descriptor, 0, off_t(size))
-        guard result == 0 else {
-            throw .fileFailure(path: path, operation: "allocate \(size) bytes", errno: result)
+        guard let descriptor else { throw fail("allocate \(size) bytes", .invalidArgument) }
+        do {
+            try descriptor.allocate(size: size)
+        } catch {
+            throw fail("allocate \(size) bytes", error)
         }
-        var info = stat()
-        if fstat(descriptor, &info) == 0, Int(info.st_size) < size, ftruncate(descriptor, off_t(size)) != 0 {
-            throw .fileFailure(path: path, operation: "extend to \(size) bytes", errno: errno)
+        do {
+            if try descriptor.status().size < size {
+                try descriptor.truncate(size: size)
+            }
+        } catch {
+            throw fail("extend to \(size) bytes", error)
         }
     }
 
@@ -249,12 +257,12 @@ final class MmapFile {
     /// a page boundary (a foreign file of odd size) the whole file is mapped again instead; both
     /// mappings show the same shared pages, so values written meanwhile are kept.
     private func mapRange(from start: Int, to end: Int) throws(MultiprocessError) {
-        let mapStart = start % Self.pageSize == 0 ? start : 0
-        let mapped = mmap(
-            base + mapStart, end - mapStart, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, descriptor,
-            off_t(mapStart))
-        guard let mapped, mapped != MAP_FAILED else {
-            throw .fileFailure(path: path, operation: "map \(end) bytes", errno: errno)
+        let mapStart = start % AddressReservation.pageSize == 0 ? start : 0
+        guard let descriptor else { throw fail("map \(end) bytes", .invalidArgument) }
+        do {
+            try reservation.mapShared(descriptor, offset: mapStart, length: end - mapStart)
+        } catch {
+            throw fail("map \(end) bytes", error)
         }
     }
 }

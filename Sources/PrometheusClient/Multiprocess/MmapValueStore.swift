@@ -1,10 +1,5 @@
 import CPrometheusSupport
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import PrometheusSystem
 
 /// The value store of multiprocess mode: every series lives in this process's memory-mapped `.db`
 /// files in the shared directory, byte-compatible with the Python client 0.25.0.
@@ -18,7 +13,9 @@ import CPrometheusSupport
 /// in-memory slots instead, the process keeps counting, one line goes to standard error per file and
 /// cause, and the counter `prometheus_multiproc_storage_failures_total` goes up. Its entry is written
 /// first into the process's counter file when the store creates its first file, so counting a
-/// failure never needs new space.
+/// failure never needs new space. A process that cannot create even its counter file counts its
+/// failures in a ``StorageFailureMarker`` instead, an empty file whose name carries the count, which
+/// the master adds to the same counter.
 final class MmapValueStore: ValueStore, @unchecked Sendable {
     /// Family name of the self-metric that counts series kept in memory because of a file failure.
     static let failureFamilyName = "prometheus_multiproc_storage_failures"
@@ -31,15 +28,19 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     var isMultiprocess: Bool { true }
 
     private let fixedIdentifier: String?
-    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let mutex = ProcessMutex()
     // Everything below is guarded by `mutex`.
-    private var processID: pid_t
+    private var processID: Int32
     private var files: [String: MmapFile] = [:]
     private var liveSeries: [WeakSeries] = []
     private var liveSeriesCompactionThreshold = 64
     private var failureSlot: UnsafeMutablePointer<Double>?
     private var failureCount = 0
     private var loggedFailures = Set<String>()
+    /// The marker counting this process's failures when its counter file could not be created.
+    private var failureMarker: StorageFailureMarker?
+    /// Whether this process has cleaned up what an earlier process with its identifier left.
+    private var cleanedUp = false
 
     private struct WeakSeries {
         weak var series: SeriesStorage?
@@ -54,9 +55,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     init(directory: MultiprocessDirectory, processIdentifier: String? = nil) {
         self.directory = directory
         fixedIdentifier = processIdentifier
-        mutex = .allocate(capacity: 1)
-        pthread_mutex_init(mutex, nil)
-        processID = getpid()
+        processID = CurrentProcess.id
         ForkHandler.register(self)
     }
 
@@ -65,8 +64,6 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         for file in files.values {
             file.close()
         }
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
     }
 
     /// Series kept in memory because of file failures since this store (or, after a fork, this
@@ -82,7 +79,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
 
     /// The path of this process's file for `kind`.
     func filePath(for kind: StorageKind) -> String {
-        withLock { directory.file(named: "\(Self.filePrefix(kind))_\(identifierLocked()).db") }
+        withLock { directory.file(named: DBFileName(kind: kind, processIdentifier: identifierLocked()).fileName) }
     }
 
     func makeSeries(_ descriptor: SeriesDescriptor) -> SeriesStorage {
@@ -98,24 +95,10 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         withLock { bindLocked(series) }
     }
 
-    /// The file name prefix of a storage kind, before `_<pid>.db`.
-    static func filePrefix(_ kind: StorageKind) -> String {
-        switch kind {
-        case .counter: return "counter"
-        case .gauge(let mode): return "gauge_\(mode.rawValue)"
-        case .summary: return "summary"
-        case .histogram: return "histogram"
-        case .info: return "gauge_liveinfo"
-        case .stateSet: return "gauge_livestateset"
-        }
-    }
-
     // MARK: - Under the lock
 
-    private func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
+    private func withLock<T>(_ body: () -> T) -> T {
+        mutex.withLock(body)
     }
 
     private func identifierLocked() -> String {
@@ -137,7 +120,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         }
         let descriptor = series.descriptor
         let keys = descriptor.slots.map { slot in
-            PythonJSONKey.encode(
+            DBKey.encode(
                 familyName: descriptor.familyName, sampleName: slot.sampleName, labels: slot.labels,
                 help: descriptor.help)
         }
@@ -154,29 +137,48 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     }
 
     private func fileLocked(for kind: StorageKind) throws(MultiprocessError) -> MmapFile {
-        if failureSlot == nil {
-            // Best effort: without a counter file failures are still logged and counted in memory.
+        if !cleanedUp {
+            cleanedUp = true
+            removeLeftoversLocked()
+        }
+        if failureSlot == nil && failureMarker == nil {
+            // Best effort: without a counter file failures go to a marker file.
             try? prepareFailureCounterLocked()
         }
-        return try openFileLocked(prefix: Self.filePrefix(kind))
+        return try openFileLocked(kind)
     }
 
-    private func openFileLocked(prefix: String) throws(MultiprocessError) -> MmapFile {
+    private func openFileLocked(_ kind: StorageKind) throws(MultiprocessError) -> MmapFile {
+        let prefix = kind.filePrefix
         if let file = files[prefix] {
             return file
         }
-        let file = try MmapFile(path: directory.file(named: "\(prefix)_\(identifierLocked()).db"))
+        let file = try MmapFile(name: DBFileName(kind: kind, processIdentifier: identifierLocked()), in: directory)
         files[prefix] = file
         return file
     }
 
+    /// Deletes the temporary files an earlier process with this identifier left when it was killed
+    /// while creating a file (the pid was reused; nothing of this process exists yet).
+    private func removeLeftoversLocked() {
+        let identifier = identifierLocked()
+        let names = (try? DirectoryStream.entries(of: directory.path) { $0.last == UInt8(ascii: "p") }) ?? []
+        for entry in names {
+            guard let name = String(validating: entry.name, as: UTF8.self),
+                DBFileName.isTemporaryFile(name, of: identifier)
+            else { continue }
+            try? FileSystem.removeIfPresent(directory.file(named: name))
+        }
+    }
+
     private func prepareFailureCounterLocked() throws(MultiprocessError) {
-        let counterFile = try openFileLocked(prefix: Self.filePrefix(.counter))
-        let key = PythonJSONKey.encode(
+        let counterFile = try openFileLocked(.counter)
+        let key = DBKey.encode(
             familyName: Self.failureFamilyName, sampleName: Self.failureFamilyName + "_total", labels: [],
             help: Self.failureHelp)
         failureSlot = try counterFile.slots(for: [key])[0]
         if failureCount > 0 {
+            // Failures that neither a counter file nor a marker could record so far.
             prometheus_atomic_add_double(failureSlot!, Double(failureCount))
         }
     }
@@ -185,16 +187,40 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         failureCount += 1
         if let failureSlot {
             prometheus_atomic_add_double(failureSlot, 1)
+        } else {
+            updateFailureMarkerLocked()
         }
         let cause: String
         if case .fileFailure(let path, let operation, let code) = error as? MultiprocessError {
-            cause = "\(path)\u{0}\(operation)\u{0}\(code)"
+            cause = "\(path)\u{0}\(operation)\u{0}\(code.rawValue)"
         } else {
             cause = "\(error)"
         }
         guard loggedFailures.insert(cause).inserted else { return }
-        DiagnosticLog.write(
-            "process \(processID) keeps metric values in memory (not visible to the master) because \(error)")
+        CurrentProcess.writeToStandardError(
+            "prometheus: process \(processID) keeps metric values in memory (not visible to the master) because \(error)"
+        )
+    }
+
+    /// Writes the failure count into the marker's name: created empty the first time, renamed after,
+    /// which needs no free blocks on the device.
+    private func updateFailureMarkerLocked() {
+        let next = StorageFailureMarker(
+            processIdentifier: identifierLocked(),
+            incarnation: failureMarker?.incarnation ?? String(UInt64.random(in: 1...UInt64.max), radix: 16),
+            count: failureCount)
+        let nextPath = directory.file(named: next.fileName)
+        do {
+            if let current = failureMarker {
+                try FileSystem.rename(directory.file(named: current.fileName), to: nextPath)
+            } else {
+                let marker = try FileDescriptor.open(nextPath, .writeOnly, options: [.create, .exclusive])
+                marker.close()
+            }
+            failureMarker = next
+        } catch {
+            // Nowhere to count it: it stays in failureCount, for a counter file created later.
+        }
     }
 
     // MARK: - fork()
@@ -202,19 +228,19 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     /// Called by ``ForkHandler`` before `fork()`: no thread may be inside the store while the process
     /// is copied.
     func lockForFork() {
-        pthread_mutex_lock(mutex)
+        mutex.lock()
     }
 
     /// Called by ``ForkHandler`` in the parent after `fork()`.
     func unlockAfterForkInParent() {
-        pthread_mutex_unlock(mutex)
+        mutex.unlock()
     }
 
     /// Called by ``ForkHandler`` in the child after `fork()`, single-threaded, with the lock held by
     /// this thread: drops every binding and the parent's files, so each series' next write binds it
     /// to the child's own files, starting from zero as in the Python client.
     func resetInForkedChild() {
-        processID = getpid()
+        processID = CurrentProcess.id
         for index in liveSeries.indices {
             liveSeries[index].series?.unbindAfterFork()
         }
@@ -224,7 +250,9 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         files.removeAll(keepingCapacity: true)
         failureSlot = nil
         failureCount = 0
+        failureMarker = nil
+        cleanedUp = false
         loggedFailures.removeAll(keepingCapacity: true)
-        pthread_mutex_unlock(mutex)
+        mutex.unlock()
     }
 }

@@ -1,4 +1,4 @@
-import Glibc
+import PrometheusSystem
 import Synchronization
 
 /// Merges the values that every worker process wrote into a multiprocess directory, for the process
@@ -8,14 +8,22 @@ import Synchronization
 /// written by Python workers, Swift workers or both gives the same result as Python's
 /// `MultiProcessCollector`, except that the output is sorted and deterministic. Beyond Python:
 ///
-/// - A corrupt, truncated, empty or foreign `.db` file is skipped and logged once; every other file is
-///   served, and `prometheus_multiproc_unreadable_files` says how many were skipped.
+/// - Nothing in the directory can hang, crash or exhaust the master. FIFOs, sockets, devices and
+///   directories named like `.db` files are never read, headers are checked against file sizes,
+///   files are read in bounded windows, and a corrupt, truncated, empty, foreign, non-UTF-8-named
+///   file or dangling link is skipped, logged once and counted in
+///   `prometheus_multiproc_unreadable_files`. Entries that cannot be valid series (empty or reserved
+///   names, sample names that do not fit the file, a family typed differently by another file) are
+///   skipped on their own and counted in `prometheus_multiproc_unreadable_entries`.
 /// - Info (`gauge_liveinfo_<pid>.db`) and Enum (`gauge_livestateset_<pid>.db`) files are merged as
 ///   info and state-set families.
 /// - What each file's entries mean is remembered between scrapes: a warm scrape reads each file's
 ///   used bytes and decodes only entries appended since.
-/// - Files of processes reported dead with ``markProcessDead(pid:path:)`` are folded into archives;
-///   a lock keeps a concurrent scrape from counting a value twice or missing it.
+/// - Files of processes reported dead with ``markProcessDead(pid:path:archiving:)`` are folded into
+///   archives; a lock keeps a concurrent scrape from counting a value twice or missing it, and folds
+///   that failed (a full disk) are retried here, at most every ``foldRetryInterval`` seconds.
+/// - Workers that could not write any file report their storage failures through marker files,
+///   added to `prometheus_multiproc_storage_failures_total`.
 ///
 /// ```swift
 /// let registry = CollectorRegistry()
@@ -25,38 +33,19 @@ public final class MultiProcessCollector: Collector {
     /// The directory read.
     public let directory: MultiprocessDirectory
 
-    /// The `.db` files of a directory with their inode numbers, sorted by name; nil when the directory
-    /// cannot be read. (`readdir` gives the inodes for free, which tells a replaced file from a known one
-    /// without a `stat` per file.)
-    static func list(_ path: String) -> [(name: String, inode: UInt64)]? {
-        guard let stream = opendir(path) else { return nil }
-        defer { closedir(stream) }
-        var result: [(name: String, inode: UInt64)] = []
-        while let entry = readdir(stream) {
-            let name: String? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                let bytes = UnsafeRawBufferPointer(rebasing: raw.prefix { $0 != 0 })
-                guard DBFileName.hasDBSuffix(bytes) else { return nil }
-                return String(decoding: bytes, as: UTF8.self)
-            }
-            if let name {
-                result.append((name, UInt64(entry.pointee.d_ino)))
-            }
-        }
-        // Sorted so that sums always add up in the same order. For the valid UTF-8 of these names,
-        // String's ordering is a comparison of the bytes.
-        result.sort { $0.name < $1.name }
-        return result
-    }
-
     /// The self-metric counting files skipped in the latest collection.
     static let unreadableFilesFamily = "prometheus_multiproc_unreadable_files"
+    /// The self-metric counting entries skipped in files that were otherwise merged.
+    static let unreadableEntriesFamily = "prometheus_multiproc_unreadable_entries"
+    /// How often, at most, a collection retries folding dead processes' files after a failure.
+    public static let foldRetryInterval = 10.0
 
     private struct State {
-        var merger = MultiprocessMerger()
+        var merger = MultiprocessMerger(reservedFamilies: [unreadableFilesFamily, unreadableEntriesFamily])
         var reported: Set<String> = []
         /// The last listing and the directory's modification time when it was taken.
-        var listing: [(name: String, inode: UInt64)] = []
-        var listingTime: timespec? = nil
+        var listing = MultiprocessListing()
+        var listingTime: (seconds: Int, nanoseconds: Int)?
     }
 
     private let state = Mutex(State())
@@ -73,60 +62,107 @@ public final class MultiProcessCollector: Collector {
         }
     }
 
-    /// Merges the directory's files now.
+    /// Merges the directory's files now. Costs one read per file when warm, plus decoding of new
+    /// entries; the first collection decodes every key.
     ///
     /// - Throws: `MultiprocessError.fileFailure` when the directory itself cannot be listed (single
     ///   unreadable files never fail the collection).
     public func collect() throws -> [MetricFamily] {
+        ProcessArchiver.retryFailedFolds(in: directory, notMoreOftenThan: Self.foldRetryInterval)
         // Listed under the lock: a listing taken before a concurrent archive step could miss both the
         // process file (deleted) and the archive (created after the listing).
         let lock = DirectoryLock(directory: directory.path, exclusive: false)
         defer { lock.release() }
         let directoryPath = directory.path
-        let listed: [(name: String, inode: UInt64)]? = state.withLock { state in
+        let listed: Result<MultiprocessListing, Errno> = state.withLock { state in
             // Creating, deleting or renaming a file changes the directory's modification time, so an
             // unchanged time means an unchanged listing, unless the time is so recent (100 ms, many
             // times the kernel's timestamp tick) that a change within the same tick could hide
             // behind it.
-            var status = stat()
-            guard stat(directoryPath, &status) == 0 else { return nil }
-            let modified = status.st_mtim
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
-            let age = Double(now.tv_sec - modified.tv_sec) + Double(now.tv_nsec - modified.tv_nsec) / 1e9
-            if let previous = state.listingTime, previous.tv_sec == modified.tv_sec,
-                previous.tv_nsec == modified.tv_nsec, age > 0.1
-            {
-                return state.listing
+            do throws(Errno) {
+                let status = try FileSystem.status(ofPath: directoryPath)
+                let modified = (status.modificationSeconds, status.modificationNanoseconds)
+                if let previous = state.listingTime, previous == modified,
+                    SystemClock.wallTime() - status.modificationTime > 0.1
+                {
+                    return .success(state.listing)
+                }
+                let fresh = try MultiprocessListing.read(directoryPath)
+                state.listing = fresh
+                state.listingTime = modified
+                return .success(fresh)
+            } catch {
+                return .failure(error)
             }
-            guard let fresh = Self.list(directoryPath) else { return nil }
-            state.listing = fresh
-            state.listingTime = modified
-            return fresh
         }
-        guard let listing = listed else {
-            throw MultiprocessError.fileFailure(path: directory.path, operation: "list", errno: errno)
+        let listing: MultiprocessListing
+        switch listed {
+        case .success(let value): listing = value
+        case .failure(let error):
+            throw MultiprocessError.fileFailure(path: directory.path, operation: "list", errno: error)
         }
         // A journal left by an interrupted markProcessDead whose archive already includes a process
-        // file: that file must not be counted again.
-        var skipped = Set<String>()
+        // file or marker: that file must not be counted again.
+        var absorbed: String?
         if let journal = ArchiveJournal.read(in: directory.path), journal.isArchiveInPlace(in: directory.path) {
-            skipped.insert(journal.absorbed)
+            absorbed = journal.absorbed
         }
-        let files = listing.filter { !skipped.contains($0.name) }.map {
-            MultiprocessMerger.ListedFile(fileName: $0.name, inode: $0.inode)
+        let files = listing.files.compactMap { file in
+            file.name == absorbed ? nil : MultiprocessMerger.ListedFile(fileName: file.name, inode: file.inode)
         }
-        let (families, problems) = state.withLock { state in
-            let (families, problems) = state.merger.merge(directory: directoryPath, files: files)
-            for problem in problems where state.reported.insert(problem.path + "\u{0}" + problem.reason).inserted {
-                DiagnosticLog.write("skipping multiprocess file \(problem.path): \(problem.reason)")
+        let markers = listing.markers.filter { $0.fileName != absorbed }
+        let outcome = state.withLock { state in
+            let outcome = state.merger.merge(directory: directoryPath, files: files)
+            for problem in listing.problems + outcome.unreadableFiles + outcome.skippedEntries
+            where state.reported.insert(problem.path + "\u{0}" + problem.reason).inserted {
+                CurrentProcess.writeToStandardError(
+                    "prometheus: skipping in multiprocess file \(problem.path): \(problem.reason)")
             }
-            return (families, problems)
+            return outcome
         }
-        let selfMetric = MetricFamily(
-            name: Self.unreadableFilesFamily,
-            help: "Multiprocess files skipped in the latest collection because they could not be read or parsed.",
-            type: .gauge, samples: [Sample(name: Self.unreadableFilesFamily, value: Double(problems.count))])
-        return (families + [selfMetric]).sorted { ByteIdentity.precedes($0.name, $1.name) }
+        var families = outcome.families
+        Self.addMarkers(markers, to: &families)
+        Self.insertSorted(
+            Self.selfMetric(
+                Self.unreadableFilesFamily,
+                help: "Multiprocess files skipped in the latest collection because they could not be read or parsed.",
+                value: listing.problems.count + outcome.unreadableFiles.count),
+            into: &families)
+        Self.insertSorted(
+            Self.selfMetric(
+                Self.unreadableEntriesFamily,
+                help:
+                    "Entries of multiprocess files skipped in the latest collection because they cannot be valid series.",
+                value: outcome.skippedEntries.count),
+            into: &families)
+        return families
+    }
+
+    private static func selfMetric(_ name: String, help: String, value: Int) -> MetricFamily {
+        MetricFamily(name: name, help: help, type: .gauge, samples: [Sample(name: name, value: Double(value))])
+    }
+
+    /// Inserts `family` where it belongs in families sorted by name (they are sorted once, by the merge).
+    private static func insertSorted(_ family: MetricFamily, into families: inout [MetricFamily]) {
+        let index = families.firstIndex { !ByteIdentity.precedes($0.name, family.name) } ?? families.endIndex
+        families.insert(family, at: index)
+    }
+
+    /// Adds the counts of storage-failure markers to the failure counter merged from the files.
+    private static func addMarkers(_ markers: [StorageFailureMarker], to families: inout [MetricFamily]) {
+        guard !markers.isEmpty else { return }
+        let total = Double(markers.reduce(0) { $0 + $1.count })
+        let name = MmapValueStore.failureFamilyName
+        if let index = families.firstIndex(where: { ByteIdentity.equal($0.name, name) }),
+            let sample = families[index].samples.firstIndex(where: { $0.labels.isEmpty })
+        {
+            families[index].samples[sample].value += total
+            return
+        }
+        insertSorted(
+            MetricFamily(
+                name: name, help: MmapValueStore.failureHelp, type: .counter,
+                samples: [Sample(name: name + "_total", value: total)]),
+            into: &families)
     }
 }

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import PrometheusSystem
 
 /// The shared directory of multiprocess mode, validated.
 public struct MultiprocessDirectory: Sendable, Hashable {
@@ -20,19 +14,27 @@ public struct MultiprocessDirectory: Sendable, Hashable {
             throw .invalidDirectory(
                 path: path, reason: "the setting is empty; set PROMETHEUS_MULTIPROC_DIR to a directory path")
         }
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            let reason = errno == ENOENT ? "it does not exist" : String(cString: strerror(errno))
-            throw .invalidDirectory(path: path, reason: reason)
+        let status: FileStatus
+        do {
+            status = try FileSystem.status(ofPath: path)
+        } catch {
+            throw .invalidDirectory(
+                path: path, reason: error == .noSuchFileOrDirectory ? "it does not exist" : "\(error)")
         }
-        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+        guard status.kind == .directory else {
             throw .invalidDirectory(path: path, reason: "it is not a directory")
         }
-        guard access(path, R_OK | X_OK) == 0 else {
-            throw .invalidDirectory(path: path, reason: "it is not readable: \(String(cString: strerror(errno)))")
+        do {
+            try FileSystem.checkAccess(path, [.read, .execute])
+        } catch {
+            throw .invalidDirectory(path: path, reason: "it is not readable: \(error)")
         }
-        if forWriting, access(path, W_OK) != 0 {
-            throw .invalidDirectory(path: path, reason: "it is not writable: \(String(cString: strerror(errno)))")
+        if forWriting {
+            do {
+                try FileSystem.checkAccess(path, .write)
+            } catch {
+                throw .invalidDirectory(path: path, reason: "it is not writable: \(error)")
+            }
         }
         self.path = path
     }
@@ -52,14 +54,15 @@ public struct MultiprocessDirectory: Sendable, Hashable {
     /// The directory named by the environment; present but empty counts (and is rejected later), as
     /// the presence of the variable is what selects multiprocess mode in the Python client.
     static func environmentPath(warn: Bool) -> String? {
-        if let path = getenv("PROMETHEUS_MULTIPROC_DIR") {
-            return String(cString: path)
+        if let path = CurrentProcess.environmentValue("PROMETHEUS_MULTIPROC_DIR") {
+            return path
         }
-        if let path = getenv("prometheus_multiproc_dir") {
+        if let path = CurrentProcess.environmentValue("prometheus_multiproc_dir") {
             if warn {
-                DiagnosticLog.write("prometheus_multiproc_dir is deprecated, set PROMETHEUS_MULTIPROC_DIR instead")
+                CurrentProcess.writeToStandardError(
+                    "prometheus: prometheus_multiproc_dir is deprecated, set PROMETHEUS_MULTIPROC_DIR instead")
             }
-            return String(cString: path)
+            return path
         }
         return nil
     }

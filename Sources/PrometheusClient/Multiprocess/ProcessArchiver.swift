@@ -1,80 +1,135 @@
-import Foundation
+import PrometheusSystem
+import Synchronization
 
 /// Reports that the worker process `pid` has exited, so its files stop counting as live.
 ///
 /// As in the Python client, the process's live-mode gauge files (`livesum`, `livemax`, ...,
-/// and this package's live info and state-set files) are deleted. Beyond Python, its other files
+/// and this package's live info and state-set files) are deleted; this happens first, so a full disk
+/// can never keep a dead process's live gauges. Then, with `archiving` (the default), its other files
 /// (counters, histograms, summaries, and gauges in the min, max, sum and mostrecent modes) are folded
 /// into per-type archive files in the same `.db` format (`counter_archive.db`,
 /// `gauge_max_archive.db`, ...) and deleted, so the directory stops growing with every recycled worker
-/// while totals stay exactly the same, and a Python master still reads the directory. Gauges in the
-/// `all` mode keep their per-process files, as their `pid` label must survive.
+/// while totals stay exactly the same. Gauges in the `all` mode keep their per-process files, as
+/// their `pid` label must survive. Temporary files the process left while creating files are deleted.
 ///
 /// Folding is crash-safe (temporary file, journal, rename, delete) and holds the directory lock, so
-/// a concurrent merge by ``MultiProcessCollector`` never counts a value twice or misses it.
+/// a concurrent merge by ``MultiProcessCollector`` never counts a value twice or misses it. A fold
+/// that fails (a full disk) leaves no partial file and nothing is lost: the process file stays and
+/// keeps counting, and the fold is retried by the next `markProcessDead` call and by the next
+/// collections of a ``MultiProcessCollector`` in this process.
+///
+/// Pass `archiving: false` when a Python master also reads the directory: Python's collector only
+/// tolerates live-gauge files vanishing while it reads (a counter file deleted by archiving makes its
+/// scrape fail with `FileNotFoundError`, or count a value twice or not at all). Without archiving the
+/// dead process's files are kept, as Python's `mark_process_dead` does.
 ///
 /// - Parameters:
 ///   - pid: the process that exited.
 ///   - path: the multiprocess directory; nil for `PROMETHEUS_MULTIPROC_DIR`.
-/// - Throws: `MultiprocessError` when the directory is unusable or a file operation fails (files not
-///   yet folded stay as they were and keep counting).
-public func markProcessDead(pid: Int32, path: String? = nil) throws(MultiprocessError) {
-    try markProcessDead(processIdentifier: String(pid), path: path)
+///   - archiving: whether to fold the dead process's durable files into archives.
+/// - Throws: `MultiprocessError.invalidProcessIdentifier` for an unusable identifier,
+///   `MultiprocessError.invalidDirectory` when the directory is unusable, and
+///   `MultiprocessError.fileFailure` for the first file operation that failed (the rest were still
+///   done; failed folds are retried later).
+public func markProcessDead(pid: Int32, path: String? = nil, archiving: Bool = true) throws(MultiprocessError) {
+    try markProcessDead(processIdentifier: String(pid), path: path, archiving: archiving)
 }
 
-/// Reports that the process with a custom identifier has exited; see ``markProcessDead(pid:path:)``.
+/// Reports that the process with a custom identifier has exited; see
+/// ``markProcessDead(pid:path:archiving:)``.
 ///
-/// - Throws: as ``markProcessDead(pid:path:)``.
-public func markProcessDead(processIdentifier: String, path: String? = nil) throws(MultiprocessError) {
+/// - Throws: as ``markProcessDead(pid:path:archiving:)``.
+public func markProcessDead(processIdentifier: String, path: String? = nil, archiving: Bool = true)
+    throws(MultiprocessError)
+{
     let directory: MultiprocessDirectory
     if let path {
         directory = try MultiprocessDirectory(path: path, forWriting: true)
     } else {
         directory = try MultiprocessDirectory.fromEnvironment(forWriting: true)
     }
-    try ProcessArchiver(directory: directory).markDead(processIdentifier: processIdentifier)
+    // Whatever happens to this process, processes whose folds failed before get another try.
+    defer { ProcessArchiver.retryFailedFolds(in: directory, notMoreOftenThan: 0, except: processIdentifier) }
+    try ProcessArchiver(directory: directory).markDead(processIdentifier: processIdentifier, archiving: archiving)
 }
 
-/// Folds dead processes' files into archives; see ``markProcessDead(pid:path:)``.
+/// Folds dead processes' files into archives; see ``markProcessDead(pid:path:archiving:)``.
 struct ProcessArchiver {
     let directory: MultiprocessDirectory
 
-    func markDead(processIdentifier: String) throws(MultiprocessError) {
-        guard processIdentifier != DBFileName.archiveIdentifier, !processIdentifier.isEmpty else {
-            throw .invalidDirectory(
-                path: directory.path, reason: "\"\(processIdentifier)\" is not a process identifier")
-        }
-        let lock = DirectoryLock(directory: directory.path, exclusive: true)
-        defer { lock.release() }
-        try recoverInterruptedFold()
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        for fileName in names.sorted() {
-            guard let name = DBFileName(fileName: fileName), name.processIdentifier == processIdentifier else {
-                continue
-            }
-            if name.kind.isLive {
-                try FileOperations.remove(directory.file(named: fileName))
-            } else if case .gauge(.all) = name.kind {
-                continue
-            } else {
-                try fold(name)
+    func markDead(processIdentifier: String, archiving: Bool) throws(MultiprocessError) {
+        try Self.validate(processIdentifier)
+        var firstFailure: MultiprocessError?
+        func attempt(_ step: () throws(MultiprocessError) -> Void) {
+            do {
+                try step()
+            } catch {
+                if firstFailure == nil { firstFailure = error }
             }
         }
-        FileOperations.syncDirectory(directory.path)
+        do {
+            let lock = DirectoryLock(directory: directory.path, exclusive: true)
+            defer { lock.release() }
+            attempt { () throws(MultiprocessError) in try recoverInterruptedFold() }
+            let names = try listNames()
+            let processFiles = names.compactMap(DBFileName.init(fileName:)).filter {
+                $0.processIdentifier == processIdentifier && !$0.isArchive
+            }
+            // Live files first: whatever fails later, the dead process's live gauges are gone.
+            for name in processFiles where name.kind.isLive {
+                attempt { () throws(MultiprocessError) in try DurableFile.remove(directory.file(named: name.fileName)) }
+            }
+            for name in names where DBFileName.isTemporaryFile(name, of: processIdentifier) {
+                attempt { () throws(MultiprocessError) in try DurableFile.remove(directory.file(named: name)) }
+            }
+            if archiving {
+                for name in processFiles where !name.kind.isLive && name.kind != .gauge(.all) {
+                    attempt { () throws(MultiprocessError) in try fold(name) }
+                }
+                for marker in names.compactMap(StorageFailureMarker.init(fileName:))
+                where marker.processIdentifier == processIdentifier {
+                    attempt { () throws(MultiprocessError) in try fold(marker) }
+                }
+            }
+            attempt { () throws(MultiprocessError) in try DurableFile.syncDirectory(directory.path) }
+        }
+        Self.record(processIdentifier, archiving: archiving, in: directory.path, failed: firstFailure != nil)
+        if let firstFailure { throw firstFailure }
+    }
+
+    /// The names in the directory (those that are valid UTF-8).
+    private func listNames() throws(MultiprocessError) -> [String] {
+        do {
+            return try DirectoryStream.entries(of: directory.path) { _ in true }.compactMap {
+                String(validating: $0.name, as: UTF8.self)
+            }.sorted()
+        } catch {
+            throw .fileFailure(path: directory.path, operation: "list", errno: error)
+        }
+    }
+
+    private static func validate(_ identifier: String) throws(MultiprocessError) {
+        guard !identifier.isEmpty else { throw .invalidProcessIdentifier(identifier, reason: "it is empty") }
+        guard identifier != DBFileName.archiveIdentifier else {
+            throw .invalidProcessIdentifier(identifier, reason: "\"archive\" names the archive files")
+        }
+        guard !identifier.contains("/"), !identifier.contains("_"), !identifier.utf8.contains(0) else {
+            throw .invalidProcessIdentifier(identifier, reason: "it must not contain /, _ or NUL")
+        }
     }
 
     /// Finishes or rolls back a fold that a crash interrupted.
     func recoverInterruptedFold() throws(MultiprocessError) {
         guard let journal = ArchiveJournal.read(in: directory.path) else {
-            try FileOperations.remove(ArchiveJournal.path(in: directory.path))
+            try DurableFile.remove(ArchiveJournal.path(in: directory.path))
             return
         }
         if journal.isArchiveInPlace(in: directory.path) {
-            try FileOperations.remove(directory.file(named: journal.absorbed))
+            try DurableFile.remove(directory.file(named: journal.absorbed))
         }
-        try FileOperations.remove(temporaryPath(for: journal.archive))
-        FileOperations.syncDirectory(directory.path)
-        try FileOperations.remove(ArchiveJournal.path(in: directory.path))
+        try DurableFile.remove(temporaryPath(for: journal.archive))
+        try DurableFile.syncDirectory(directory.path)
+        try DurableFile.remove(ArchiveJournal.path(in: directory.path))
     }
 
     private func temporaryPath(for archive: String) -> String {
@@ -84,51 +139,72 @@ struct ProcessArchiver {
     /// Folds one process file into the archive of its kind.
     private func fold(_ name: DBFileName) throws(MultiprocessError) {
         let processPath = directory.file(named: name.fileName)
-        let archiveName = DBFileName(kind: name.kind, processIdentifier: DBFileName.archiveIdentifier).fileName
-        let archivePath = directory.file(named: archiveName)
         let processEntries: [DBFileReader.Entry]
         do {
             processEntries = try DBFileReader.entries(ofFile: processPath)
         } catch {
             // A corrupt file cannot be folded; leave it for the collector to skip and report.
-            DiagnosticLog.write("not archiving \(processPath): \(error)")
+            CurrentProcess.writeToStandardError("prometheus: not archiving \(processPath): \(error)")
             return
         }
-        var archiveEntries: [DBFileReader.Entry] = []
-        if FileManager.default.fileExists(atPath: archivePath) {
-            do {
-                archiveEntries = try DBFileReader.entries(ofFile: archivePath)
-            } catch {
-                throw .fileFailure(path: archivePath, operation: "read the archive (\(error))", errno: EIO)
-            }
+        try replaceArchive(of: name.kind, absorbing: name.fileName) { archive throws(MultiprocessError) in
+            Self.combine(archive: archive, process: processEntries, kind: name.kind)
         }
-        let merged = Self.combine(archive: archiveEntries, process: processEntries, kind: name.kind)
-        let bytes = DBFileLayout.makeFile(
-            entries: merged.map { entry in
-                (
-                    PythonJSONKey.encode(
-                        familyName: entry.key.familyName, sampleName: entry.key.sampleName, labels: entry.key.labels,
-                        help: entry.key.help),
-                    entry.value, entry.timestamp
-                )
-            })
-        let temporary = temporaryPath(for: archiveName)
-        let inode = try FileOperations.writeDurably(bytes, to: temporary)
-        try ArchiveJournal(archive: archiveName, archiveInode: inode, absorbed: name.fileName).write(in: directory.path)
-        FileOperations.syncDirectory(directory.path)
-        try FileOperations.rename(temporary, to: archivePath)
-        FileOperations.syncDirectory(directory.path)
-        try FileOperations.remove(processPath)
-        FileOperations.syncDirectory(directory.path)
-        try FileOperations.remove(ArchiveJournal.path(in: directory.path))
     }
 
-    /// The archive's entries with the process's folded in, by the rule of the file kind: sums for
-    /// counters, histograms, summaries and sum gauges, min and max for those modes, and the latest
-    /// timestamp for mostrecent.
+    /// Folds a storage-failure marker's count into the counter archive.
+    private func fold(_ marker: StorageFailureMarker) throws(MultiprocessError) {
+        let key = DBKey(
+            familyName: MmapValueStore.failureFamilyName, sampleName: MmapValueStore.failureFamilyName + "_total",
+            labels: [], help: MmapValueStore.failureHelp)
+        let entry = DBFileReader.Entry(key: key, value: Double(marker.count), timestamp: 0, offset: 0)
+        try replaceArchive(of: .counter, absorbing: marker.fileName) { archive throws(MultiprocessError) in
+            Self.combine(archive: archive, process: [entry], kind: .counter)
+        }
+    }
+
+    /// Writes the archive of `kind` anew with `update` applied, then deletes the absorbed file, with
+    /// the journal making every step crash-safe. On failure before the rename nothing has changed.
+    private func replaceArchive(
+        of kind: StorageKind, absorbing absorbed: String,
+        _ update: ([DBFileReader.Entry]) throws(MultiprocessError) -> [DBFileReader.Entry]
+    ) throws(MultiprocessError) {
+        let archiveName = DBFileName(kind: kind, processIdentifier: DBFileName.archiveIdentifier).fileName
+        let archivePath = directory.file(named: archiveName)
+        var archiveEntries: [DBFileReader.Entry] = []
+        do {
+            if let snapshot = try DBFileReader.snapshot(path: archivePath) {
+                archiveEntries = try DBFileReader.entries(of: snapshot.bytes)
+            }
+        } catch {
+            throw .fileFailure(path: archivePath, operation: "read the archive (\(error))", errno: .ioError)
+        }
+        let merged = try update(archiveEntries)
+        let bytes = DBFileLayout.makeFile(entries: merged.map { ($0.key.encoded, $0.value, $0.timestamp) })
+        let temporary = temporaryPath(for: archiveName)
+        let inode = try DurableFile.write(bytes, to: temporary)
+        do {
+            try ArchiveJournal(archive: archiveName, archiveInode: inode, absorbed: absorbed).write(in: directory.path)
+            try DurableFile.syncDirectory(directory.path)
+            try DurableFile.rename(temporary, to: archivePath)
+        } catch {
+            // Not renamed: the archive and the absorbed file are as they were.
+            try? DurableFile.remove(temporary)
+            try? DurableFile.remove(ArchiveJournal.path(in: directory.path))
+            throw error
+        }
+        // Renamed: a crash from here on is finished by recoverInterruptedFold.
+        try DurableFile.syncDirectory(directory.path)
+        try DurableFile.remove(directory.file(named: absorbed))
+        try DurableFile.syncDirectory(directory.path)
+        try DurableFile.remove(ArchiveJournal.path(in: directory.path))
+    }
+
+    /// The archive's entries with the process's folded in, by the ``MergeRule`` of the file kind.
     static func combine(
-        archive: [DBFileReader.Entry], process: [DBFileReader.Entry], kind: DBFileName.Kind
+        archive: [DBFileReader.Entry], process: [DBFileReader.Entry], kind: StorageKind
     ) -> [DBFileReader.Entry] {
+        let rule = MergeRule(kind)
         var result = archive
         var positions: [DBKey: Int] = [:]
         for (index, entry) in result.enumerated() where positions[entry.key] == nil {
@@ -140,20 +216,53 @@ struct ProcessArchiver {
                 result.append(entry)
                 continue
             }
-            switch kind {
-            case .gauge(.min), .gauge(.livemin):
-                result[index].value = min(result[index].value, entry.value)
-            case .gauge(.max), .gauge(.livemax):
-                result[index].value = max(result[index].value, entry.value)
-            case .gauge(.mostrecent), .gauge(.livemostrecent):
-                if entry.timestamp > result[index].timestamp {
-                    result[index].value = entry.value
-                    result[index].timestamp = entry.timestamp
-                }
-            default:
-                result[index].value += entry.value
-            }
+            var present = true
+            var value = result[index].value
+            var timestamp = result[index].timestamp
+            rule.fold(
+                value: entry.value, timestamp: entry.timestamp, into: &value, mergedTimestamp: &timestamp,
+                present: &present)
+            result[index].value = value
+            result[index].timestamp = timestamp
         }
         return result
+    }
+
+    // MARK: - Retrying failed folds
+
+    private struct Pending {
+        var archiving: [String: Bool] = [:]
+        var lastAttempt = 0.0
+    }
+
+    /// Processes whose files could not all be handled, per directory path, with their archiving choice.
+    private static let pending = Mutex<[String: Pending]>([:])
+
+    private static func record(_ identifier: String, archiving: Bool, in directory: String, failed: Bool) {
+        pending.withLock { pending in
+            if failed {
+                pending[directory, default: Pending()].archiving[identifier] = archiving
+            } else {
+                pending[directory]?.archiving.removeValue(forKey: identifier)
+                if pending[directory]?.archiving.isEmpty == true { pending.removeValue(forKey: directory) }
+            }
+        }
+    }
+
+    /// Retries the processes of `directory` whose handling failed, unless the last attempt was less
+    /// than `interval` seconds ago. Failures are left for the next attempt.
+    static func retryFailedFolds(
+        in directory: MultiprocessDirectory, notMoreOftenThan interval: Double, except skipped: String? = nil
+    ) {
+        let now = SystemClock.monotonic()
+        let due: [String: Bool] = pending.withLock { pending in
+            guard var entry = pending[directory.path], now - entry.lastAttempt >= interval else { return [:] }
+            entry.lastAttempt = now
+            pending[directory.path] = entry
+            return entry.archiving
+        }
+        for (identifier, archiving) in due.sorted(by: { $0.key < $1.key }) where identifier != skipped {
+            try? ProcessArchiver(directory: directory).markDead(processIdentifier: identifier, archiving: archiving)
+        }
     }
 }

@@ -17,7 +17,7 @@ import Testing
     }
 
     static func writeCounter(pid: Int, value: Double, to directory: String) throws {
-        let key = PythonJSONKey.encode(familyName: "jobs", sampleName: "jobs_total", labels: [], help: "Jobs.")
+        let key = DBKey.encode(familyName: "jobs", sampleName: "jobs_total", labels: [], help: "Jobs.")
         let bytes = DBFileLayout.makeFile(entries: [(key, value, 0)])
         try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/counter_\(pid).db"))
     }
@@ -104,8 +104,8 @@ import Testing
         try Self.writeCounter(pid: 1, value: 3, to: directory)
         try Self.writeCounter(pid: 2, value: 4, to: directory)
         // Simulate a fold of pid 2 interrupted after the rename: archive holds 4, counter_2.db remains.
-        let key = PythonJSONKey.encode(familyName: "jobs", sampleName: "jobs_total", labels: [], help: "Jobs.")
-        let inode = try FileOperations.writeDurably(
+        let key = DBKey.encode(familyName: "jobs", sampleName: "jobs_total", labels: [], help: "Jobs.")
+        let inode = try DurableFile.write(
             DBFileLayout.makeFile(entries: [(key, 4, 0)]), to: directory + "/counter_archive.db")
         try ArchiveJournal(archive: "counter_archive.db", archiveInode: inode, absorbed: "counter_2.db")
             .write(in: directory)
@@ -119,8 +119,8 @@ import Testing
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
         try Self.writeCounter(pid: 2, value: 4, to: directory)
-        let key = PythonJSONKey.encode(familyName: "jobs", sampleName: "jobs_total", labels: [], help: "Jobs.")
-        let inode = try FileOperations.writeDurably(
+        let key = DBKey.encode(familyName: "jobs", sampleName: "jobs_total", labels: [], help: "Jobs.")
+        let inode = try DurableFile.write(
             DBFileLayout.makeFile(entries: [(key, 4, 0)]), to: directory + "/counter_archive.db.tmp")
         try ArchiveJournal(archive: "counter_archive.db", archiveInode: inode, absorbed: "counter_2.db")
             .write(in: directory)
@@ -155,7 +155,7 @@ import Testing
         defer { MultiprocessFixtures.remove(directory) }
         // Values whose sum depends on the order of addition in the last bit.
         let values = [0.1, 0.2, 0.3, 1e-16 * 3, 0.7]
-        let key = PythonJSONKey.encode(familyName: "t", sampleName: "t_total", labels: [], help: "T.")
+        let key = DBKey.encode(familyName: "t", sampleName: "t_total", labels: [], help: "T.")
         for (index, value) in values.enumerated() {
             let bytes = DBFileLayout.makeFile(entries: [(key, value, 0)])
             try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/counter_\(index + 1).db"))

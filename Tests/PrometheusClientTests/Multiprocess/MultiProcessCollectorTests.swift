@@ -39,8 +39,8 @@ import Testing
     /// Our merge in the shape of ``MultiprocessFixtures/pythonMerge(_:)``, without the self-metric.
     static func ourMerge(_ directory: String) throws -> [String: Double] {
         var samples: [String: Double] = [:]
-        for family in try MultiProcessCollector(path: directory).collect()
-        where family.name != MultiProcessCollector.unreadableFilesFamily {
+        let selfMetrics = [MultiProcessCollector.unreadableFilesFamily, MultiProcessCollector.unreadableEntriesFamily]
+        for family in try MultiProcessCollector(path: directory).collect() where !selfMetrics.contains(family.name) {
             for sample in family.samples {
                 samples[MultiprocessFixtures.sampleKey(sample.name, sample.labels)] = sample.value
             }
@@ -97,14 +97,17 @@ import Testing
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
         let path = directory + "/counter_1.db"
-        let key = PythonJSONKey.encode(familyName: "c", sampleName: "c_total", labels: [], help: "C.")
+        let key = DBKey.encode(familyName: "c", sampleName: "c_total", labels: [], help: "C.")
         try Data(DBFileLayout.makeFile(entries: [(key, 1, 0)])).write(to: URL(fileURLWithPath: path))
         let collector = try MultiProcessCollector(path: directory)
         #expect(try collector.collect().first?.samples.first?.value == 1)
-        let other = PythonJSONKey.encode(familyName: "d", sampleName: "d_total", labels: [], help: "D.")
+        let other = DBKey.encode(familyName: "d", sampleName: "d_total", labels: [], help: "D.")
         try Data(DBFileLayout.makeFile(entries: [(key, 5, 0), (other, 2, 0)])).write(to: URL(fileURLWithPath: path))
         let families = try collector.collect()
-        #expect(families.map(\.name) == ["c", "d", MultiProcessCollector.unreadableFilesFamily])
+        #expect(
+            families.map(\.name) == [
+                "c", "d", MultiProcessCollector.unreadableEntriesFamily, MultiProcessCollector.unreadableFilesFamily,
+            ])
         #expect(families[0].samples[0].value == 5)
         #expect(families[1].samples[0].value == 2)
     }
@@ -112,7 +115,7 @@ import Testing
     @Test func warmCollectionFollowsFilesAddedRemovedAndReplacedBetweenScrapes() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
-        let key = PythonJSONKey.encode(familyName: "c", sampleName: "c_total", labels: [], help: "C.")
+        let key = DBKey.encode(familyName: "c", sampleName: "c_total", labels: [], help: "C.")
         func write(_ pid: Int, _ value: Double) throws {
             // Written to a temporary name and renamed, so a rewrite is a new inode as an archive is.
             let path = directory + "/counter_\(pid).db"
@@ -133,15 +136,15 @@ import Testing
         #expect(try total(collector) == 355)
     }
 
-    @Test(arguments: ["truncated", "usedBeyondSize", "badJSON", "empty", "foreignBytes", "badBucket"])
+    @Test(arguments: ["truncated", "usedBeyondSize", "badJSON", "empty", "foreignBytes"])
     func corruptFileIsSkippedAndTheRestServed(kind: String) throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
         try Self.writeWithPython(pid: 5, to: directory)
         let expected = try Self.ourMerge(directory)
-        let key = PythonJSONKey.encode(familyName: "requests", sampleName: "requests_total", labels: [], help: "x")
+        let key = DBKey.encode(familyName: "requests", sampleName: "requests_total", labels: [], help: "x")
         var bytes = DBFileLayout.makeFile(entries: [(key, 100, 0)])
-        var name = "counter_6.db"
+        let name = "counter_6.db"
         switch kind {
         case "truncated":
             bytes = Array(bytes.prefix(20))
@@ -153,14 +156,8 @@ import Testing
             bytes = DBFileLayout.makeFile(entries: [(broken, 100, 0)])
         case "empty":
             bytes = []
-        case "foreignBytes":
-            bytes = Array("SQLite format 3\u{0}".utf8) + Array(repeating: 0x41, count: 100)
         default:
-            name = "histogram_6.db"
-            let bucket = PythonJSONKey.encode(
-                familyName: "latency_seconds", sampleName: "latency_seconds_bucket",
-                labels: [Label("le", "fast"), Label("path", "/a")], help: "Latency.")
-            bytes = DBFileLayout.makeFile(entries: [(bucket, 1, 0)])
+            bytes = Array("SQLite format 3\u{0}".utf8) + Array(repeating: 0x41, count: 100)
         }
         try Data(bytes).write(to: URL(fileURLWithPath: directory + "/" + name))
         #expect(try Self.ourMerge(directory) == expected)
@@ -179,7 +176,7 @@ import Testing
         let merger = MultiprocessMerger()
         let result = merger.merge(directory: "/nonexistent", files: [.init(fileName: "gauge_livesum_99.db", inode: 1)])
         #expect(result.families.isEmpty)
-        #expect(result.problems.isEmpty)
+        #expect(result.unreadableFiles.isEmpty)
     }
 
     @Test func missingOrEmptyDirectoryIsATypedError() {
@@ -194,7 +191,7 @@ import Testing
             let bytes = DBFileLayout.makeFile(
                 entries: entries.map {
                     (
-                        PythonJSONKey.encode(
+                        DBKey.encode(
                             familyName: $0.0.familyName, sampleName: $0.0.sampleName, labels: $0.0.labels,
                             help: $0.0.help), $0.1, 0
                     )

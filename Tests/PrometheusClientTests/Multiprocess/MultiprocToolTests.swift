@@ -34,7 +34,7 @@ import Testing
     @Test func inspectListsEntriesAndFlagsCorruption() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
-        let key = PythonJSONKey.encode(familyName: "jobs", sampleName: "jobs_total", labels: [], help: "Jobs.")
+        let key = DBKey.encode(familyName: "jobs", sampleName: "jobs_total", labels: [], help: "Jobs.")
         var bytes = DBFileLayout.makeFile(entries: [(key, 3, 0), (key, 4, 0)])
         let path = directory + "/counter_1.db"
         try Data(bytes).write(to: URL(fileURLWithPath: path))

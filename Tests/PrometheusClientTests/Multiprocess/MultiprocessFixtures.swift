@@ -138,7 +138,7 @@ enum MultiprocessFixtures {
     /// The key ``pythonMerge(_:)`` uses for a sample.
     static func sampleKey(_ name: String, _ labels: [Label] = []) -> String {
         let key = String(
-            decoding: PythonJSONKey.encode(familyName: "", sampleName: "", labels: labels, help: ""), as: UTF8.self)
+            decoding: DBKey.encode(familyName: "", sampleName: "", labels: labels, help: ""), as: UTF8.self)
         return name + key.dropFirst(#"["", "", "#.count).dropLast(#", ""]"#.count)
     }
 

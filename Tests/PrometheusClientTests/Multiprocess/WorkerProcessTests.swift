@@ -25,6 +25,37 @@ struct WorkerProcessTests {
         return path
     }
 
+    /// A live worker that has written `mp_hold_total` and keeps its files mapped until `stop()`.
+    struct HeldWorker {
+        let process: Process
+        let input: Pipe
+
+        var pid: Int32 { process.processIdentifier }
+
+        init(directory: String) throws {
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: try WorkerProcessTests.workerPath())
+            process.arguments = ["hold", directory]
+            input = Pipe()
+            let output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            // Bounded: the worker prints its line right after writing, or exits with an error.
+            let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+            guard line.hasPrefix("ready") else {
+                stop()
+                throw ExternalTool.MissingTool(
+                    name: "a held PrometheusTestWorker (it printed \(line.debugDescription))")
+            }
+        }
+
+        func stop() {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+    }
+
     static func fields(_ output: String) -> [String: String] {
         var result: [String: String] = [:]
         for line in output.split(separator: "\n") {

@@ -3,10 +3,10 @@ import Testing
 @testable import PrometheusClient
 
 @Suite("Multiprocess file keys")
-struct PythonJSONKeyTests {
+struct DBKeyTests {
     @Test("keys escape and sort exactly like Python's json.dumps(sort_keys=True)")
     func keyMatchesPythonJSON() {
-        let key = PythonJSONKey.encode(
+        let key = DBKey.encode(
             familyName: "m",
             sampleName: "m_total",
             labels: [Label("é", "y"), Label("b", "\u{7f}/\"\\\n\t\u{01}"), Label("a", "😀"), Label("Z", "x")],
@@ -27,10 +27,10 @@ struct PythonJSONKeyTests {
 
     @Test("a file of two counter entries matches the reference hexdump byte for byte")
     func fileMatchesReferenceHexdump() {
-        let first = PythonJSONKey.encode(
+        let first = DBKey.encode(
             familyName: "hits", sampleName: "hits_total", labels: [Label("path", "/"), Label("code", "200")],
             help: "Hits")
-        let second = PythonJSONKey.encode(
+        let second = DBKey.encode(
             familyName: "hits", sampleName: "hits_total", labels: [Label("path", "/x"), Label("code", "500")],
             help: "Hits")
         let file = DBFileLayout.makeFile(entries: [(first, 3.0, 0.0), (second, 0.5, 0.0)])

@@ -1,0 +1,283 @@
+import PrometheusSystem
+
+/// The `.db` files of one directory as the merger last saw them: open descriptors (within a budget),
+/// what was decoded of each, and the one read buffer, so that a warm merge costs one read per file.
+///
+/// Reading is defensive: names are opened without blocking and only regular files are read, so a
+/// FIFO, socket, device or directory named like a `.db` file is reported instead of hanging the
+/// merge; the header's `used` is checked against the file's size before a byte is allocated for it;
+/// and files are read in windows of at most ``windowLimit`` bytes, so no file, however large or
+/// forged, makes the buffer larger than that. The buffer shrinks again when large files go away.
+final class DBFileCache {
+    /// One file, as far as it has been read.
+    final class File {
+        let fileName: String
+        let name: DBFileName
+        let inode: UInt64
+        /// Kept open between merges while the budget allows.
+        var descriptor: FileDescriptor?
+        /// Where the next undecoded entry starts.
+        var parsedEnd = DBFileLayout.headerSize
+        /// Per decoded entry that feeds a series: the series and its value offset, in file order.
+        var entries: [(series: Int, valueOffset: Int)] = []
+        /// Entries skipped because they cannot be merged, with why (reported at every merge).
+        var rejections: [DBFileError] = []
+        /// The merge that last saw the file in the listing.
+        var generation = 0
+
+        init(fileName: String, name: DBFileName, inode: UInt64) {
+            self.fileName = fileName
+            self.name = name
+            self.inode = inode
+        }
+    }
+
+    /// The most bytes one read may bring in, and so the largest the buffer grows (16 MiB by default):
+    /// files up to this size are read whole, larger ones window by window.
+    let windowLimit: Int
+    /// How many descriptors stay open between merges: a quarter of the process's limit.
+    let descriptorBudget: Int
+
+    private var files: [ByteString: File] = [:]
+    /// The files of the previous merge in listing order: listings rarely change between scrapes, so
+    /// the file at the same position is usually the one wanted, found without hashing its name.
+    private var previousOrder: [File] = []
+    private var order: [File] = []
+    private(set) var generation = 0
+    private var openDescriptors = 0
+    private var directoryPath = ""
+    private var directory: FileDescriptor?
+    private(set) var buffer: UnsafeMutableRawBufferPointer
+    private static let minimumBuffer = 1 << 16
+    /// The largest window read in the current merge, to shrink the buffer to afterwards.
+    private var largestRead = 0
+
+    init(windowLimit: Int = 16 << 20) {
+        self.windowLimit = Swift.max(windowLimit, Self.minimumBuffer)
+        descriptorBudget = Swift.min((CurrentProcess.openFileLimit ?? 1024) / 4, 16_384)
+        buffer = .allocate(byteCount: Self.minimumBuffer, alignment: 8)
+    }
+
+    deinit {
+        for file in files.values {
+            file.descriptor?.close()
+        }
+        directory?.close()
+        buffer.deallocate()
+    }
+
+    /// Starts a merge of `path`.
+    func beginMerge(directory path: String) {
+        generation += 1
+        directoryPath = path
+        order.removeAll(keepingCapacity: true)
+        largestRead = 0
+    }
+
+    /// Ends a merge: forgets files that were not listed, closes the directory and gives back buffer
+    /// memory that only large files needed.
+    func endMerge() {
+        previousOrder = order
+        directory?.close()
+        directory = nil
+        for (name, file) in files where file.generation != generation {
+            forget(name, file)
+        }
+        let wanted = Swift.max(Self.minimumBuffer, largestRead.nextPowerOfTwo)
+        if buffer.count > 2 * wanted {
+            buffer.deallocate()
+            buffer = .allocate(byteCount: wanted, alignment: 8)
+        }
+    }
+
+    /// The path of a file of the directory being merged.
+    func path(of fileName: String) -> String {
+        directoryPath.hasSuffix("/") ? directoryPath + fileName : directoryPath + "/" + fileName
+    }
+
+    /// The cached state of the listed file at `position`, opening it if it is new or was replaced.
+    ///
+    /// - Returns: nil when the file no longer exists (a dead process's live file, deleted since the
+    ///   listing).
+    /// - Throws: `DBFileError` for a foreign name, a file that is not a regular file, a dangling
+    ///   link, or one that cannot be opened.
+    func file(named fileName: String, inode: UInt64, position: Int) throws(DBFileError) -> File? {
+        let key = ByteString(fileName)
+        let known =
+            position < previousOrder.count && ByteIdentity.equal(previousOrder[position].fileName, fileName)
+            ? previousOrder[position] : files[key]
+        if let known, known.inode == inode {
+            known.generation = generation
+            order.append(known)
+            return known
+        }
+        if let known {
+            forget(key, known)  // replaced (an archive rewritten): start over
+        }
+        guard let name = DBFileName(fileName: fileName) else { throw .foreignName(fileName: fileName) }
+        guard let descriptor = try open(fileName) else { return nil }
+        let file = File(fileName: fileName, name: name, inode: inode)
+        file.descriptor = descriptor
+        file.generation = generation
+        openDescriptors += 1
+        files[key] = file
+        order.append(file)
+        return file
+    }
+
+    /// Drops a file that failed, so that the next merge opens it afresh.
+    func discard(_ file: File) {
+        forget(ByteString(file.fileName), file)
+        order.removeAll { $0 === file }
+    }
+
+    /// Closes the file's descriptor when more are open than the budget allows; it is reopened next time.
+    func closeIfOverBudget(_ file: File) {
+        guard openDescriptors > descriptorBudget, let descriptor = file.descriptor else { return }
+        descriptor.close()
+        file.descriptor = nil
+        openDescriptors -= 1
+    }
+
+    private func forget(_ key: ByteString, _ file: File) {
+        if let descriptor = file.descriptor {
+            descriptor.close()
+            openDescriptors -= 1
+        }
+        file.descriptor = nil
+        files.removeValue(forKey: key)
+    }
+
+    /// Opens a directory entry for reading without blocking, and checks that it is a regular file.
+    private func open(_ fileName: String) throws(DBFileError) -> FileDescriptor? {
+        if directory == nil {
+            directory = try? FileDescriptor.open(directoryPath, .readOnly, options: .directory)
+        }
+        let path = path(of: fileName)
+        func attempt(_ options: FileDescriptor.OpenOptions) throws(Errno) -> FileDescriptor {
+            if let directory {
+                return try FileDescriptor.open(fileName, in: directory, .readOnly, options: options)
+            }
+            return try FileDescriptor.open(path, .readOnly, options: options)
+        }
+        let descriptor: FileDescriptor
+        do {
+            do {
+                // O_NOATIME spares an inode update per read; only the file's owner may ask for it.
+                descriptor = try attempt([.nonBlocking, .noAccessTime])
+            } catch  where error == .notPermitted {
+                descriptor = try attempt(.nonBlocking)
+            }
+        } catch  where error == .noSuchFileOrDirectory {
+            // Deleted since the listing, or a link to nothing: only the second is a problem.
+            if let directory, let status = try? FileSystem.status(ofEntry: fileName, in: directory),
+                status.kind == .symbolicLink
+            {
+                throw .danglingSymbolicLink(path: path)
+            }
+            return nil
+        } catch {
+            throw .unreadable(path: path, errno: error)
+        }
+        let status: FileStatus
+        do {
+            status = try descriptor.status()
+        } catch {
+            descriptor.close()
+            throw .unreadable(path: path, errno: error)
+        }
+        guard status.kind == .regular else {
+            descriptor.close()
+            throw .notARegularFile(path: path, kind: status.kind.description)
+        }
+        return descriptor
+    }
+
+    /// Reopens a cached file whose descriptor was closed for the budget.
+    private func descriptor(of file: File) throws(DBFileError) -> FileDescriptor {
+        if let descriptor = file.descriptor { return descriptor }
+        guard let descriptor = try open(file.fileName) else {
+            throw .unreadable(path: path(of: file.fileName), errno: .noSuchFileOrDirectory)
+        }
+        file.descriptor = descriptor
+        openDescriptors += 1
+        return descriptor
+    }
+
+    /// Reads the start of the file into the buffer and checks its header.
+    ///
+    /// - Parameter expected: how many bytes were used at the previous merge (the used size rarely
+    ///   grows between merges, so reading that much usually brings in the whole file at once).
+    /// - Returns: the used size, and how many bytes from offset 0 are now in the buffer.
+    /// - Throws: `DBFileError` for a short file, an impossible header, or a failed read.
+    func readStart(of file: File, expected: Int) throws(DBFileError) -> (used: Int, inBuffer: Int) {
+        let descriptor = try descriptor(of: file)
+        let first = Swift.min(Swift.max(expected, 4096), buffer.count)
+        let got = try read(descriptor, file, from: 0, count: first)
+        guard got >= DBFileLayout.headerSize else { throw .tooShort(size: got) }
+        let header = DBFileLayout.header(of: UnsafeRawBufferPointer(buffer))
+        // A short read means the file ends here; otherwise its size is asked before trusting `used`.
+        var size = got
+        if got == first && Int(Int32(bitPattern: header)) > got {
+            do {
+                size = try descriptor.status().size
+            } catch {
+                throw .unreadable(path: path(of: file.fileName), errno: error)
+            }
+        }
+        let used = try DBFileLayout.used(fromHeader: header, fileSize: size)
+        if used > got && used <= windowLimit {
+            // The whole file fits a window: grow the buffer to it and read the rest.
+            grow(toHold: used, keeping: got)
+            let rest = try read(descriptor, file, from: got, count: used - got, at: got)
+            guard got + rest >= used else { throw .usedOutOfRange(used: used, size: got + rest) }
+            return (used, used)
+        }
+        return (used, Swift.min(got, used))
+    }
+
+    /// Reads `count` bytes of the file from `offset` into the start of the buffer (growing it up to
+    /// the window limit).
+    ///
+    /// - Throws: `DBFileError` when the read fails or the file ends early.
+    func readWindow(of file: File, from offset: Int, count: Int) throws(DBFileError) -> UnsafeRawBufferPointer {
+        let length = Swift.min(count, windowLimit)
+        grow(toHold: length, keeping: 0)
+        let got = try read(try descriptor(of: file), file, from: offset, count: length)
+        guard got == length else { throw .usedOutOfRange(used: offset + length, size: offset + got) }
+        return UnsafeRawBufferPointer(rebasing: buffer[0..<length])
+    }
+
+    private func grow(toHold count: Int, keeping kept: Int) {
+        largestRead = Swift.max(largestRead, count)
+        guard count > buffer.count else { return }
+        let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: count.nextPowerOfTwo, alignment: 8)
+        if kept > 0 {
+            larger.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[0..<kept]))
+        }
+        buffer.deallocate()
+        buffer = larger
+    }
+
+    private func read(
+        _ descriptor: FileDescriptor, _ file: File, from offset: Int, count: Int, at bufferOffset: Int = 0
+    )
+        throws(DBFileError) -> Int
+    {
+        largestRead = Swift.max(largestRead, bufferOffset + count)
+        do {
+            return try descriptor.read(
+                fromAbsoluteOffset: offset,
+                into: UnsafeMutableRawBufferPointer(rebasing: buffer[bufferOffset..<(bufferOffset + count)]))
+        } catch {
+            throw .unreadable(path: path(of: file.fileName), errno: error)
+        }
+    }
+}
+
+extension Int {
+    /// The smallest power of two that is at least `self` (and at least 1).
+    fileprivate var nextPowerOfTwo: Int {
+        self <= 1 ? 1 : 1 << (Int.bitWidth - (self - 1).leadingZeroBitCount)
+    }
+}

@@ -1,0 +1,68 @@
+/// How the values of one series from several processes' files combine: the Python client's merge
+/// rules, one per file kind, used by both the merge of a scrape and the folding of dead processes'
+/// files into archives, so the two can never disagree.
+enum MergeRule: Sendable, Hashable {
+    /// Values add up: counters, histograms, summaries, sum gauges.
+    case sum
+    /// The smallest value wins: min gauges.
+    case minimum
+    /// The largest value wins: max gauges and state sets.
+    case maximum
+    /// The value with the latest timestamp wins; a series never set (timestamp 0) is not shown.
+    case mostRecent
+    /// One series per process (the `pid` label tells them apart): all and liveall gauges.
+    case perProcess
+    /// The largest value wins and a label set whose value is 0 (replaced info) is not shown.
+    case latestInfo
+
+    /// The rule for the files of `kind`.
+    init(_ kind: StorageKind) {
+        switch kind {
+        case .counter, .histogram, .summary: self = .sum
+        case .info: self = .latestInfo
+        case .stateSet: self = .maximum
+        case .gauge(let mode):
+            switch mode {
+            case .all, .liveall: self = .perProcess
+            case .min, .livemin: self = .minimum
+            case .max, .livemax: self = .maximum
+            case .sum, .livesum: self = .sum
+            case .mostrecent, .livemostrecent: self = .mostRecent
+            }
+        }
+    }
+
+    /// Folds one file's `value` (written at `timestamp`) into the merged `merged`/`mergedTimestamp`,
+    /// which hold a value only when `present`.
+    @inline(__always)
+    func fold(
+        value: Double, timestamp: Double, into merged: inout Double, mergedTimestamp: inout Double, present: inout Bool
+    ) {
+        switch self {
+        case .sum:
+            merged = present ? merged + value : value
+            present = true
+        case .minimum:
+            merged = present ? Swift.min(merged, value) : value
+            present = true
+        case .maximum, .latestInfo:
+            merged = present ? Swift.max(merged, value) : value
+            present = true
+        case .mostRecent:
+            // As in Python: a series never set (timestamp 0) is not exposed.
+            if timestamp > mergedTimestamp {
+                merged = value
+                mergedTimestamp = timestamp
+                present = true
+            }
+        case .perProcess:
+            merged = value
+            present = true
+        }
+    }
+
+    /// Whether a merged value is shown at all.
+    func shows(_ value: Double) -> Bool {
+        self != .latestInfo || value != 0
+    }
+}

@@ -1,0 +1,82 @@
+/// Builds the families of a merge from its series and values, sorted once: families by name, label
+/// sets within a family, histogram buckets by bound (made cumulative, with `_count` derived from
+/// them), other samples by name; all comparisons are on bytes. Pure.
+enum MergedFamilyBuilder {
+    /// The families of every present series, sorted by name.
+    static func families(of series: [MergedSeriesTable.Series], values: [Double], present: [Bool]) -> [MetricFamily] {
+        struct LabelSet {
+            var labels: [Label]
+            var buckets: [(bound: Double, value: Double)] = []
+            var samples: [Sample] = []
+        }
+        struct Family {
+            var family: MetricFamily
+            var labelSets: [LabelSet] = []
+            var indexByLabels: [[Label]: Int] = [:]
+        }
+        var families: [ByteString: Family] = [:]
+        for index in series.indices where index < present.count && present[index] {
+            let info = series[index]
+            let value = values[index]
+            guard info.rule.shows(value) else { continue }
+            let key = info.key
+            var entry =
+                families.removeValue(forKey: key.familyName)
+                ?? Family(family: MetricFamily(name: key.familyName.string, help: info.help, type: info.type))
+            let setIndex: Int
+            if let existing = entry.indexByLabels[key.labels] {
+                setIndex = existing
+            } else {
+                setIndex = entry.labelSets.count
+                entry.indexByLabels[key.labels] = setIndex
+                entry.labelSets.append(LabelSet(labels: key.labels))
+            }
+            if let bound = key.bucketBound {
+                entry.labelSets[setIndex].buckets.append((bound, value))
+            } else {
+                entry.labelSets[setIndex].samples.append(
+                    Sample(name: key.sampleName.string, labels: key.labels, value: value))
+            }
+            families[key.familyName] = entry
+        }
+        var result: [MetricFamily] = []
+        result.reserveCapacity(families.count)
+        for name in families.keys.sorted(by: { ByteIdentity.precedes($0.string, $1.string) }) {
+            var entry = families[name]!
+            entry.labelSets.sort { labelsPrecede($0.labels, $1.labels) }
+            for set in entry.labelSets {
+                var samples = set.samples
+                if entry.family.type == .histogram {
+                    // A _sum needs its buckets and _count (they may all have been skipped), and is not a
+                    // counter beside negative buckets: as in the single-process histogram, leave it out.
+                    guard let lowest = set.buckets.map(\.bound).min() else { continue }
+                    if lowest < 0 { samples = [] }
+                }
+                if !set.buckets.isEmpty {
+                    var cumulative = 0.0
+                    for bucket in set.buckets.sorted(by: { $0.bound < $1.bound }) {
+                        cumulative += bucket.value
+                        entry.family.samples.append(
+                            Sample(
+                                name: name.string + "_bucket",
+                                labels: set.labels + [Label("le", GoFloatFormat.string(bucket.bound))],
+                                value: cumulative))
+                    }
+                    entry.family.samples.append(
+                        Sample(name: name.string + "_count", labels: set.labels, value: cumulative))
+                }
+                entry.family.samples.append(contentsOf: samples.sorted { ByteIdentity.precedes($0.name, $1.name) })
+            }
+            result.append(entry.family)
+        }
+        return result
+    }
+
+    private static func labelsPrecede(_ lhs: [Label], _ rhs: [Label]) -> Bool {
+        for (left, right) in zip(lhs, rhs) {
+            if !ByteIdentity.equal(left.name, right.name) { return ByteIdentity.precedes(left.name, right.name) }
+            if !ByteIdentity.equal(left.value, right.value) { return ByteIdentity.precedes(left.value, right.value) }
+        }
+        return lhs.count < rhs.count
+    }
+}

@@ -1,0 +1,40 @@
+import PrometheusSystem
+
+/// What a multiprocess directory holds for a merge: its `.db` files (sorted by their bytes, so that
+/// sums always add up in the same order), its storage-failure markers, and the entries that cannot
+/// be metrics files although they are named like them (reported, never skipped silently).
+struct MultiprocessListing {
+    /// The `.db` files with their inode numbers (`readdir` gives them for free, which tells a replaced
+    /// file from a known one without a `stat` per file).
+    var files: [(name: String, inode: UInt64)] = []
+    var markers: [StorageFailureMarker] = []
+    /// Entries named like `.db` files whose names are not UTF-8.
+    var problems: [MultiprocessMerger.Problem] = []
+
+    /// Lists `path`.
+    ///
+    /// - Throws: the `Errno` of listing the directory.
+    static func read(_ path: String) throws(Errno) -> MultiprocessListing {
+        let entries = try DirectoryStream.entries(of: path) { name in
+            DBFileName.hasDBSuffix(name)
+                || (name.starts(with: StorageFailureMarker.prefix.utf8)
+                    && name.reversed().starts(with: StorageFailureMarker.suffix.utf8.reversed()))
+        }
+        var listing = MultiprocessListing()
+        for entry in entries {
+            guard let name = String(validating: entry.name, as: UTF8.self) else {
+                let shown = String(decoding: entry.name, as: UTF8.self)
+                listing.problems.append(
+                    .init(path: path + "/" + shown, reason: "\(DBFileError.invalidFileName(shown))"))
+                continue
+            }
+            if DBFileName.hasDBSuffix(entry.name) {
+                listing.files.append((name, entry.inode))
+            } else if let marker = StorageFailureMarker(fileName: name) {
+                listing.markers.append(marker)
+            }
+        }
+        listing.files.sort { ByteIdentity.precedes($0.name, $1.name) }
+        return listing
+    }
+}

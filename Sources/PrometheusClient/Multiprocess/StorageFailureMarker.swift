@@ -1,0 +1,38 @@
+/// The empty file through which a worker that could not create its counter file (a disk full from
+/// the start) still tells the master how many series it keeps in memory: the count is in the name,
+/// `storage_failures_<id>_<incarnation>_<count>.marker`, so updating it needs no free blocks, only a
+/// rename. The master adds the counts of all markers to `prometheus_multiproc_storage_failures_total`;
+/// `markProcessDead` folds them into the counter archive. The name does not end in `.db`, so Python
+/// masters ignore it.
+struct StorageFailureMarker: Sendable, Hashable {
+    static let prefix = "storage_failures_"
+    static let suffix = ".marker"
+
+    /// The process identifier (pid) that writes it.
+    var processIdentifier: String
+    /// A random token per store, so that a process reusing a dead one's pid never takes over its marker.
+    var incarnation: String
+    /// Series kept in memory so far.
+    var count: Int
+
+    init(processIdentifier: String, incarnation: String, count: Int) {
+        self.processIdentifier = processIdentifier
+        self.incarnation = incarnation
+        self.count = count
+    }
+
+    /// Parses a file name; nil for names that are not markers.
+    init?(fileName: String) {
+        guard fileName.hasPrefix(Self.prefix), fileName.hasSuffix(Self.suffix) else { return nil }
+        let fields = fileName.dropFirst(Self.prefix.count).dropLast(Self.suffix.count).split(
+            separator: "_", omittingEmptySubsequences: false)
+        guard fields.count == 3, !fields[0].isEmpty, !fields[1].isEmpty, let count = Int(fields[2]), count >= 0
+        else { return nil }
+        self.init(processIdentifier: String(fields[0]), incarnation: String(fields[1]), count: count)
+    }
+
+    /// The file name.
+    var fileName: String {
+        "\(Self.prefix)\(processIdentifier)_\(incarnation)_\(count)\(Self.suffix)"
+    }
+}
