@@ -5,6 +5,8 @@
 #   bash Scripts/test.sh --filter X # only tests matching X (passed to `swift test --filter`)
 #
 # Under CI (CI=true) a tool that cannot be installed is a failure; the tests that need it fail too.
+# The doc-snippet check compiles the Vapor, Hummingbird and SwiftNIO examples against those packages
+# (several minutes); DOC_SNIPPETS_FRAMEWORKS=0 skips that part locally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,6 +65,13 @@ log "Tests"
 swift test --skip-build "$@"
 
 if [ $# -eq 0 ]; then
+    log "Doc snippets: every Swift snippet of README.md and docs/ compiles"
+    if [ "${DOC_SNIPPETS_FRAMEWORKS:-1}" = "1" ]; then
+        python3 Scripts/check_doc_snippets.py --frameworks
+    else
+        python3 Scripts/check_doc_snippets.py
+    fi
+
     log "Fuzzing the parsers and the .db reader (libFuzzer, ${FUZZ_SECONDS:-60} s)"
     bash Scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 fi

@@ -91,3 +91,5 @@ int prometheus_gzip_decompress(const uint8_t *input, size_t length, size_t maxim
     *outputLength = produced;
     return Z_OK;
 }
+
+void prometheus_gzip_free(uint8_t *buffer) { free(buffer); }

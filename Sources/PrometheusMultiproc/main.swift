@@ -11,10 +11,11 @@ let usage = """
       merge DIR [--format text|openmetrics]
                     print the merged exposition of every .db file in DIR, as a master would serve it
       inspect FILE  list the entries of one .db file (offset, key, value, timestamp) and report
-                    the first corruption with its byte offset (exit status 1 when corrupt)
-      mark-dead DIR PID
+                    every problem the merge would skip, with byte offsets (exit status 1 if any)
+      mark-dead [--no-archive] DIR PID
                     report worker PID dead: delete its live-gauge files and fold its other files
-                    into the archive files, as markProcessDead(pid:path:) does
+                    into the archive files, as markProcessDead(pid:path:) does; with --no-archive
+                    keep its other files, as Python does (for directories Python masters read)
       help          show this text
 
     """
@@ -50,14 +51,23 @@ func inspect(_ arguments: [String]) {
                 + "\t\(entry.timestamp)\t\(entry.help.debugDescription)")
     }
     print("\(inspection.entries.count) entries")
-    if let problem = inspection.problem {
-        fail("\(arguments[0]) is corrupt: \(problem)", status: 1)
+    for problem in inspection.problems {
+        FileHandle.standardError.write(Data("prometheus-multiproc: \(arguments[0]): \(problem)\n".utf8))
+    }
+    if !inspection.problems.isEmpty {
+        fail(
+            inspection.isUnreadable
+                ? "\(arguments[0]) is corrupt: the merge skips the whole file"
+                : "\(arguments[0]): the merge skips \(inspection.problems.count) entries", status: 1)
     }
 }
 
 func markDead(_ arguments: [String]) throws {
-    guard arguments.count == 2, let pid = Int32(arguments[1]) else { fail("mark-dead needs DIR PID\n\n\(usage)") }
-    try markProcessDead(pid: pid, path: arguments[0])
+    var rest = arguments
+    let archiving = rest.first != "--no-archive"
+    if !archiving { rest.removeFirst() }
+    guard rest.count == 2, let pid = Int32(rest[1]) else { fail("mark-dead needs [--no-archive] DIR PID\n\n\(usage)") }
+    try markProcessDead(pid: pid, path: rest[0], archiving: archiving)
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())

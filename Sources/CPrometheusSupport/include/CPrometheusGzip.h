@@ -7,12 +7,15 @@
 #include <stdint.h>
 
 /// Compresses `length` bytes into a gzip member. On success returns 0 and stores a malloc'ed buffer in
-/// `*output` (free it with `free`) and its length in `*outputLength`; otherwise returns a zlib error code.
+/// `*output` (free it with `prometheus_gzip_free`) and its length in `*outputLength`; otherwise returns a zlib error code.
 int prometheus_gzip_compress(const uint8_t *input, size_t length, int level, uint8_t **output, size_t *outputLength);
 
 /// Decompresses gzip data (one or more members). Returns 0 on success with a malloc'ed buffer as above,
 /// -100 when the result would exceed `maximumLength`, or a zlib error code for invalid input.
 int prometheus_gzip_decompress(const uint8_t *input, size_t length, size_t maximumLength, uint8_t **output,
                                size_t *outputLength);
+
+/// Frees a buffer returned by the functions above.
+void prometheus_gzip_free(uint8_t *buffer);
 
 #endif

@@ -1,4 +1,4 @@
-import Glibc
+import PrometheusSystem
 
 /// Exposes the Swift runtime and platform as an info metric, the analogue of the Python client's
 /// `python_info`: `swift_info{version="6.3", os="Linux", os_release="...", architecture="x86_64"} 1`.
@@ -8,12 +8,16 @@ public final class PlatformCollector: Collector {
     /// Creates the collector (the platform is read once) and registers it.
     ///
     /// - Throws: `RegistryError` when `swift_info` is already registered.
-    public init(registry: CollectorRegistry? = nil) throws(RegistryError) {
+    public convenience init(registry: CollectorRegistry? = nil) throws(RegistryError) {
+        self.init()
+        try registry?.register(self)
+    }
+
+    init() {
         let labels = [Label](Self.platformLabels())
         family = MetricFamily(
             name: "swift", help: "Swift platform information", type: .info,
             samples: [Sample(name: "swift_info", labels: labels, value: 1)])
-        try registry?.register(self)
     }
 
     /// The `swift_info` family without samples.
@@ -27,14 +31,10 @@ public final class PlatformCollector: Collector {
     }
 
     static func platformLabels() -> [String: String] {
-        var system = utsname()
-        uname(&system)
-        func text<T>(_ field: T) -> String {
-            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        }
+        let platform = CurrentProcess.platform
         return [
-            "version": compilerVersion, "implementation": "Swift", "os": text(system.sysname),
-            "os_release": text(system.release), "architecture": text(system.machine),
+            "version": compilerVersion, "implementation": "Swift", "os": platform.system,
+            "os_release": platform.release, "architecture": platform.machine,
         ]
     }
 

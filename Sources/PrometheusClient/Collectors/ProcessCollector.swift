@@ -1,4 +1,4 @@
-import Glibc
+import PrometheusSystem
 
 /// Exposes a process's CPU time, memory, start time, threads and file descriptors from `/proc`, as the
 /// Python client's process collector does: `process_cpu_seconds_total`, `process_virtual_memory_bytes`,
@@ -17,20 +17,24 @@ public final class ProcessCollector: Collector {
     ///
     /// - Parameters:
     ///   - namespace: prefix for the metric names (`<namespace>_process_...`), or empty.
-    ///   - pid: which process to describe, asked at every collection (default: this process).
+    ///   - pid: which process to describe, asked at every collection (nil: this process).
     ///   - procRoot: where procfs is mounted.
     ///   - registry: where to register; nil registers nowhere.
     /// - Throws: `RegistryError` when the names clash with registered metrics.
-    public init(
+    public convenience init(
         namespace: String = "",
-        pid: @escaping @Sendable () -> Int32 = { getpid() },
+        pid: (@Sendable () -> Int32)? = nil,
         procRoot: String = "/proc",
         registry: CollectorRegistry? = nil
     ) throws(RegistryError) {
+        self.init(unregisteredNamespace: namespace, pid: pid ?? { CurrentProcess.id }, procRoot: procRoot)
+        try registry?.register(self)
+    }
+
+    init(unregisteredNamespace namespace: String, pid: @escaping @Sendable () -> Int32, procRoot: String) {
         self.namespace = namespace
         self.pid = pid
         self.procRoot = procRoot
-        try registry?.register(self)
     }
 
     /// The families this collector produces, without samples.

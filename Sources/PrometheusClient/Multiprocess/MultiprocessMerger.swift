@@ -43,6 +43,10 @@ final class MultiprocessMerger {
         table = MergedSeriesTable(reservedFamilies: reservedFamilies)
     }
 
+    /// The bytes the read buffer holds now: at most the window limit, and back near its minimum
+    /// once large files are gone.
+    var readBufferSize: Int { cache.buffer.count }
+
     /// The merged values of one merge, by series number.
     private struct Values {
         var values: [Double] = []

@@ -257,11 +257,13 @@ struct ProcessArchiver {
         let now = SystemClock.monotonic()
         let due: [String: Bool] = pending.withLock { pending in
             guard var entry = pending[directory.path], now - entry.lastAttempt >= interval else { return [:] }
+            let due = entry.archiving.filter { $0.key != skipped }
+            guard !due.isEmpty else { return [:] }
             entry.lastAttempt = now
             pending[directory.path] = entry
-            return entry.archiving
+            return due
         }
-        for (identifier, archiving) in due.sorted(by: { $0.key < $1.key }) where identifier != skipped {
+        for (identifier, archiving) in due.sorted(by: { $0.key < $1.key }) {
             try? ProcessArchiver(directory: directory).markDead(processIdentifier: identifier, archiving: archiving)
         }
     }

@@ -3,7 +3,7 @@ import Foundation
 /// Sends metrics to Graphite over its plaintext protocol, like Python's `GraphiteBridge`.
 ///
 /// ```swift
-/// let bridge = GraphiteBridge(host: "graphite.local", registry: registry)
+/// let bridge = GraphiteBridge(host: "graphite.local", registry: registry)   // or collect: { ... }
 /// try bridge.push(prefix: "app.web1")          // once
 /// let pusher = try bridge.start(interval: .seconds(60), prefix: "app.web1")   // periodically
 /// ...
@@ -46,6 +46,24 @@ public struct GraphiteBridge: Sendable {
         self.init(
             host: host, port: port, timeout: timeout, tags: tags, clock: { Date().timeIntervalSince1970 },
             source: source)
+    }
+
+    /// Creates a bridge that sends the families of `registry` (Python's
+    /// `GraphiteBridge(address, registry=...)`). When a collector of the registry fails, the others'
+    /// families are sent and the push reports ``GraphiteError/collectionFailed(_:)``.
+    public init(
+        host: String,
+        port: Int = 2003,
+        timeout: Duration = .seconds(30),
+        tags: Bool = false,
+        registry: CollectorRegistry = .default
+    ) {
+        self.init(
+            host: host, port: port, timeout: timeout, tags: tags, clock: { Date().timeIntervalSince1970 },
+            source: {
+                let result = registry.collect()
+                return (result.families, result.failures.map(\.description))
+            })
     }
 
     /// Creates a bridge with the raw collection source and a wall clock (for tests).

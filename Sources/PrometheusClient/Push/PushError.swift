@@ -9,6 +9,13 @@ public enum PushError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The Pushgateway (or a proxy in front of it) answered with a status of 400 or more; `body` is
     /// the answer's text, which usually says what the gateway rejected.
     case unexpectedStatus(code: Int, body: String)
+    /// The gateway (or a proxy) answered a push with a redirect, which is not followed: following it
+    /// as HTTP clients usually do would resend a PUT or POST without its body (or as a GET) and
+    /// silently replace the group with nothing. Push to `location` directly, or send through a
+    /// ``RedirectFollowingPushHandler``, which resends the request unchanged.
+    case redirected(code: Int, location: String?)
+    /// A ``RedirectFollowingPushHandler`` met more redirects than it allows.
+    case tooManyRedirects(url: String, limit: Int)
     /// No answer arrived within the configured timeout.
     case timedOut(url: String, seconds: Double)
     /// The request could not be sent or the answer not read (connection refused, DNS, TLS, ...).
@@ -22,6 +29,12 @@ public enum PushError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A message a user can act on.
     public var description: String {
         switch self {
+        case .redirected(let code, let location):
+            return
+                "the Pushgateway answered \(code) redirecting to \(location ?? "(no Location)"), which is not followed "
+                + "so that nothing is pushed without its body; push to that address, or use RedirectFollowingPushHandler"
+        case .tooManyRedirects(let url, let limit):
+            return "more than \(limit) redirects pushing to \(url)"
         case .invalidGatewayAddress(let address, let reason):
             return "invalid Pushgateway address \"\(address)\": \(reason)"
         case .invalidJob(let job, let reason):

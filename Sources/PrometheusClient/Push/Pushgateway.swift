@@ -11,7 +11,10 @@ import Foundation
 /// the escaping). The body is the Prometheus text format 0.0.4 with `underscores` escaping, sent
 /// with `Content-Type: text/plain; version=0.0.4; charset=utf-8`, optionally gzip-compressed.
 /// An answer of 400 or more throws ``PushError/unexpectedStatus(code:body:)`` with the gateway's
-/// explanation.
+/// explanation. A redirect throws ``PushError/redirected(code:location:)``, as the Python client's
+/// default handler fails on it: a redirect followed the usual way would lose the body. Use a
+/// ``RedirectFollowingPushHandler`` (Python's `passthrough_redirect_handler`) to resend to the new
+/// location.
 public struct Pushgateway: Sendable {
     /// The content type of every request, as Python sends it.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -128,6 +131,9 @@ public struct Pushgateway: Sendable {
     }
 
     private func check(_ response: PushResponse) throws(PushError) {
+        if response.isRedirect {
+            throw .redirected(code: response.statusCode, location: response.location)
+        }
         guard response.statusCode < 400 else {
             throw .unexpectedStatus(code: response.statusCode, body: response.bodyText)
         }

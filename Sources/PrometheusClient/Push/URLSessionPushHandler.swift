@@ -10,7 +10,9 @@ import Synchronization
 ///
 /// Each request gets its own ephemeral session (no cookies, no cache) whose resource timeout is the
 /// request's timeout, so a stalled gateway cannot hold a push longer than asked. HTTPS uses the
-/// system's trust store.
+/// system's trust store. Redirects are never followed (URLSession would resend a PUT or POST without
+/// its body, or as a GET): the 3xx answer is returned with its `Location`, and ``Pushgateway`` fails
+/// on it unless a ``RedirectFollowingPushHandler`` resends the request.
 public struct URLSessionPushHandler: PushHandler {
     /// Creates the handler.
     public init() {}
@@ -78,7 +80,17 @@ public struct URLSessionPushHandler: PushHandler {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = request.timeoutInterval
         configuration.timeoutIntervalForResource = request.timeoutInterval
-        return URLSession(configuration: configuration)
+        return URLSession(configuration: configuration, delegate: RedirectRefusal(), delegateQueue: nil)
+    }
+
+    /// Hands every redirect back to the caller instead of following it.
+    private final class RedirectRefusal: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+        func urlSession(
+            _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+            newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+        ) {
+            completionHandler(nil)
+        }
     }
 
     private static func urlRequest(for request: PushRequest) -> URLRequest {
@@ -113,6 +125,9 @@ public struct URLSessionPushHandler: PushHandler {
         guard let http = response as? HTTPURLResponse else {
             return .failure(.transportFailed(url: url, reason: "the answer is not an HTTP response"))
         }
-        return .success(PushResponse(statusCode: http.statusCode, body: Array(data ?? Data())))
+        return .success(
+            PushResponse(
+                statusCode: http.statusCode, body: Array(data ?? Data()),
+                location: http.value(forHTTPHeaderField: "Location")))
     }
 }

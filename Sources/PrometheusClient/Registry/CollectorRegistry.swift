@@ -2,22 +2,11 @@ import Synchronization
 
 /// A set of collectors that is collected together for a scrape.
 ///
-/// ``CollectorRegistry/default`` is the process-wide registry the metric types register with unless
-/// told otherwise. A registry rejects a collector whose sample names clash with a registered one
+/// ``CollectorRegistry/default`` (defined with the built-in collectors it starts with) is the
+/// process-wide registry the metric types register with unless told otherwise. A registry rejects a collector whose sample names clash with a registered one
 /// (including the suffixes each type adds: `_total`, `_created`, `_sum`, `_count`, `_bucket`,
 /// `_info`), so two metrics can never silently overwrite each other's series.
 public final class CollectorRegistry: MetricsSource, Sendable {
-    /// The process-wide registry. It describes collectors without `describe()` by collecting them once
-    /// at registration (`autoDescribe`), and starts with a ``ProcessCollector`` for this process and a
-    /// ``PlatformCollector`` (unregister them to drop their series).
-    public static let `default`: CollectorRegistry = {
-        let registry = CollectorRegistry(autoDescribe: true)
-        // An empty registry cannot clash with the built-in names, so these never throw.
-        try? registry.register(ProcessCollector())
-        try? registry.register(PlatformCollector())
-        return registry
-    }()
-
     struct Entry: Sendable {
         let collector: any Collector
         /// The sample names the collector reserves, or nil when it cannot say in advance.

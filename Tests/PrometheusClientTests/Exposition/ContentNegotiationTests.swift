@@ -100,4 +100,14 @@ import Testing
         #expect(throws: GzipError.self) { try Gzip.decompress(Array("not gzip".utf8)) }
         #expect(try Gzip.decompress(Gzip.compress([])) == [])
     }
+
+    @Test(arguments: [Int32(-2), 10, 100, Int32.min])
+    func aCompressionLevelOutsideZlibsRangeIsATypedError(level: Int32) {
+        #expect(throws: GzipError.invalidLevel(level)) { try Gzip.compress([1, 2, 3], level: level) }
+    }
+
+    @Test(arguments: [Int32(-1), 0, 1, 9])
+    func everyZlibLevelCompresses(level: Int32) throws {
+        #expect(try Gzip.decompress(try Gzip.compress(Array("abc".utf8), level: level)) == Array("abc".utf8))
+    }
 }

@@ -22,6 +22,78 @@ import Testing
         try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/counter_\(pid).db"))
     }
 
+    @Test func onAFullDiskLiveFilesGoFirstNoPartialFileIsLeftAndTheFoldIsRetried() throws {
+        guard let mountPoint = try MultiprocessFixtures.mountTmpfs(size: 256 * 1024) else {
+            try ExternalTool.unavailable("permission to mount a small tmpfs (needed to fill a disk safely)")
+        }
+        defer { MultiprocessFixtures.unmount(mountPoint) }
+        try Self.writeCounter(pid: 7, value: 4, to: mountPoint)
+        try Self.writeCounter(pid: 8, value: 5, to: mountPoint)
+        let live = DBKey.encode(familyName: "busy", sampleName: "busy", labels: [], help: "Busy.")
+        try Data(DBFileLayout.makeFile(entries: [(live, 1, 0)])).write(
+            to: URL(fileURLWithPath: mountPoint + "/gauge_livesum_7.db"))
+        MultiprocessFixtures.fill(mountPoint)
+        #expect(throws: MultiprocessError.self) { try markProcessDead(pid: 7, path: mountPoint) }
+        let names = try MultiprocessFixtures.names(mountPoint)
+        #expect(!names.contains("gauge_livesum_7.db"), "the live gauge must be gone first")
+        #expect(!names.contains { $0.hasSuffix(".tmp") || $0.contains("journal") }, "left behind: \(names)")
+        #expect(names.contains("counter_7.db"), "nothing is lost")
+        #expect(try MultiProcessCollectorTests.ourMerge(mountPoint)[MultiprocessFixtures.sampleKey("jobs_total")] == 9)
+
+        MultiprocessFixtures.unfill(mountPoint)
+        // The next call, for another process, retries the failed fold.
+        try markProcessDead(pid: 8, path: mountPoint)
+        #expect(try MultiprocessFixtures.names(mountPoint).filter { $0.hasSuffix(".db") } == ["counter_archive.db"])
+        #expect(try MultiProcessCollectorTests.ourMerge(mountPoint)[MultiprocessFixtures.sampleKey("jobs_total")] == 9)
+    }
+
+    @Test func aFailedFoldIsAlsoRetriedByTheNextCollection() throws {
+        guard let mountPoint = try MultiprocessFixtures.mountTmpfs(size: 256 * 1024) else {
+            try ExternalTool.unavailable("permission to mount a small tmpfs (needed to fill a disk safely)")
+        }
+        defer { MultiprocessFixtures.unmount(mountPoint) }
+        try Self.writeCounter(pid: 7, value: 4, to: mountPoint)
+        MultiprocessFixtures.fill(mountPoint)
+        #expect(throws: MultiprocessError.self) { try markProcessDead(pid: 7, path: mountPoint) }
+        MultiprocessFixtures.unfill(mountPoint)
+        _ = try MultiProcessCollector(path: mountPoint).collect()
+        #expect(try MultiprocessFixtures.names(mountPoint).filter { $0.hasSuffix(".db") } == ["counter_archive.db"])
+    }
+
+    @Test func withoutArchivingOnlyLiveFilesGoAsInPython() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        for pid in [501, 502] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        let before = try Self.files(directory)
+        try markProcessDead(pid: 501, path: directory, archiving: false)
+        let after = try Self.files(directory)
+        #expect(after == before.filter { !($0.hasSuffix("_501.db") && $0.hasPrefix("gauge_live")) })
+        #expect(!after.contains { $0.contains("archive") })
+        MultiProcessCollectorTests.expectEqual(
+            try MultiProcessCollectorTests.ourMerge(directory), try MultiprocessFixtures.pythonMerge(directory))
+    }
+
+    @Test func temporaryFilesADeadWriterLeftAreRemoved() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        for name in ["counter_9.db.9.1.tmp", "gauge_sum_9.db.9.7f3a.tmp", "counter_10.db.10.1.tmp"] {
+            _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: Data([1]))
+        }
+        try markProcessDead(pid: 9, path: directory)
+        #expect(try MultiprocessFixtures.names(directory) == ["counter_10.db.10.1.tmp"])
+    }
+
+    @Test func aBadProcessIdentifierIsItsOwnError() {
+        for identifier in ["", "archive", "a_b", "../x"] {
+            #expect {
+                try markProcessDead(processIdentifier: identifier, path: NSTemporaryDirectory())
+            } throws: { error in
+                if case .invalidProcessIdentifier = error as? MultiprocessError { return true }
+                return false
+            }
+        }
+    }
+
     @Test func totalsAreIdenticalBeforeAndAfter() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }

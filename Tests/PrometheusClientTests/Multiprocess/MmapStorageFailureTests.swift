@@ -47,6 +47,40 @@ struct MmapStorageFailureTests {
         #expect(inFile.last?.value == Double(inFile.count - 1))
     }
 
+    @Test("a worker that cannot create even its counter file still shows its failures to the master")
+    func aWorkerWithoutAnyFileCountsItsFailuresInAMarker() throws {
+        guard let mountPoint = try Fixtures.mountTmpfs(size: 256 * 1024) else {
+            try ExternalTool.unavailable("permission to mount a small tmpfs (needed to fill a disk safely)")
+        }
+        defer { Fixtures.unmount(mountPoint) }
+        Fixtures.fill(mountPoint)
+        let store = MmapValueStore(
+            directory: try MultiprocessDirectory(path: mountPoint, forWriting: true), processIdentifier: "7")
+        let series = (0..<5).map { index in
+            store.makeSeries(Fixtures.counter("jobs", labels: [Label("i", String(index))]))
+        }
+        series[4].add(3, at: 0)
+        #expect(series[4].value(at: 0) == 3)
+        #expect(store.storageFailureCount == 5)
+        #expect(
+            try Fixtures.names(mountPoint).contains { $0.hasPrefix("storage_failures_7_") && $0.hasSuffix("_5.marker") }
+        )
+        let failures = { () throws -> Double? in
+            try MultiProcessCollector(path: mountPoint).collect().first {
+                $0.name == MmapValueStore.failureFamilyName
+            }?.samples.first?.value
+        }
+        #expect(try failures() == 5)
+
+        // Still full: the marker cannot be folded, and keeps counting.
+        #expect(throws: MultiprocessError.self) { try markProcessDead(processIdentifier: "7", path: mountPoint) }
+        #expect(try failures() == 5)
+        Fixtures.unfill(mountPoint)
+        try markProcessDead(processIdentifier: "7", path: mountPoint)
+        #expect(try Fixtures.names(mountPoint) == ["counter_archive.db"])
+        #expect(try failures() == 5)
+    }
+
     @Test("an exhausted RLIMIT_FSIZE neither kills the worker with SIGXFSZ nor loses counts (child process)")
     func fileSizeLimitInChildProcess() throws {
         let directory = try Fixtures.temporaryDirectory()

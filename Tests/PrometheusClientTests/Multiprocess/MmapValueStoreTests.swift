@@ -246,4 +246,27 @@ struct MmapValueStoreTests {
             #expect(!entries.isEmpty)
         }
     }
+
+    @Test("a worker removes the temporary files an earlier process with its identifier left, then writes")
+    func leftoverTemporaryFilesAreRemovedAtStartUp() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { Fixtures.remove(directory) }
+        let leftovers = ["counter_fx.db.4242.1.tmp", "counter_fx.db.1.tmp", "gauge_sum_fx.db.ab12.tmp"]
+        for name in leftovers + ["counter_other.db.1.tmp"] {
+            _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: Data([1]))
+        }
+        let store = MmapValueStore(
+            directory: try MultiprocessDirectory(path: directory, forWriting: true), processIdentifier: "fx")
+        store.makeSeries(Fixtures.counter("jobs")).add(1, at: 0)
+        #expect(store.storageFailureCount == 0)
+        #expect(try Fixtures.names(directory) == ["counter_fx.db", "counter_other.db.1.tmp"])
+    }
+
+    @Test("temporary names are random, so two incarnations of one pid never pick the same")
+    func temporaryNamesDoNotRepeat() {
+        let name = DBFileName(kind: .counter, processIdentifier: "12")
+        let names = Set((0..<100).map { _ in name.temporaryFileName })
+        #expect(names.count == 100)
+        #expect(names.allSatisfy { DBFileName.isTemporaryFile($0, of: "12") && !DBFileName.hasDBSuffix($0.utf8) })
+    }
 }

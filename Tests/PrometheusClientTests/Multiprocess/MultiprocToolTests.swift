@@ -61,6 +61,32 @@ import Testing
         #expect(files.contains("counter_archive.db"))
     }
 
+    @Test func inspectReportsEntriesTheMergeSkips() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        let good = DBKey.encode(familyName: "lat", sampleName: "lat_bucket", labels: [Label("le", "1.0")], help: "h")
+        let bad = DBKey.encode(familyName: "lat", sampleName: "lat_bucket", labels: [Label("le", "abc")], help: "h")
+        let path = directory + "/histogram_1.db"
+        try Data(DBFileLayout.makeFile(entries: [(good, 1, 0), (bad, 2, 0)])).write(to: URL(fileURLWithPath: path))
+        let output = try Self.run(["inspect", path])
+        #expect(output.status == 1)
+        #expect(output.standardOutput.contains("2 entries"))
+        #expect(output.standardError.contains("bucket bound \"abc\" is not a number"), "\(output.standardError)")
+        #expect(output.standardError.contains("skips 1 entries"))
+    }
+
+    @Test func markDeadWithoutArchivingKeepsTheDurableFiles() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        for pid in [23, 24] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        let output = try Self.run(["mark-dead", "--no-archive", directory, "23"])
+        #expect(output.status == 0, "\(output.standardError)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory)
+        #expect(files.contains("counter_23.db"))
+        #expect(!files.contains("gauge_livesum_23.db"))
+        #expect(!files.contains { $0.contains("archive") })
+    }
+
     @Test func badUsageExitsWithAMessage() throws {
         let output = try Self.run(["merge"])
         #expect(output.status == 2)

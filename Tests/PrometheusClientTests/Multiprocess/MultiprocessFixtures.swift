@@ -3,6 +3,10 @@ import Testing
 
 @testable import PrometheusClient
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Shared helpers for the multiprocess writer tests: temporary directories, small tmpfs mounts, a
 /// plain `.db` reader, and Python scripts that write or merge the same metrics.
 enum MultiprocessFixtures {
@@ -37,6 +41,27 @@ enum MultiprocessFixtures {
             _ = try? ExternalTool.run(umount, [mountPoint])
         }
         remove(mountPoint)
+    }
+
+    /// Fills the file system of `directory` with a file named `filler` until no byte fits.
+    static func fill(_ directory: String) {
+        let path = directory + "/filler"
+        let descriptor = open(path, O_CREAT | O_WRONLY, 0o644)
+        defer { close(descriptor) }
+        let chunk = [UInt8](repeating: 1, count: 4096)
+        while chunk.withUnsafeBytes({ write(descriptor, $0.baseAddress!, $0.count) }) > 0 {}
+        var byte: UInt8 = 1
+        while write(descriptor, &byte, 1) == 1 {}
+    }
+
+    /// Frees what ``fill(_:)`` took.
+    static func unfill(_ directory: String) {
+        unlink(directory + "/filler")
+    }
+
+    /// The names in `directory` that do not start with a dot (the lock file does), sorted.
+    static func names(_ directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }.sorted()
     }
 
     /// One entry of a `.db` file as a reader sees it.

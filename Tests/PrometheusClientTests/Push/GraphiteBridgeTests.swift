@@ -53,6 +53,19 @@ struct GraphiteBridgeTests {
         Self.checkLines(received[0], prefix: "svc")
     }
 
+    @Test("a bridge made from a registry sends that registry's samples")
+    func registryBridgePushesTheRegistry() throws {
+        let server = try LineCaptureServer()
+        defer { server.stop() }
+        let registry = CollectorRegistry()
+        try Gauge(name: "queue_depth", help: "Depth.", registry: registry).set(4)
+        let bridge = GraphiteBridge(host: "127.0.0.1", port: Int(server.port), timeout: .seconds(5), registry: registry)
+        try bridge.push(prefix: "svc")
+        let received = server.waitForConnections(1)
+        try #require(received.count == 1)
+        #expect(received[0].hasPrefix("svc.queue_depth 4.0 "), "\(received[0])")
+    }
+
     @Test("a collector failure is reported after the other families were sent")
     func collectionFailureIsReported() throws {
         let server = try LineCaptureServer()

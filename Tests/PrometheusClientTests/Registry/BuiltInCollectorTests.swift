@@ -59,4 +59,27 @@ import Testing
         #expect(names.contains("process_resident_memory_bytes"))
         #expect(names.contains("swift"))
     }
+
+    static let unregisterRoleVariable = "PROMETHEUS_TEST_UNREGISTER_DEFAULTS"
+
+    @Test func theDefaultRegistrysBuiltInCollectorsCanBeUnregistered() throws {
+        // The default registry is shared by every test of this process: unregister in a child run.
+        let runner = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let result = try ExternalTool.run(
+            runner, ["--testing-library", "swift-testing", "--filter", "unregisterDefaultsRole"],
+            environment: [Self.unregisterRoleVariable: "1"], timeout: 120)
+        let output = result.standardOutput + result.standardError
+        #expect(result.status == 0, "\(output.suffix(2000))")
+        #expect(output.contains("Test run with 1 test"), "the child role did not run:\n\(output.suffix(2000))")
+    }
+
+    /// The child role of the test above.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment[unregisterRoleVariable] != nil))
+    func unregisterDefaultsRole() throws {
+        #expect(throws: RegistryError.self) { try CollectorRegistry.default.register(ProcessCollector.default) }
+        try CollectorRegistry.default.unregister(ProcessCollector.default)
+        try CollectorRegistry.default.unregister(PlatformCollector.default)
+        let names = CollectorRegistry.default.collect().families.map(\.name)
+        #expect(!names.contains { $0.hasPrefix("process_") || $0 == "swift" }, "\(names)")
+    }
 }
