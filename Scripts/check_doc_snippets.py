@@ -91,7 +91,9 @@ def compile_frameworks(found, work):
     manifest = open(os.path.join(ROOT, "Package.swift")).read()
     libraries = [name for name in ("PrometheusClient", "PrometheusServing", "PrometheusPush")
                  if '.library(name: "%s"' % name in manifest]
-    products = "".join('.product(name: "%s", package: "main"), ' % name for name in libraries)
+    # A path dependency's package identity is the last component of its path.
+    identity = os.path.basename(ROOT.rstrip("/")).lower()
+    products = "".join('.product(name: "%s", package: "%s"), ' % (name, identity) for name in libraries)
     open(os.path.join(package, "Package.swift"), "w").write(textwrap.dedent("""\
         // swift-tools-version: 6.1
         import PackageDescription
@@ -145,8 +147,11 @@ def main():
         failures = compile_core(core, arguments.build_dir, work)
         print("%d of %d snippets compile" % (len(core) - failures, len(core)))
         if arguments.frameworks and framework:
-            failures += compile_frameworks(framework, work)
-            print("%d framework snippets compiled against Vapor, Hummingbird and SwiftNIO" % len(framework))
+            if compile_frameworks(framework, work):
+                failures += 1
+                print("the framework snippets do not compile against Vapor, Hummingbird and SwiftNIO")
+            else:
+                print("%d framework snippets compile against Vapor, Hummingbird and SwiftNIO" % len(framework))
         elif framework:
             print("%d framework snippets not compiled (pass --frameworks)" % len(framework))
     finally:
