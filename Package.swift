@@ -4,7 +4,12 @@ import PackageDescription
 let package = Package(
     name: "PrometheusClient",
     products: [
+        // The client: metrics, registry, multiprocess mode, exposition, parsers, collectors.
         .library(name: "PrometheusClient", targets: ["PrometheusClient"]),
+        // Serving: the framework-neutral MetricsHandler and the built-in MetricsServer.
+        .library(name: "PrometheusServing", targets: ["PrometheusServing"]),
+        // Pushing: Pushgateway, node_exporter textfiles, Graphite.
+        .library(name: "PrometheusPush", targets: ["PrometheusPush"]),
         .executable(name: "prefork-demo", targets: ["PreforkDemo"]),
         .executable(name: "prometheus-example", targets: ["PrometheusExample"]),
         .executable(name: "prometheus-benchmarks", targets: ["PrometheusBenchmarks"]),
@@ -12,23 +17,22 @@ let package = Package(
         .executable(name: "prometheus-multiproc", targets: ["PrometheusMultiproc"]),
     ],
     targets: [
-        // Atomic operations on raw (possibly memory-mapped) memory, and small system shims.
-        .target(name: "CPrometheusSupport"),
-        // The operating-system layer: typed descriptors, Errno, directories, mappings, clocks. The
-        // only module that imports the C library.
-        .target(name: "PrometheusSystem"),
-        .target(
-            name: "PrometheusClient",
-            dependencies: ["CPrometheusSupport", "PrometheusSystem"],
-            linkerSettings: [.linkedLibrary("z")]
-        ),
+        // Atomic operations on raw (possibly memory-mapped) memory, zlib, and small system shims.
+        .target(name: "CPrometheusSupport", linkerSettings: [.linkedLibrary("z")]),
+        // The operating-system layer: typed descriptors, Errno, directories, mappings, sockets,
+        // threads, clocks. The only module that imports the C library.
+        .target(name: "PrometheusSystem", dependencies: ["CPrometheusSupport"]),
+        .target(name: "PrometheusClient", dependencies: ["CPrometheusSupport", "PrometheusSystem"]),
+        .target(name: "PrometheusServing", dependencies: ["PrometheusClient", "PrometheusSystem"]),
+        .target(name: "PrometheusPush", dependencies: ["PrometheusClient", "PrometheusSystem"]),
         // The main job: a pre-forking server whose master serves its workers' merged metrics.
-        .executableTarget(name: "PreforkDemo", dependencies: ["PrometheusClient", "CPrometheusSupport"]),
+        .executableTarget(
+            name: "PreforkDemo", dependencies: ["PrometheusClient", "PrometheusServing", "CPrometheusSupport"]),
         .executableTarget(name: "PrometheusExample", dependencies: ["PrometheusClient"]),
         // Spawned by the multiprocess tests: forks writers, or writes until it is killed.
         .executableTarget(name: "PrometheusTestWorker", dependencies: ["PrometheusClient"]),
         .executableTarget(name: "PrometheusBenchmarks", dependencies: ["PrometheusClient", "CPrometheusSupport"]),
-        .executableTarget(name: "HTTPBenchmarkServer", dependencies: ["PrometheusClient"]),
+        .executableTarget(name: "HTTPBenchmarkServer", dependencies: ["PrometheusClient", "PrometheusServing"]),
         // libFuzzer target for the parsers and the .db reader (Scripts/fuzz.sh); replays the corpus otherwise.
         .executableTarget(name: "PrometheusFuzz", dependencies: ["PrometheusClient"]),
         // Command-line tool: merge, inspect and mark-dead on multiprocess directories (Python's too).
@@ -36,7 +40,8 @@ let package = Package(
         .testTarget(
             name: "PrometheusClientTests",
             dependencies: [
-                "PrometheusClient", "PrometheusTestWorker", "PreforkDemo", "PrometheusMultiproc", "PrometheusFuzz",
+                "PrometheusClient", "PrometheusServing", "PrometheusPush", "PrometheusSystem", "PrometheusTestWorker",
+                "PreforkDemo", "PrometheusMultiproc", "PrometheusFuzz",
             ]
         ),
     ],

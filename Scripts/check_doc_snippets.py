@@ -13,7 +13,7 @@ Exits 1 and prints the compiler's errors when a snippet does not compile.
 import argparse, glob, os, re, shutil, subprocess, sys, tempfile, textwrap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FRAMEWORK_IMPORTS = {"Vapor", "Hummingbird", "NIOCore", "NIOHTTP1", "NIOPosix"}
+FRAMEWORK_IMPORTS = {"Vapor", "Hummingbird", "HTTPTypes", "NIOCore", "NIOHTTP1", "NIOPosix"}
 
 # What the snippets take from their surroundings. Kept to plain values and stubs.
 CONTEXT = """
@@ -104,6 +104,7 @@ def compile_frameworks(found, work):
                 .package(url: "https://github.com/vapor/vapor", exact: "4.122.3"),
                 .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
                 .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+                .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
             ],
             targets: [
                 .target(name: "Snippets", dependencies: [
@@ -112,6 +113,7 @@ def compile_frameworks(found, work):
                     .product(name: "Hummingbird", package: "hummingbird"),
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOHTTP1", package: "swift-nio"),
+                    .product(name: "HTTPTypes", package: "swift-http-types"),
                 ]),
             ]
         )

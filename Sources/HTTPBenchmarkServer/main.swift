@@ -1,4 +1,5 @@
 import PrometheusClient
+import PrometheusServing
 
 #if canImport(Glibc)
     import Glibc
@@ -42,7 +43,7 @@ for family in 0..<families {
         try counter.labels(String(child)).inc(by: Double(child + 1))
     }
 }
-var options = HTTPServerOptions()
+var options = MetricsServerOptions()
 options.maxConnections = 256
 let server = try MetricsServer.start(port: port, address: "127.0.0.1", registry: registry, options: options)
 print("serving \(families * children) series on http://127.0.0.1:\(server.port)/metrics")

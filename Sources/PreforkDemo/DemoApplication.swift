@@ -1,4 +1,5 @@
 import PrometheusClient
+import PrometheusServing
 
 #if canImport(Glibc)
     import Glibc
@@ -33,7 +34,7 @@ struct DemoApplication: Sendable {
         case "/pid":
             return .text(status: 200, String(pid))
         case "/work":
-            let requested = HTTPQuery.values(named: "ms", in: request.query).first.flatMap { Int($0) } ?? 10
+            let requested = request.queryValues(named: "ms").first.flatMap { Int($0) } ?? 10
             let milliseconds = min(max(requested, 0), 1000)
             usleep(useconds_t(milliseconds * 1000))
             return .text(status: 200, "worked \(milliseconds) ms in worker \(pid)")

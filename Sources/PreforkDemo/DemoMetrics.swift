@@ -1,4 +1,5 @@
 import PrometheusClient
+import PrometheusServing
 
 /// The worker's metrics (multiprocess mode: PROMETHEUS_MULTIPROC_DIR is set by the master) and the
 /// master's side (merge, serve, mark dead).
@@ -45,13 +46,21 @@ struct DemoMetrics: Sendable {
         lastRequest.setToCurrentTime()
     }
 
-    /// Serves the merged view of every worker's files from a fresh registry.
-    static func startMasterServer(socket: ListeningSocket, directory: String) throws -> MetricsServer {
+    /// A registry with the merged view of every worker's files (and, for the master, every worker's
+    /// CPU, memory and descriptors, read from /proc with a pid label).
+    static func mergedRegistry(directory: String, withWorkerProcesses: Bool) throws -> CollectorRegistry {
         let registry = CollectorRegistry()
         try registry.register(MultiProcessCollector(path: directory))
-        // Every worker's CPU, memory and descriptors, read from /proc by the master (pid label).
-        try registry.register(MultiprocessProcessCollector(path: directory))
-        return try MetricsServer.start(socket: socket, registry: registry)
+        if withWorkerProcesses {
+            try registry.register(WorkerProcessCollector(path: directory))
+        }
+        return registry
+    }
+
+    /// Serves the merged metrics on the master's own port.
+    static func startMasterServer(listener: MetricsListener, directory: String) throws -> MetricsServer {
+        try MetricsServer.start(
+            listener: listener, registry: mergedRegistry(directory: directory, withWorkerProcesses: true))
     }
 
     static func markDead(pid: Int32, directory: String) {

@@ -1,5 +1,6 @@
 import CPrometheusSupport
 import PrometheusClient
+import PrometheusServing
 
 #if canImport(Glibc)
     import Glibc
@@ -8,7 +9,8 @@ import PrometheusClient
 #endif
 
 /// One worker process: serves the application on the socket inherited from the master until it is
-/// told to stop or the master disappears.
+/// told to stop or the master disappears. Like a Python multiprocess app mounting `make_wsgi_app`, it
+/// also answers `/metrics` on the application port with the merged view of every worker.
 enum DemoWorker {
     /// Runs the worker; returns the process exit status.
     static func run(listenFD: Int32, masterPID: pid_t, slot: Int) -> Int32 {
@@ -18,12 +20,16 @@ enum DemoWorker {
             return 0  // the master died before the death signal was armed
         }
         let metrics: DemoMetrics
-        let server: HTTPServer
+        let server: MetricsServer
         do {
             metrics = try DemoMetrics(slot: slot)
-            let socket = try ListeningSocket(adopting: listenFD)
+            let listener = try MetricsListener(adopting: listenFD)
             let application = DemoApplication(metrics: metrics)
-            server = try HTTPServer.start(socket: socket) { application.handle($0) }
+            let directory = Multiprocess.directory ?? ""
+            server = try MetricsServer.start(
+                listener: listener,
+                registry: DemoMetrics.mergedRegistry(directory: directory, withWorkerProcesses: false),
+                otherRequests: { application.handle($0) })
         } catch {
             DemoLog.error("worker \(slot) cannot start: \(error)")
             return 1

@@ -1,4 +1,5 @@
 import PrometheusClient
+import PrometheusServing
 
 #if canImport(Glibc)
     import Glibc
@@ -25,14 +26,14 @@ final class PreforkMaster {
 
     func run() -> Int32 {
         DemoSignals.block()
-        let appSocket: ListeningSocket
-        let metricsSocket: ListeningSocket
+        let appSocket: MetricsListener
+        let metricsSocket: MetricsListener
         do {
             try prepareDirectory()
-            appSocket = try ListeningSocket.bind(address: configuration.appAddress, port: configuration.appPort)
+            appSocket = try MetricsListener.bind(address: configuration.appAddress, port: configuration.appPort)
             // Workers spawned later inherit the application socket by exec.
-            _ = fcntl(appSocket.fileDescriptor, F_SETFD, 0)
-            metricsSocket = try ListeningSocket.bind(
+            try appSocket.setInheritedByExec(true)
+            metricsSocket = try MetricsListener.bind(
                 address: configuration.metricsAddress, port: configuration.metricsPort)
         } catch {
             DemoLog.error("\(error)")
@@ -44,7 +45,7 @@ final class PreforkMaster {
             do {
                 let pid = try WorkerLauncher.fork {
                     metricsSocket.close()
-                    return DemoWorker.run(listenFD: appSocket.fileDescriptor, masterPID: getppid(), slot: slot)
+                    return DemoWorker.run(listenFD: appSocket.descriptor, masterPID: getppid(), slot: slot)
                 }
                 workers[pid] = slot
             } catch {
@@ -57,7 +58,7 @@ final class PreforkMaster {
         // From here on the master has threads: no more fork().
         let metricsServer: MetricsServer
         do {
-            metricsServer = try DemoMetrics.startMasterServer(socket: metricsSocket, directory: directory)
+            metricsServer = try DemoMetrics.startMasterServer(listener: metricsSocket, directory: directory)
         } catch {
             DemoLog.error("cannot serve metrics: \(error)")
             stopWorkers()
@@ -85,7 +86,7 @@ final class PreforkMaster {
         return 0
     }
 
-    private func supervise(appSocket: ListeningSocket) {
+    private func supervise(appSocket: MetricsListener) {
         let masterPID = getpid()
         while true {
             if let signal = DemoSignals.wait(seconds: 0.2), DemoSignals.isStop(signal) { return }
@@ -96,7 +97,7 @@ final class PreforkMaster {
             for (slot, _) in due {
                 do {
                     let pid = try WorkerLauncher.spawn(
-                        listenFD: appSocket.fileDescriptor, masterPID: masterPID, slot: slot)
+                        listenFD: appSocket.descriptor, masterPID: masterPID, slot: slot)
                     workers[pid] = slot
                     DemoLog.info("worker \(slot) restarted as pid \(pid)")
                 } catch {

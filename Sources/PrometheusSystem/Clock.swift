@@ -26,4 +26,14 @@ package enum SystemClock {
             request = remaining
         }
     }
+
+    /// The current time as an HTTP `Date` value (`Tue, 01 Dec 2026 21:30:00 GMT`).
+    package static func httpDate() -> String {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        var buffer = [CChar](repeating: 0, count: 64)
+        let length = strftime(&buffer, buffer.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
+        return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }

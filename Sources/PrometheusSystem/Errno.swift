@@ -37,7 +37,7 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
         EPIPE: "EPIPE", ELOOP: "ELOOP", ENAMETOOLONG: "ENAMETOOLONG", EDQUOT: "EDQUOT", ENXIO: "ENXIO",
         EADDRINUSE: "EADDRINUSE", EADDRNOTAVAIL: "EADDRNOTAVAIL", ECONNREFUSED: "ECONNREFUSED",
         ECONNRESET: "ECONNRESET", ETIMEDOUT: "ETIMEDOUT", ENOTCONN: "ENOTCONN", ESRCH: "ESRCH",
-        EOPNOTSUPP: "EOPNOTSUPP", ENOSYS: "ENOSYS", ECHILD: "ECHILD",
+        EOPNOTSUPP: "EOPNOTSUPP", ENOSYS: "ENOSYS", ECHILD: "ECHILD", EXDEV: "EXDEV", EINPROGRESS: "EINPROGRESS",
     ]
 
     /// The operation was not permitted.
@@ -68,6 +68,14 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let isDirectory = Errno(rawValue: EISDIR)
     /// The operation is not supported.
     public static let notSupported = Errno(rawValue: EOPNOTSUPP)
+    /// A path component is not a directory.
+    public static let notDirectory = Errno(rawValue: ENOTDIR)
+    /// The file system is read-only.
+    public static let readOnlyFileSystem = Errno(rawValue: EROFS)
+    /// A rename across file systems.
+    public static let crossDevice = Errno(rawValue: EXDEV)
+    /// The address is already in use.
+    public static let addressInUse = Errno(rawValue: EADDRINUSE)
 }
 
 /// Runs a system call until it is not interrupted by a signal: the package's one policy for EINTR.

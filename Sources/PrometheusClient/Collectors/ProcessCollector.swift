@@ -7,7 +7,7 @@ import PrometheusSystem
 ///
 /// Where `/proc` does not exist the collector produces nothing. Registered in
 /// ``CollectorRegistry/default`` for the current process. For the workers of a multiprocess
-/// deployment, see ``MultiprocessProcessCollector``.
+/// deployment, see ``WorkerProcessCollector``.
 public final class ProcessCollector: Collector {
     private let namespace: String
     private let pid: @Sendable () -> Int32

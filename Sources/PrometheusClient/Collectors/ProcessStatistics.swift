@@ -1,4 +1,3 @@
-import Foundation
 import PrometheusSystem
 
 /// One reading of a process's resource usage from `/proc`, as Linux reports it.
@@ -65,7 +64,7 @@ struct ProcessStatistics: Sendable, Equatable {
     private static func bootTime(procRoot: String) -> Double? {
         guard let stat = text(ofFile: "\(procRoot)/stat") else { return nil }
         for line in stat.split(separator: "\n") where line.hasPrefix("btime ") {
-            return Double(line.dropFirst("btime ".count).trimmingCharacters(in: .whitespaces))
+            return Double(line.dropFirst("btime ".count).filter { $0 != " " && $0 != "\t" })
         }
         return nil
     }

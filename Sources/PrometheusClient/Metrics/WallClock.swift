@@ -1,20 +1,18 @@
-import Glibc
+import PrometheusSystem
 
-/// Reads clocks without allocating: wall time for `_created`, timestamps and `setToCurrentTime`, a
-/// monotonic clock for durations.
+/// The clocks metrics read: wall time for `_created`, timestamps and `setToCurrentTime`, a monotonic
+/// clock for durations. No allocation, one `clock_gettime` each.
 enum WallClock {
     /// Seconds since the Unix epoch.
+    @inline(__always)
     static func now() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+        SystemClock.wallTime()
     }
 
     /// Seconds on a monotonic clock, for measuring durations.
+    @inline(__always)
     static func monotonic() -> Double {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+        SystemClock.monotonic()
     }
 
     /// Seconds elapsed since `start` (a ``monotonic()`` reading), never negative.

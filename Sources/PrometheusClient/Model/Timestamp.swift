@@ -1,4 +1,4 @@
-import Foundation
+import PrometheusSystem
 
 /// A point in time with nanosecond resolution, as samples and exemplars carry it.
 ///
@@ -56,7 +56,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// The current wall-clock time.
     public static var now: Timestamp {
-        Timestamp(unixSeconds: Date().timeIntervalSince1970)
+        Timestamp(unixSeconds: SystemClock.wallTime())
     }
 
     /// The time as fractional Unix seconds (may lose sub-microsecond precision).

@@ -59,8 +59,15 @@ struct DBFileName: Sendable, Hashable {
     /// Whether `fileName` is a temporary file of ``temporaryFileName`` for a file of `processIdentifier`:
     /// what a writer killed while creating a file leaves behind.
     static func isTemporaryFile(_ fileName: String, of processIdentifier: String) -> Bool {
-        guard fileName.hasSuffix(".tmp"), let range = fileName.range(of: suffix + ".") else { return false }
-        return DBFileName(fileName: String(fileName[..<range.upperBound].dropLast()))?.processIdentifier
-            == processIdentifier
+        guard fileName.hasSuffix(".tmp") else { return false }
+        let bytes = Array(fileName.utf8)
+        let marker = Array((suffix + ".").utf8)
+        guard bytes.count > marker.count,
+            let start = (0...(bytes.count - marker.count)).first(where: {
+                bytes[$0..<($0 + marker.count)].elementsEqual(marker)
+            })
+        else { return false }
+        let name = String(decoding: bytes[..<(start + suffix.utf8.count)], as: UTF8.self)
+        return DBFileName(fileName: name)?.processIdentifier == processIdentifier
     }
 }

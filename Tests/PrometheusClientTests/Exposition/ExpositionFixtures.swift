@@ -1,6 +1,8 @@
 import Foundation
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 /// The same families built here and in Python (with the Python client's family classes), for
 /// byte-for-byte comparisons of the writers. Registered in name order because the Python client

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 /// Every exposition these tests produce is also checked by promtool (text) or by the Python client's
 /// OpenMetrics parser, so a golden string that is wrong for real consumers cannot pass.

@@ -2,6 +2,8 @@ import Dispatch
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 @Suite struct ConcurrencyTests {
     static let threads = 8

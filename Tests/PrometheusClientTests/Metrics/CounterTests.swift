@@ -2,6 +2,8 @@ import Synchronization
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 @Suite struct CounterTests {
     let registry = CollectorRegistry()

@@ -1,6 +1,8 @@
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 @Suite struct GaugeTests {
     @Test func setIncAndDecChangeTheValue() throws {

@@ -3,6 +3,8 @@ import Foundation
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 #if canImport(Glibc)
     import Glibc

@@ -3,6 +3,8 @@ import Synchronization
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 @Suite struct MarkProcessDeadTests {
     /// The merge without live-mode gauges (which a dead process leaves by design).

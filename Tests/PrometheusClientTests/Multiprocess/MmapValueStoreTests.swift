@@ -2,6 +2,8 @@ import Foundation
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 @Suite("Multiprocess writer: files compatible with Python")
 struct MmapValueStoreTests {

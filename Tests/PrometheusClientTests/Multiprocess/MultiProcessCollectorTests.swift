@@ -3,6 +3,8 @@ import Synchronization
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 /// Python 0.25.0 workers write a directory with every type and gauge mode; our collector's merge must
 /// equal Python's. Then corrupt files, caching, info/stateset files and the archive of dead processes.

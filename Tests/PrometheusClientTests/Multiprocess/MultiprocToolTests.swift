@@ -2,6 +2,8 @@ import Foundation
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 /// The `prometheus-multiproc` command, run as a separate process on directories written by Python.
 @Suite struct MultiprocToolTests {

@@ -1,6 +1,8 @@
 import Foundation
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 /// Expositions parsed by our parsers and by the Python client's, which must agree.
 enum ParserCorpus {

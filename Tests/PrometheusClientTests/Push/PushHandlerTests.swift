@@ -2,6 +2,8 @@ import Foundation
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 @Suite("Push handlers: basic auth, extra headers, custom handlers")
 struct PushHandlerTests {

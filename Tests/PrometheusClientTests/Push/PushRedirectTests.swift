@@ -2,13 +2,15 @@ import Foundation
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 /// A push answered with a redirect must never replace a group with nothing: it fails, as the Python
 /// client's default handler does, unless a handler is asked to resend the request unchanged.
 @Suite("Pushgateway redirects")
 struct PushRedirectTests {
-    static let options: HTTPServerOptions = {
-        var options = HTTPServerOptions()
+    static let options: MetricsServerOptions = {
+        var options = MetricsServerOptions()
         options.maxBodyBytes = 1 << 20
         return options
     }()

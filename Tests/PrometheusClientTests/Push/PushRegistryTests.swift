@@ -2,6 +2,8 @@ import Foundation
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 @Suite("Pushing registries to a real gateway")
 struct PushRegistryTests {

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 @Suite("Pushgateway group paths")
 struct PushgatewayPathTests {

@@ -3,6 +3,8 @@ import Synchronization
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 @Suite("Atomic textfile writer")
 struct TextfileWriterTests {

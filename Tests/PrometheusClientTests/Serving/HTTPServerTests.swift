@@ -3,6 +3,8 @@ import Synchronization
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusPush
+@testable import PrometheusServing
 
 #if canImport(Glibc)
     import Glibc
@@ -24,7 +26,7 @@ struct HTTPServerTests {
     }
 
     private func withServer(
-        _ options: HTTPServerOptions = HTTPServerOptions(),
+        _ options: MetricsServerOptions = MetricsServerOptions(),
         handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse = HTTPServerTests.echo,
         _ body: (HTTPServer) throws -> Void
     ) throws {
@@ -98,7 +100,7 @@ struct HTTPServerTests {
 
     @Test("oversized headers get 431 and the connection is closed")
     func oversizedHeaders() throws {
-        var options = HTTPServerOptions()
+        var options = MetricsServerOptions()
         options.maxHeaderBytes = 1024
         try withServer(options) { server in
             let client = try RawHTTPClient(port: server.port)
@@ -139,7 +141,7 @@ struct HTTPServerTests {
 
     @Test("a client that trickles a request is cut off at the request timeout with 408")
     func slowloris() throws {
-        var options = HTTPServerOptions()
+        var options = MetricsServerOptions()
         options.requestTimeout = 0.5
         try withServer(options) { server in
             let client = try RawHTTPClient(port: server.port)
@@ -159,7 +161,7 @@ struct HTTPServerTests {
 
     @Test("a connection that sends nothing is closed at the request timeout")
     func silentClient() throws {
-        var options = HTTPServerOptions()
+        var options = MetricsServerOptions()
         options.requestTimeout = 0.3
         try withServer(options) { server in
             let client = try RawHTTPClient(port: server.port)
@@ -171,7 +173,7 @@ struct HTTPServerTests {
 
     @Test("an idle keep-alive connection is closed at the idle timeout")
     func idleTimeout() throws {
-        var options = HTTPServerOptions()
+        var options = MetricsServerOptions()
         options.idleTimeout = 0.3
         try withServer(options) { server in
             let client = try RawHTTPClient(port: server.port)
@@ -183,7 +185,7 @@ struct HTTPServerTests {
 
     @Test("connections over the cap get 503 and are closed; capacity returns when one closes")
     func connectionCap() throws {
-        var options = HTTPServerOptions()
+        var options = MetricsServerOptions()
         options.maxConnections = 3
         try withServer(options) { server in
             var held: [RawHTTPClient] = []
@@ -274,7 +276,7 @@ struct HTTPServerTests {
                 _ = try HTTPServer.start(port: server.port, handler: HTTPServerTests.echo)
                 Issue.record("second bind should fail")
             } catch let error as ServingError {
-                #expect(error == .bindFailed(address: "127.0.0.1", port: server.port, errno: EADDRINUSE))
+                #expect(error == .bindFailed(address: "127.0.0.1", port: server.port, errno: .addressInUse))
                 #expect(error.description.contains("127.0.0.1 port \(server.port)"))
                 #expect(error.description.contains("in use"))
             }
@@ -287,7 +289,7 @@ struct HTTPServerTests {
             try HTTPServer.start(address: "no such host.invalid", port: 0, handler: HTTPServerTests.echo)
         }
         #expect(throws: ServingError.self) { try HTTPServer.start(port: 70_000, handler: HTTPServerTests.echo) }
-        var options = HTTPServerOptions()
+        var options = MetricsServerOptions()
         options.maxConnections = 0
         #expect(throws: ServingError.invalidOption(name: "maxConnections", reason: "must be greater than 0, got 0")) {
             try HTTPServer.start(port: 0, options: options, handler: HTTPServerTests.echo)

@@ -1,0 +1,86 @@
+import PrometheusClient
+
+/// The built-in metrics endpoint: a small, hardened HTTP/1.1 server answering with a
+/// ``MetricsHandler`` (Python's `start_http_server`).
+///
+/// ```swift
+/// let server = try MetricsServer.start(port: 9100, address: "127.0.0.1", registry: registry)
+/// print(server.port)
+/// server.stop()
+/// ```
+///
+/// Each connection gets a thread, up to ``MetricsServerOptions/maxConnections``, and every limit
+/// and timeout of ``MetricsServerOptions`` bounds what a slow or hostile client can hold. Requests
+/// for other paths than the metrics path can go to a handler of yours (health checks, or a whole
+/// small application, as the `prefork-demo` workers do); without one they get 404.
+public final class MetricsServer: Sendable {
+    private let server: HTTPServer
+    /// The handler answering metrics requests.
+    public let handler: MetricsHandler
+
+    private init(server: HTTPServer, handler: MetricsHandler) {
+        self.server = server
+        self.handler = handler
+    }
+
+    /// The port served (the kernel's choice when started with port 0).
+    public var port: Int { server.port }
+
+    /// Starts serving `registry` on `address`:`port`.
+    ///
+    /// - Parameters:
+    ///   - port: the port, or 0 for an ephemeral one (read it from ``port``).
+    ///   - address: the local address; `127.0.0.1` by default, `0.0.0.0` or `::` for every interface.
+    ///   - registry: the registry to serve.
+    ///   - options: server limits and timeouts.
+    ///   - handlerOptions: metrics path, compression and failure reporting.
+    ///   - otherRequests: answers requests for any other path than the metrics path; nil answers
+    ///     them as the handler does (404, favicon). Called on connection threads: thread-safe.
+    /// - Throws: ``ServingError`` when the address cannot be bound or an option is invalid.
+    public static func start(
+        port: Int,
+        address: String = "127.0.0.1",
+        registry: CollectorRegistry,
+        options: MetricsServerOptions = MetricsServerOptions(),
+        handlerOptions: MetricsHandlerOptions = MetricsHandlerOptions(),
+        otherRequests: (@Sendable (HTTPRequest) -> HTTPResponse)? = nil
+    ) throws(ServingError) -> MetricsServer {
+        let handler = MetricsHandler(registry: registry, options: handlerOptions)
+        let server = try HTTPServer.start(
+            address: address, port: port, options: options, handler: route(handler, otherRequests))
+        return MetricsServer(server: server, handler: handler)
+    }
+
+    /// Serves `registry` on a socket that is already listening (bound before forking, or inherited
+    /// from a parent); ``stop()`` leaves it open for its owner to close.
+    ///
+    /// - Throws: ``ServingError`` when an option is invalid or the server cannot start.
+    public static func start(
+        listener: MetricsListener,
+        registry: CollectorRegistry,
+        options: MetricsServerOptions = MetricsServerOptions(),
+        handlerOptions: MetricsHandlerOptions = MetricsHandlerOptions(),
+        otherRequests: (@Sendable (HTTPRequest) -> HTTPResponse)? = nil
+    ) throws(ServingError) -> MetricsServer {
+        let handler = MetricsHandler(registry: registry, options: handlerOptions)
+        let server = try HTTPServer.start(
+            listener: listener, options: options, ownsListener: false, handler: route(handler, otherRequests))
+        return MetricsServer(server: server, handler: handler)
+    }
+
+    private static func route(
+        _ handler: MetricsHandler, _ otherRequests: (@Sendable (HTTPRequest) -> HTTPResponse)?
+    ) -> @Sendable (HTTPRequest) -> HTTPResponse {
+        guard let otherRequests else { return { handler.handle($0) } }
+        return { request in handler.serves(path: request.path) ? handler.handle(request) : otherRequests(request) }
+    }
+
+    /// Stops serving: no new connections, idle ones closed at once, responses in progress get up to
+    /// ``MetricsServerOptions/shutdownTimeout`` seconds. Safe to call more than once.
+    ///
+    /// - Returns: whether every connection finished within the shutdown timeout.
+    @discardableResult
+    public func stop() -> Bool {
+        server.stop()
+    }
+}

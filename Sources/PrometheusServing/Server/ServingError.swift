@@ -1,0 +1,36 @@
+import PrometheusClient
+public import PrometheusSystem
+
+/// Why a server could not be started.
+public enum ServingError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// `address` (with `port`) could not be resolved to a local address; `reason` is the resolver's.
+    case addressResolution(address: String, port: Int, reason: String)
+    /// No resolved address could be bound; `errno` is from the last attempt (e.g. `EADDRINUSE`).
+    case bindFailed(address: String, port: Int, errno: Errno)
+    /// A socket system call failed (`operation` names it).
+    case socketFailed(operation: String, errno: Errno)
+    /// An option is out of range; `reason` says which values are accepted.
+    case invalidOption(name: String, reason: String)
+    /// The server's accept thread could not be created.
+    case threadCreationFailed(errno: Errno)
+
+    /// A message a user can act on.
+    public var description: String {
+        switch self {
+        case .addressResolution(let address, let port, let reason):
+            return "cannot resolve listen address \(address) port \(port): \(reason)"
+        case .bindFailed(let address, let port, let errno):
+            let hint =
+                errno == .addressInUse
+                ? " (another process is listening there; pick another port, or 0 for an ephemeral one)"
+                : errno == .permissionDenied ? " (ports below 1024 need privileges)" : ""
+            return "cannot listen on \(address) port \(port): \(errno)\(hint)"
+        case .socketFailed(let operation, let errno):
+            return "\(operation) failed: \(errno)"
+        case .invalidOption(let name, let reason):
+            return "invalid server option \(name): \(reason)"
+        case .threadCreationFailed(let errno):
+            return "cannot create the server thread: \(errno)"
+        }
+    }
+}

@@ -1,0 +1,306 @@
+internal import CPrometheusSupport
+internal import Glibc
+
+/// Why a socket could not be set up: the resolver's own failure (its message), or a system call's.
+package enum SocketFailure: Error, Sendable, Hashable {
+    case resolution(String)
+    case system(Errno)
+}
+
+/// One address a host name resolved to, ready to bind or connect to.
+package struct SocketAddress: @unchecked Sendable {
+    fileprivate var storage = sockaddr_storage()
+    fileprivate var length: socklen_t = 0
+    fileprivate var family: Int32 = 0
+    fileprivate var type: Int32 = 0
+
+    /// The addresses `getaddrinfo` gives for `host` and `port` (`host` nil or empty: any local
+    /// address, for listening), in the resolver's order.
+    ///
+    /// - Throws: ``SocketFailure/resolution(_:)`` with the resolver's message.
+    package static func resolve(host: String?, port: Int, datagram: Bool = false, passive: Bool = false)
+        throws(SocketFailure) -> [SocketAddress]
+    {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(datagram ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue)
+        hints.ai_flags = passive ? AI_PASSIVE : 0
+        var list: UnsafeMutablePointer<addrinfo>?
+        let name = (host?.isEmpty ?? true) ? nil : host
+        let status = getaddrinfo(name, String(port), &hints, &list)
+        guard status == 0, let list else { throw .resolution(String(cString: gai_strerror(status))) }
+        defer { freeaddrinfo(list) }
+        var result: [SocketAddress] = []
+        var current: UnsafeMutablePointer<addrinfo>? = list
+        while let info = current {
+            current = info.pointee.ai_next
+            var address = SocketAddress()
+            address.length = info.pointee.ai_addrlen
+            address.family = info.pointee.ai_family
+            address.type = info.pointee.ai_socktype
+            withUnsafeMutableBytes(of: &address.storage) { raw in
+                raw.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(address.length)))
+            }
+            result.append(address)
+        }
+        return result
+    }
+}
+
+/// A socket descriptor: close-on-exec, and never raising SIGPIPE on send.
+package struct Socket: Sendable, Hashable {
+    package let rawValue: Int32
+
+    package init(rawValue: Int32) {
+        self.rawValue = rawValue
+    }
+
+    /// A new socket for `address`'s family and type.
+    ///
+    /// - Throws: the `Errno` of `socket(2)`.
+    package static func make(for address: SocketAddress, nonBlocking: Bool = false) throws(Errno) -> Socket {
+        let flags = Int32(SOCK_CLOEXEC.rawValue) | (nonBlocking ? Int32(SOCK_NONBLOCK.rawValue) : 0)
+        return Socket(rawValue: try retryingInterrupts { socket(address.family, address.type | flags, 0) })
+    }
+
+    /// A socket bound to `address` and `port` and listening, with `SO_REUSEADDR`: the first resolved
+    /// address that can be bound.
+    ///
+    /// - Throws: ``SocketFailure/resolution(_:)``, or the `Errno` of the last address tried.
+    package static func listening(address: String, port: Int, backlog: Int32) throws(SocketFailure) -> Socket {
+        var lastError = Errno(rawValue: EADDRNOTAVAIL)
+        for candidate in try SocketAddress.resolve(host: address, port: port, passive: true) {
+            do throws(Errno) {
+                let socket = try make(for: candidate)
+                var yes: Int32 = 1
+                setsockopt(socket.rawValue, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+                var storage = candidate.storage
+                let bound = withUnsafePointer(to: &storage) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket.rawValue, $0, candidate.length) }
+                }
+                guard bound == 0, listen(socket.rawValue, backlog) == 0 else {
+                    let error = Errno.current
+                    socket.close()
+                    throw error
+                }
+                return socket
+            } catch {
+                lastError = error
+            }
+        }
+        throw .system(lastError)
+    }
+
+    /// Makes the socket non-blocking.
+    ///
+    /// - Throws: the `Errno` of `fcntl(2)`.
+    package func setNonBlocking() throws(Errno) {
+        let flags = try retryingInterrupts { fcntl(rawValue, F_GETFL) }
+        _ = try retryingInterrupts { fcntl(rawValue, F_SETFL, flags | O_NONBLOCK) }
+    }
+
+    /// Keeps or drops close-on-exec (a pre-fork master hands its listening socket to workers it execs).
+    ///
+    /// - Throws: the `Errno` of `fcntl(2)`.
+    package func setCloseOnExec(_ enabled: Bool) throws(Errno) {
+        _ = try retryingInterrupts { fcntl(rawValue, F_SETFD, enabled ? FD_CLOEXEC : 0) }
+    }
+
+    /// Turns off Nagle's algorithm, so small responses leave at once.
+    package func setNoDelay() {
+        var yes: Int32 = 1
+        setsockopt(rawValue, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// The local port and numeric address the socket is bound to.
+    ///
+    /// - Throws: the `Errno` of `getsockname(2)`, or `EAFNOSUPPORT` for a socket that is not IP.
+    package func localEndpoint() throws(SocketFailure) -> (address: String, port: Int) {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let status = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(rawValue, $0, &length) }
+        }
+        guard status == 0 else { throw .system(.current) }
+        let port: UInt16
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            port = withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+            }
+        case AF_INET6:
+            port = withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+            }
+        default:
+            throw .system(Errno(rawValue: EAFNOSUPPORT))
+        }
+        var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        let converted = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getnameinfo($0, length, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST)
+            }
+        }
+        guard converted == 0 else { throw .resolution(String(cString: gai_strerror(converted))) }
+        return (String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), Int(port))
+    }
+
+    /// Starts connecting to `address`.
+    ///
+    /// - Returns: true when connected at once, false when the connection is in progress (a
+    ///   non-blocking socket): wait until it is writable, then check ``pendingError()``.
+    /// - Throws: the `Errno` of `connect(2)`.
+    package func connect(to address: SocketAddress) throws(Errno) -> Bool {
+        var storage = address.storage
+        let status = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(rawValue, $0, address.length) }
+        }
+        if status == 0 { return true }
+        let error = Errno.current
+        if error.rawValue == EINPROGRESS || error == .interrupted { return false }
+        throw error
+    }
+
+    /// The error of a finished non-blocking connect (`SO_ERROR`), or nil when it succeeded.
+    package func pendingError() -> Errno? {
+        var code: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(rawValue, SOL_SOCKET, SO_ERROR, &code, &length) == 0 else { return .current }
+        return code == 0 ? nil : Errno(rawValue: code)
+    }
+
+    /// What a non-blocking send or receive did.
+    package enum Transfer {
+        /// This many bytes moved; 0 from a receive means the peer closed its side.
+        case transferred(Int)
+        /// Nothing can move now: wait for readiness.
+        case wouldBlock
+        case failed(Errno)
+    }
+
+    /// Accepts a connection (close-on-exec from birth).
+    ///
+    /// - Returns: the connection, or nil when none is waiting or it was aborted (another process
+    ///   took it, the client gave up).
+    /// - Throws: the `Errno` of a real failure (out of descriptors, memory).
+    package func accept() throws(Errno) -> Socket? {
+        while true {
+            let client = prometheus_accept_cloexec(rawValue)
+            if client >= 0 { return Socket(rawValue: client) }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK, ECONNABORTED, EPROTO: return nil
+            default: throw .current
+            }
+        }
+    }
+
+    /// Sends what it can of `bytes` without waiting.
+    package func send(_ bytes: UnsafeRawBufferPointer) -> Transfer {
+        while true {
+            let sent = Glibc.send(rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            if sent >= 0 { return .transferred(sent) }
+            if errno == EINTR { continue }
+            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(.current)
+        }
+    }
+
+    /// Receives what is there, up to `buffer.count` bytes, without waiting.
+    package func receive(into buffer: UnsafeMutableRawBufferPointer) -> Transfer {
+        while true {
+            let received = recv(rawValue, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
+            if received >= 0 { return .transferred(received) }
+            if errno == EINTR { continue }
+            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(.current)
+        }
+    }
+
+    /// Ends the sending side (the peer reads end-of-file).
+    package func shutdownWrite() {
+        shutdown(rawValue, Int32(SHUT_WR))
+    }
+
+    /// Closes the socket.
+    package func close() {
+        _ = Glibc.close(rawValue)
+    }
+}
+
+/// Waiting for descriptors with `poll(2)`, with a deadline and an optional wake descriptor.
+package enum Poll {
+    /// Why a wait ended.
+    package enum Outcome: Sendable {
+        case ready, timedOut, woken, failed
+    }
+
+    /// Waits until `descriptor` is readable (or writable), `wake` is readable, or `seconds` pass.
+    /// POLLHUP and POLLERR count as ready: the following read or write reports them.
+    package static func wait(for descriptor: Int32, writable: Bool = false, wake: Int32? = nil, seconds: Double)
+        -> Outcome
+    {
+        let deadline = SystemClock.monotonic() + Swift.max(seconds, 0)
+        while true {
+            let remaining = deadline - SystemClock.monotonic()
+            if remaining <= 0 { return .timedOut }
+            let milliseconds = Int32(Swift.min(remaining * 1000, 3_600_000).rounded(.up))
+            var descriptors = [pollfd(fd: descriptor, events: Int16(writable ? POLLOUT : POLLIN), revents: 0)]
+            if let wake {
+                descriptors.append(pollfd(fd: wake, events: Int16(POLLIN), revents: 0))
+            }
+            let result = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
+            if result < 0 {
+                if errno == EINTR { continue }
+                return .failed
+            }
+            if result == 0 { continue }
+            if descriptors.count > 1 && descriptors[1].revents != 0 { return .woken }
+            if descriptors[0].revents & Int16(POLLNVAL) != 0 { return .failed }
+            if descriptors[0].revents != 0 { return .ready }
+        }
+    }
+
+    /// Waits, without a deadline, until `descriptor` is readable or `wake` is.
+    package static func waitForever(for descriptor: Int32, wake: Int32) -> Outcome {
+        while true {
+            var descriptors = [
+                pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wake, events: Int16(POLLIN), revents: 0),
+            ]
+            let result = poll(&descriptors, 2, -1)
+            if result < 0 {
+                if errno == EINTR { continue }
+                return .failed
+            }
+            if descriptors[1].revents != 0 { return .woken }
+            if descriptors[0].revents & Int16(POLLNVAL) != 0 { return .failed }
+            if descriptors[0].revents != 0 { return .ready }
+        }
+    }
+}
+
+/// A pipe whose only job is to wake threads blocked in ``Poll``: writing one byte makes its read end
+/// readable for every waiter at once.
+package final class WakePipe: Sendable {
+    /// The end to wait on.
+    package let readEnd: Int32
+    private let writeEnd: Int32
+
+    /// - Throws: the `Errno` of `pipe2(2)`.
+    package init() throws(Errno) {
+        var descriptors: [Int32] = [0, 0]
+        guard prometheus_pipe_cloexec_nonblocking(&descriptors) == 0 else { throw .current }
+        readEnd = descriptors[0]
+        writeEnd = descriptors[1]
+    }
+
+    deinit {
+        _ = Glibc.close(readEnd)
+        _ = Glibc.close(writeEnd)
+    }
+
+    /// Wakes every waiter (and every later one: the byte is never read).
+    package func wake() {
+        var byte: UInt8 = 1
+        _ = write(writeEnd, &byte, 1)
+    }
+}
