@@ -4,10 +4,10 @@ import PrometheusServing
 /// The worker's metrics (multiprocess mode: PROMETHEUS_MULTIPROC_DIR is set by the master) and the
 /// master's side (merge, serve, mark dead).
 struct DemoMetrics: Sendable {
-    let requests: Counter
-    let duration: Histogram
-    let inProgress: Gauge.Child
-    let lastRequest: Gauge.Child
+    let requests: Counter<Labelled>
+    let duration: Histogram<Labelled>
+    let inProgress: GaugeChild
+    let lastRequest: GaugeChild
 
     init(slot: Int) throws {
         // Worker metrics live in no registry: in multiprocess mode the master reads the files.
@@ -28,18 +28,18 @@ struct DemoMetrics: Sendable {
         let processes = try Gauge(
             name: "demo_worker_processes", help: "Live worker processes (each live worker contributes 1).",
             multiprocessMode: .livesum, registry: nil)
-        try processes.set(1)
+        processes.set(1)
         let info = try Info(name: "demo_worker", help: "The worker's identity.", labelNames: ["slot"], registry: nil)
         try info.labels(String(slot)).info(["version": "1"])
     }
 
     func requestStarted() {
         // livesum gauges accept inc/dec; only the mostrecent modes refuse them.
-        try? inProgress.inc()
+        inProgress.inc()
     }
 
     func requestFinished(route: String, status: Int, seconds: Double) {
-        try? inProgress.dec()
+        inProgress.dec()
         // The route is one of a fixed set and the label count is right, so these cannot fail.
         try? requests.labels(route, String(status)).inc()
         try? duration.labels(route).observe(seconds)

@@ -15,9 +15,9 @@ do {
     try build.info(["version": "1.0.0", "language": "swift"])
     let home = try requests.labels("/", "200")
     for index in 0..<10 {
-        try inFlight.trackInProgress {
+        inFlight.trackInProgress {
             home.inc()
-            try latency.observe(Double(index) * 0.03)
+            latency.observe(Double(index) * 0.03)
         }
     }
     try requests.labels("/missing", "404").inc(by: 2, exemplar: ["trace_id": "4bf92f3577b34da6"])

@@ -18,10 +18,10 @@ import Synchronization
 
 /// The metrics the writer threads use (C thread entry points cannot capture context).
 struct SharedMetrics: @unchecked Sendable {
-    var requests: Counter
-    var latency: Histogram
-    var parentBusy: Counter
-    var busySeries: Counter
+    var requests: Counter<Labelled>
+    var latency: Histogram<Unlabelled>
+    var parentBusy: Counter<Unlabelled>
+    var busySeries: Counter<Labelled>
     var increments: Int
 }
 
@@ -48,7 +48,7 @@ func childWrites() -> Never {
             let child = try! metrics.requests.labels("child")
             for _ in 0..<(metrics.increments / 2) {
                 child.inc()
-                try! metrics.latency.observe(0.7)
+                metrics.latency.observe(0.7)
             }
             return nil
         }
@@ -70,7 +70,7 @@ func runFork(directory: String, children: Int, increments: Int) throws {
     shared = SharedMetrics(
         requests: requests, latency: latency, parentBusy: parentBusy, busySeries: busySeries, increments: increments)
     try requests.labels("parent").inc(by: 5)
-    try untouched.set(3)
+    untouched.set(3)
 
     // A parent thread keeps writing, and creating series (taking the store's lock and growing its
     // files), while the main thread forks.
@@ -79,7 +79,7 @@ func runFork(directory: String, children: Int, increments: Int) throws {
         let family = shared!.busySeries
         var writes = 0
         while !stopParentWrites.load(ordering: .relaxed) {
-            try! counter.inc()
+            counter.inc()
             if writes % 16 == 0 {
                 try! family.labels(String(writes / 16)).inc()
             }
@@ -114,7 +114,7 @@ func runFork(directory: String, children: Int, increments: Int) throws {
 func runGrow(directory: String) throws -> Never {
     try Multiprocess.enable(directory: directory)
     let counter = try Counter(name: "mp_grow", help: "Grows until killed.", labelNames: ["series"], registry: nil)
-    var children: [Counter.Child] = []
+    var children: [CounterChild] = []
     var round = 0
     while true {
         round += 1
@@ -133,7 +133,7 @@ func runGrow(directory: String) throws -> Never {
 func runHold(directory: String) throws {
     try Multiprocess.enable(directory: directory)
     let counter = try Counter(name: "mp_hold", help: "A live worker.", registry: nil)
-    try counter.inc()
+    counter.inc()
     print("ready pid=\(getpid())")
     fflush(nil)
     while readLine() != nil {}
@@ -142,7 +142,7 @@ func runHold(directory: String) throws {
 func runEnvironment() {
     do {
         let counter = try Counter(name: "mp_env", help: "Environment check.", registry: nil)
-        try counter.inc()
+        counter.inc()
         print("directory=\(Multiprocess.directory ?? "none")")
     } catch {
         print("error=\(error)")

@@ -17,12 +17,17 @@ public enum Exposition {
         as format: ExpositionFormat,
         escaping: NameEscapingScheme = .underscores
     ) -> [UInt8] {
-        let sorted = families.enumerated().sorted { lhs, rhs in
-            if !ByteIdentity.equal(lhs.element.name, rhs.element.name) {
-                return ByteIdentity.precedes(lhs.element.name, rhs.element.name)
+        // Collections that are sorted already (a multiprocess merge) are not sorted again.
+        let isSorted = zip(families, families.dropFirst()).allSatisfy { !ByteIdentity.precedes($1.name, $0.name) }
+        let sorted =
+            isSorted
+            ? Array(families.enumerated())
+            : families.enumerated().sorted { lhs, rhs in
+                if !ByteIdentity.equal(lhs.element.name, rhs.element.name) {
+                    return ByteIdentity.precedes(lhs.element.name, rhs.element.name)
+                }
+                return lhs.offset < rhs.offset
             }
-            return lhs.offset < rhs.offset
-        }
         let sampleCount = families.reduce(0) { $0 + $1.samples.count }
         var buffer = ExpositionBuffer(reservingCapacity: 256 + sampleCount * 64)
         for (_, family) in sorted {

@@ -1,67 +1,20 @@
-import Synchronization
-
 /// Which one of a fixed set of states something is in (a state set): `starting`, `running`,
 /// `stopped`. Exposed as one series per state, labelled `<name>="<state>"`, 1 for the current state
 /// and 0 for the others; the first state is the initial one.
 ///
 /// Unlike the Python client, Enum works in multiprocess mode, through `gauge_livestateset_<pid>.db`
 /// files that the master merges.
-public final class Enum: Metric<Enum.Child>, @unchecked Sendable {
-    /// The state of one set of label values.
-    public final class Child: Sendable {
-        let storage: SeriesStorage
-        private let states: [String]
-        private let metricName: String
-        private let current = Mutex(0)
-
-        init(storage: SeriesStorage, states: [String], metricName: String) {
-            self.storage = storage
-            self.states = states
-            self.metricName = metricName
-            storage.set(1, at: 0)
-        }
-
-        /// Switches to `state`.
-        ///
-        /// - Throws: `MetricError.invalidState` when `state` is not one of the declared states.
-        public func state(_ state: String) throws(MetricError) {
-            guard let index = states.firstIndex(of: state) else {
-                throw .invalidState(
-                    metric: metricName,
-                    reason: "unknown state \"\(state)\"; declared states are \(states.joined(separator: ", "))")
-            }
-            current.withLock { current in
-                guard current != index else { return }
-                storage.set(1, at: index)
-                storage.set(0, at: current)
-                current = index
-            }
-        }
-
-        /// The current state.
-        public var currentState: String {
-            states[current.withLock { $0 }]
-        }
-    }
+public final class Enum<Labels: LabelShape>: Metric<EnumChild>, @unchecked Sendable {
+    /// The type of one series.
+    public typealias Child = EnumChild
 
     /// The declared states, in order.
     public let states: [String]
 
-    /// Creates an enum metric and registers it.
-    ///
-    /// - Parameters:
-    ///   - states: the possible states, at least one, no duplicates; the first is the initial state.
-    /// - Throws: `MetricError.invalidState` for missing or duplicate states, `MetricError` for invalid
-    ///   names (a unit is not allowed; the metric's own name cannot be a label name), `RegistryError`
-    ///   for clashes, `MultiprocessError` when the multiprocess directory is unusable.
-    public init(
-        name: String,
-        help: String,
-        labelNames: [String] = [],
-        namespace: String = "",
-        subsystem: String = "",
+    private init(
+        declaring name: String, help: String, labelNames: [String], namespace: String, subsystem: String,
         states: [String],
-        registry: CollectorRegistry? = .default
+        registry: CollectorRegistry?
     ) throws {
         let fullName = try MetricNaming.fullName(
             name: name, namespace: namespace, subsystem: subsystem, type: .stateSet)
@@ -71,7 +24,7 @@ public final class Enum: Metric<Enum.Child>, @unchecked Sendable {
         guard !states.isEmpty else {
             throw MetricError.invalidState(metric: definition.name, reason: "at least one state is required")
         }
-        guard Set(states).count == states.count else {
+        guard Set(states.map(ByteString.init)).count == states.count else {
             throw MetricError.invalidState(metric: definition.name, reason: "states must not repeat: \(states)")
         }
         let store = try ActiveValueStore.current()
@@ -83,23 +36,61 @@ public final class Enum: Metric<Enum.Child>, @unchecked Sendable {
             let descriptor = SeriesDescriptor(
                 kind: .stateSet, familyName: definition.name, help: definition.help, labels: labels,
                 slotTemplates: slots)
-            return Child(storage: store.makeSeries(descriptor), states: states, metricName: definition.name)
+            return EnumChild(storage: store.makeSeries(descriptor), states: states, metricName: definition.name)
         }
         try register(in: registry)
     }
 
-    /// Switches an enum without labels to `state`.
+    override func appendSamples(of child: EnumChild, labels: [Label], includeCreated: Bool, to samples: inout [Sample])
+    {
+        let current = child.currentIndex
+        for (index, state) in states.enumerated() {
+            samples.append(Sample(name: name, labels: labels + [Label(name, state)], value: index == current ? 1 : 0))
+        }
+    }
+}
+
+extension Enum where Labels == Unlabelled {
+    /// Creates an enum metric without labels and registers it.
     ///
-    /// - Throws: `MetricError.missingLabelValues`, or `MetricError.invalidState` for an unknown state.
-    public func state(_ state: String) throws(MetricError) {
-        try observableChild().state(state)
+    /// - Parameters:
+    ///   - states: the possible states, at least one, no duplicates; the first is the initial state.
+    /// - Throws: `MetricError.invalidState` for missing or duplicate states, `MetricError` for invalid
+    ///   names (a unit is not allowed), `RegistryError` for clashes, `MultiprocessError` when the
+    ///   multiprocess directory is unusable.
+    public convenience init(
+        name: String, help: String, namespace: String = "", subsystem: String = "", states: [String],
+        registry: CollectorRegistry? = .default
+    ) throws {
+        try self.init(
+            declaring: name, help: help, labelNames: [], namespace: namespace, subsystem: subsystem, states: states,
+            registry: registry)
     }
 
-    override func appendSamples(of child: Child, labels: [Label], includeCreated: Bool, to samples: inout [Sample]) {
-        let current = child.currentState
-        for state in states {
-            samples.append(
-                Sample(name: name, labels: labels + [Label(name, state)], value: state == current ? 1 : 0))
-        }
+    /// Switches to `state`.
+    ///
+    /// - Throws: `MetricError.invalidState` when `state` is not one of the declared states.
+    public func state(_ state: String) throws(MetricError) {
+        try single.state(state)
+    }
+
+    /// The current state.
+    public var currentState: String {
+        single.currentState
+    }
+}
+
+extension Enum where Labels == Labelled {
+    /// Creates an enum metric with labels and registers it; pick a series with `labels(...)`.
+    ///
+    /// - Throws: as ``init(name:help:namespace:subsystem:states:registry:)``, and `MetricError` for
+    ///   invalid, reserved (the metric's own name) or duplicate label names.
+    public convenience init(
+        name: String, help: String, labelNames: [String], namespace: String = "", subsystem: String = "",
+        states: [String], registry: CollectorRegistry? = .default
+    ) throws {
+        try self.init(
+            declaring: name, help: help, labelNames: labelNames, namespace: namespace, subsystem: subsystem,
+            states: states, registry: registry)
     }
 }

@@ -2,6 +2,11 @@
 /// bucket.
 // Unchecked: the buffer is written once in init and only read afterwards.
 final class HistogramBounds: @unchecked Sendable {
+    /// The Python client's default bounds, in seconds.
+    static let pythonDefaults: [Double] = [
+        0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, .infinity,
+    ]
+
     /// The bounds, strictly increasing, the last being `+Inf`.
     let upperBounds: [Double]
     private let finiteBounds: UnsafeMutableBufferPointer<Double>

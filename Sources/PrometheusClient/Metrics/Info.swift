@@ -1,111 +1,69 @@
-import Synchronization
-
 /// Constant information about the target as labels on a series with the value 1, exposed as
 /// `<name>_info`: a version, a commit, a build date.
 ///
 /// Unlike the Python client, Info works in multiprocess mode: each process writes its current label
 /// set (value 1, replaced sets 0) into a `gauge_liveinfo_<pid>.db` file that the master merges.
-public final class Info: Metric<Info.Child>, @unchecked Sendable {
-    /// The info series for one set of label values.
-    public final class Child: Sendable {
-        private struct State {
-            var values: [String: String]
-            var series: [[Label]: SeriesStorage]
-            var current: SeriesStorage
-        }
+public final class Info<Labels: LabelShape>: Metric<InfoChild>, @unchecked Sendable {
+    /// The type of one series.
+    public typealias Child = InfoChild
 
-        private let childLabels: [Label]
-        private let definition: MetricDefinition
-        private let store: any ValueStore
-        private let state: Mutex<State>
-
-        init(labels: [Label], definition: MetricDefinition, store: any ValueStore) {
-            childLabels = labels
-            self.definition = definition
-            self.store = store
-            let initial = Self.makeSeries(labels: labels, definition: definition, store: store)
-            initial.set(1, at: 0)
-            state = Mutex(State(values: [:], series: [labels: initial], current: initial))
-        }
-
-        /// Replaces the information.
-        ///
-        /// - Throws: `MetricError.invalidInfo` when a key is not a valid label name or is one of the
-        ///   metric's label names; nothing changes then.
-        public func info(_ values: [String: String]) throws(MetricError) {
-            for key in values.keys {
-                do {
-                    try MetricNaming.validateLabelName(key)
-                } catch {
-                    throw .invalidInfo(metric: definition.name, reason: "key \"\(key)\": \(error)")
-                }
-                if definition.index(ofLabel: key) != nil {
-                    throw .invalidInfo(
-                        metric: definition.name,
-                        reason: "key \"\(key)\" is also a label name of the metric; use another key")
-                }
-            }
-            let labels = (childLabels + [Label](values)).sorted { ByteIdentity.precedes($0.name, $1.name) }
-            state.withLock { state in
-                let next =
-                    state.series[labels]
-                    ?? Self.makeSeries(labels: labels, definition: definition, store: store)
-                state.series[labels] = next
-                next.set(1, at: 0)
-                if next !== state.current {
-                    state.current.set(0, at: 0)
-                }
-                state.current = next
-                state.values = values
-            }
-        }
-
-        /// The current information.
-        public var values: [String: String] {
-            state.withLock { $0.values }
-        }
-
-        private static func makeSeries(labels: [Label], definition: MetricDefinition, store: any ValueStore)
-            -> SeriesStorage
-        {
-            store.makeSeries(
-                SeriesDescriptor(
-                    kind: .info, familyName: definition.name, help: definition.help, labels: labels,
-                    slotTemplates: [.init(sampleName: definition.name + "_info")]))
-        }
-    }
-
-    /// Creates an info metric and registers it.
-    ///
-    /// - Throws: `MetricError` for invalid names (a unit is not allowed), `RegistryError` for clashes,
-    ///   `MultiprocessError` when the multiprocess directory is unusable.
-    public init(
-        name: String,
-        help: String,
-        labelNames: [String] = [],
-        namespace: String = "",
-        subsystem: String = "",
-        registry: CollectorRegistry? = .default
+    private init(
+        declaring name: String, help: String, labelNames: [String], namespace: String, subsystem: String,
+        registry: CollectorRegistry?
     ) throws {
         let definition = try MetricDefinition(
             name: name, help: help, type: .info, namespace: namespace, subsystem: subsystem, unit: "",
             labelNames: labelNames)
         let store = try ActiveValueStore.current()
         super.init(definition: definition, store: store) { labels in
-            Child(labels: labels, definition: definition, store: store)
+            InfoChild(labels: labels, definition: definition, store: store)
         }
         try register(in: registry)
     }
 
-    /// Replaces the information of an info metric without labels.
+    override func appendSamples(of child: InfoChild, labels: [Label], includeCreated: Bool, to samples: inout [Sample])
+    {
+        samples.append(Sample(name: name + "_info", labels: labels + [Label](child.values), value: 1))
+    }
+}
+
+extension Info where Labels == Unlabelled {
+    /// Creates an info metric without labels and registers it.
     ///
-    /// - Throws: `MetricError.missingLabelValues`, or `MetricError.invalidInfo` (see
-    ///   ``Child/info(_:)``).
-    public func info(_ values: [String: String]) throws(MetricError) {
-        try observableChild().info(values)
+    /// - Throws: `MetricError` for invalid names (a unit is not allowed), `RegistryError` for clashes,
+    ///   `MultiprocessError` when the multiprocess directory is unusable.
+    public convenience init(
+        name: String, help: String, namespace: String = "", subsystem: String = "",
+        registry: CollectorRegistry? = .default
+    ) throws {
+        try self.init(
+            declaring: name, help: help, labelNames: [], namespace: namespace, subsystem: subsystem, registry: registry)
     }
 
-    override func appendSamples(of child: Child, labels: [Label], includeCreated: Bool, to samples: inout [Sample]) {
-        samples.append(Sample(name: name + "_info", labels: labels + [Label](child.values), value: 1))
+    /// Replaces the information.
+    ///
+    /// - Throws: `MetricError.invalidInfo` (see ``InfoChild/info(_:)``); nothing changes then.
+    public func info(_ values: [String: String]) throws(MetricError) {
+        try single.info(values)
+    }
+
+    /// The current information.
+    public var values: [String: String] {
+        single.values
+    }
+}
+
+extension Info where Labels == Labelled {
+    /// Creates an info metric with labels and registers it; pick a series with `labels(...)`.
+    ///
+    /// - Throws: as ``init(name:help:namespace:subsystem:registry:)``, and `MetricError` for invalid
+    ///   or duplicate label names.
+    public convenience init(
+        name: String, help: String, labelNames: [String], namespace: String = "", subsystem: String = "",
+        registry: CollectorRegistry? = .default
+    ) throws {
+        try self.init(
+            declaring: name, help: help, labelNames: labelNames, namespace: namespace, subsystem: subsystem,
+            registry: registry)
     }
 }

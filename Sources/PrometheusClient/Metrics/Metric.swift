@@ -1,9 +1,10 @@
 /// What the six metric types share: a validated name, declared label names, children cached per label
 /// values, and collection into one ``MetricFamily``.
 ///
-/// A metric declared without label names is itself observable: its value-changing methods act on a
-/// single implicit child. A metric with label names is a parent: pick a child with `labels(...)`
-/// (cache the child where speed matters; its methods are lock-free) and change that.
+/// A metric declared without label names (``Unlabelled``) is itself observable: its value-changing
+/// methods act on its single series and need no `try`. A metric with label names (``Labelled``) is a
+/// parent: pick a child with `labels(...)` (cache the child where speed matters; its methods are
+/// lock-free) and change that.
 public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable {
     let definition: MetricDefinition
     let store: any ValueStore
@@ -88,14 +89,9 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
         table?.removeAll()
     }
 
-    /// The implicit child of a metric without label names.
-    ///
-    /// - Throws: `MetricError.missingLabelValues` when the metric has label names.
-    func observableChild() throws(MetricError) -> Child {
-        guard let unlabelledChild else {
-            throw .missingLabelValues(metric: definition.name, labelNames: definition.labelNames)
-        }
-        return unlabelledChild
+    /// The one series of a metric declared without label names (only unlabelled metrics call it).
+    var single: Child {
+        unlabelledChild!
     }
 
     /// The family without samples: the registry uses it to detect name clashes.
@@ -127,3 +123,6 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
         preconditionFailure("\(Self.self) must override appendSamples(of:labels:includeCreated:to:)")
     }
 }
+
+/// Metrics show their name in registry error messages.
+extension Metric: NamedCollector {}

@@ -12,8 +12,6 @@ public enum MetricError: Error, Sendable, Equatable, CustomStringConvertible {
     case labelCountMismatch(metric: String, expected: [String], got: Int)
     /// `labels([name: value])` used names that differ from the declared ones.
     case labelNamesMismatch(metric: String, expected: [String], got: [String])
-    /// A value-changing call on a metric that has labels, without choosing a child first.
-    case missingLabelValues(metric: String, labelNames: [String])
     /// `labels(...)` was called on a metric that has no label names.
     case noLabelNames(metric: String)
     /// A counter was asked to go down, or by NaN.
@@ -28,12 +26,8 @@ public enum MetricError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidState(metric: String, reason: String)
     /// A gauge multiprocess mode name that is not one of the ten modes.
     case invalidMultiprocessMode(String)
-    /// The operation is not allowed for this metric's configuration (inc/dec on a mostrecent gauge).
-    case operationNotSupported(metric: String, reason: String)
     /// An exemplar's labels are invalid or longer than 128 characters.
     case invalidExemplar(reason: String)
-    /// A timestamp is out of range.
-    case invalidTimestamp(String)
     /// A metric family builder was used inconsistently (values and labels together, sum without count).
     case invalidFamily(metric: String, reason: String)
 
@@ -52,8 +46,6 @@ public enum MetricError: Error, Sendable, Equatable, CustomStringConvertible {
             return "metric \(metric) has \(expected.count) label(s) \(expected), but \(got) value(s) were given"
         case .labelNamesMismatch(let metric, let expected, let got):
             return "metric \(metric) has labels \(expected), but values were given for \(got.sorted())"
-        case .missingLabelValues(let metric, let labelNames):
-            return "metric \(metric) has labels \(labelNames): call labels(...) first and use the returned child"
         case .noLabelNames(let metric):
             return "metric \(metric) was declared without label names, so labels(...) cannot be used"
         case .invalidIncrement(let metric, let amount):
@@ -69,12 +61,8 @@ public enum MetricError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidMultiprocessMode(let mode):
             return
                 "invalid multiprocess mode \"\(mode)\"; use one of all, liveall, min, livemin, max, livemax, sum, livesum, mostrecent, livemostrecent"
-        case .operationNotSupported(let metric, let reason):
-            return "metric \(metric): \(reason)"
         case .invalidExemplar(let reason):
             return "invalid exemplar: \(reason)"
-        case .invalidTimestamp(let reason):
-            return "invalid timestamp: \(reason)"
         case .invalidFamily(let metric, let reason):
             return "metric family \(metric): \(reason)"
         }

@@ -1,52 +1,11 @@
 /// Tracks the count and sum of observations (for example request sizes), exposed as `<name>_count`,
 /// `<name>_sum` and `<name>_created`. Like the Python client it computes no quantiles: use a
 /// ``Histogram`` when you need distributions that can be aggregated.
-public final class Summary: Metric<Summary.Child>, @unchecked Sendable {
-    /// The summary for one set of label values. `observe` is lock-free and allocation-free.
-    public final class Child: DurationObserver, Sendable {
-        let storage: SeriesStorage
-        private let created = AtomicDouble(WallClock.now())
+public final class Summary<Labels: LabelShape>: Metric<SummaryChild>, @unchecked Sendable {
+    /// The type of one series.
+    public typealias Child = SummaryChild
 
-        init(storage: SeriesStorage) {
-            self.storage = storage
-        }
-
-        /// Records one observation (any value, negative ones included).
-        @inline(__always)
-        public func observe(_ value: Double) {
-            storage.add(1, at: 0)
-            storage.add(value, at: 1)
-        }
-
-        /// Observes a duration in seconds; used by ``DurationObserver/time(_:)-(()->T)``.
-        public func observeDuration(_ seconds: Double) {
-            observe(seconds)
-        }
-
-        /// The number of observations.
-        public var count: Double { storage.value(at: 0) }
-        /// The sum of observations.
-        public var sum: Double { storage.value(at: 1) }
-
-        var createdTime: Double { created.value }
-    }
-
-    /// Creates a summary and registers it.
-    ///
-    /// - Throws: `MetricError` for invalid names or the reserved label `quantile`, `RegistryError` for
-    ///   clashes, `MultiprocessError` when the multiprocess directory is unusable.
-    public init(
-        name: String,
-        help: String,
-        labelNames: [String] = [],
-        namespace: String = "",
-        subsystem: String = "",
-        unit: String = "",
-        registry: CollectorRegistry? = .default
-    ) throws {
-        let definition = try MetricDefinition(
-            name: name, help: help, type: .summary, namespace: namespace, subsystem: subsystem, unit: unit,
-            labelNames: labelNames, reservedLabelNames: ["quantile"])
+    private init(definition: MetricDefinition, registry: CollectorRegistry?) throws {
         let store = try ActiveValueStore.current()
         let slots = [
             SeriesDescriptor.SlotTemplate(sampleName: definition.name + "_count"),
@@ -56,37 +15,78 @@ public final class Summary: Metric<Summary.Child>, @unchecked Sendable {
             let descriptor = SeriesDescriptor(
                 kind: .summary, familyName: definition.name, help: definition.help, labels: labels,
                 slotTemplates: slots)
-            return Child(storage: store.makeSeries(descriptor))
+            return SummaryChild(storage: store.makeSeries(descriptor))
         }
         try register(in: registry)
     }
 
-    /// Records an observation on a summary without labels.
-    ///
-    /// - Throws: `MetricError.missingLabelValues` when the summary has label names.
-    public func observe(_ value: Double) throws(MetricError) {
-        try observableChild().observe(value)
+    fileprivate static func definition(
+        name: String, help: String, labelNames: [String], namespace: String, subsystem: String, unit: String
+    ) throws(MetricError) -> MetricDefinition {
+        try MetricDefinition(
+            name: name, help: help, type: .summary, namespace: namespace, subsystem: subsystem, unit: unit,
+            labelNames: labelNames, reservedLabelNames: ["quantile"])
     }
 
-    /// Observes how long `body` took, on a summary without labels.
-    ///
-    /// - Throws: `MetricError.missingLabelValues`, or whatever `body` throws.
-    public func time<T>(_ body: () throws -> T) throws -> T {
-        try observableChild().time(body)
-    }
-
-    /// Observes how long `body` took until it finished, on a summary without labels.
-    ///
-    /// - Throws: `MetricError.missingLabelValues`, or whatever `body` throws.
-    public func time<T>(_ body: () async throws -> T) async throws -> T {
-        try await observableChild().time(body)
-    }
-
-    override func appendSamples(of child: Child, labels: [Label], includeCreated: Bool, to samples: inout [Sample]) {
+    override func appendSamples(
+        of child: SummaryChild, labels: [Label], includeCreated: Bool, to samples: inout [Sample]
+    ) {
         samples.append(Sample(name: name + "_count", labels: labels, value: child.count))
         samples.append(Sample(name: name + "_sum", labels: labels, value: child.sum))
         if includeCreated {
             samples.append(Sample(name: name + "_created", labels: labels, value: child.createdTime))
         }
+    }
+}
+
+extension Summary where Labels == Unlabelled {
+    /// Creates a summary without labels and registers it.
+    ///
+    /// - Throws: `MetricError` for invalid names, `RegistryError` for clashes, `MultiprocessError` when
+    ///   the multiprocess directory is unusable.
+    public convenience init(
+        name: String, help: String, namespace: String = "", subsystem: String = "", unit: String = "",
+        registry: CollectorRegistry? = .default
+    ) throws {
+        try self.init(
+            definition: Self.definition(
+                name: name, help: help, labelNames: [], namespace: namespace, subsystem: subsystem, unit: unit),
+            registry: registry)
+    }
+
+    /// Records an observation.
+    public func observe(_ value: Double) {
+        single.observe(value)
+    }
+
+    /// Observes how long `body` took, in seconds.
+    ///
+    /// - Throws: whatever `body` throws.
+    public func time<T>(_ body: () throws -> T) rethrows -> T {
+        try single.time(body)
+    }
+
+    /// Observes how long `body` took until it finished.
+    ///
+    /// - Throws: whatever `body` throws.
+    public func time<T>(_ body: () async throws -> T) async rethrows -> T {
+        try await single.time(body)
+    }
+}
+
+extension Summary where Labels == Labelled {
+    /// Creates a summary with labels and registers it; pick a series with `labels(...)`.
+    ///
+    /// - Throws: as ``init(name:help:namespace:subsystem:unit:registry:)``, and `MetricError` for
+    ///   invalid, reserved (`quantile`) or duplicate label names.
+    public convenience init(
+        name: String, help: String, labelNames: [String], namespace: String = "", subsystem: String = "",
+        unit: String = "", registry: CollectorRegistry? = .default
+    ) throws {
+        try self.init(
+            definition: Self.definition(
+                name: name, help: help, labelNames: labelNames, namespace: namespace, subsystem: subsystem,
+                unit: unit),
+            registry: registry)
     }
 }

@@ -16,15 +16,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// (2^127); ``init(exactly:)`` refuses anything beyond it.
     public static let maximumMagnitude: Double = 0x1p127
 
-    /// Creates a timestamp from seconds and nanoseconds.
-    ///
-    /// - Throws: `MetricError.invalidTimestamp` when `nanoseconds` is outside `0..<1_000_000_000`.
-    public init(seconds: Int128, nanoseconds: Int32) throws(MetricError) {
-        guard (0..<1_000_000_000).contains(nanoseconds) else {
-            throw .invalidTimestamp("nanoseconds must be in 0..<1000000000, got \(nanoseconds)")
-        }
-        self.seconds = seconds
-        self.nanoseconds = nanoseconds
+    /// Creates a timestamp from seconds and nanoseconds; nanoseconds outside `0..<1_000_000_000`
+    /// carry into the seconds (`seconds: 1, nanoseconds: -1` is 0.999999999 s), as `timespec`
+    /// normalisation does.
+    public init(seconds: Int128, nanoseconds: Int64) {
+        let (carry, remainder) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+        self.seconds = seconds + Int128(carry) - (remainder < 0 ? 1 : 0)
+        self.nanoseconds = Int32(remainder < 0 ? remainder + 1_000_000_000 : remainder)
     }
 
     /// Creates a timestamp from fractional Unix seconds, rounded to the nearest nanosecond; nil for

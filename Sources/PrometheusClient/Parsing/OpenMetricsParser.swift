@@ -227,12 +227,12 @@ public enum OpenMetricsParser {
         else { return Timestamp(exactly: value) }
         let nanoseconds = fraction * Int32(pow10(9 - fractionDigits.count))
         if !negative || (whole == 0 && nanoseconds == 0) {
-            return try? Timestamp(seconds: whole, nanoseconds: nanoseconds)
+            return Timestamp(seconds: whole, nanoseconds: Int64(nanoseconds))
         }
         // Before the epoch: -1.25 s is 2 s before it plus 0.75 s.
         return nanoseconds == 0
-            ? try? Timestamp(seconds: -whole, nanoseconds: 0)
-            : try? Timestamp(seconds: -whole - 1, nanoseconds: 1_000_000_000 - nanoseconds)
+            ? Timestamp(seconds: -whole, nanoseconds: 0)
+            : Timestamp(seconds: -whole - 1, nanoseconds: Int64(1_000_000_000 - nanoseconds))
     }
 
     private static func pow10(_ exponent: Int) -> Int {

@@ -167,7 +167,7 @@ public enum PrometheusTextParser {
         if let integer = Int128(text) {
             let (seconds, remainder) = integer.quotientAndRemainder(dividingBy: 1000)
             let adjusted = remainder < 0 ? (seconds - 1, remainder + 1000) : (seconds, remainder)
-            return try? Timestamp(seconds: adjusted.0, nanoseconds: Int32(adjusted.1) * 1_000_000)
+            return Timestamp(seconds: adjusted.0, nanoseconds: Int64(adjusted.1) * 1_000_000)
         }
         return Timestamp(exactly: milliseconds / 1000)
     }

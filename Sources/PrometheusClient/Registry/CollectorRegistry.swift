@@ -178,5 +178,3 @@ public final class CollectorRegistry: MetricsSource, Sendable {
 protocol NamedCollector {
     var name: String { get }
 }
-
-extension Metric: NamedCollector {}

@@ -79,6 +79,15 @@ final class SeriesStorage: @unchecked Sendable {
         prometheus_atomic_store_double_release(pointer + 1, timestamp)
     }
 
+    /// Adds `delta` to the value of slot `index` and records `timestamp` beside it (mostrecent gauges
+    /// changed with inc or dec).
+    @inline(__always)
+    func add(_ delta: Double, timestamp: Double, at index: Int) {
+        let pointer = slot(index)
+        prometheus_atomic_add_double(pointer, delta)
+        prometheus_atomic_store_double_release(pointer + 1, timestamp)
+    }
+
     /// Raises the value of slot `index` to `value` if it is larger.
     @inline(__always)
     func max(_ value: Double, at index: Int) {

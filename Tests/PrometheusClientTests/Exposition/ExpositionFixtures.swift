@@ -8,7 +8,7 @@ import Foundation
 /// byte-for-byte comparisons of the writers. Registered in name order because the Python client
 /// writes in registration order and ours sorts by name.
 enum ExpositionFixtures {
-    static let exemplarTime = try! Timestamp(seconds: 1_700_000_000, nanoseconds: 123_000_000)
+    static let exemplarTime = Timestamp(seconds: 1_700_000_000, nanoseconds: 123_000_000)
 
     static func families() throws -> [MetricFamily] {
         var build = try InfoMetricFamily(name: "build", help: "Build information.")

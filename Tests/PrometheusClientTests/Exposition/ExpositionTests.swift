@@ -138,9 +138,9 @@ import Testing
         let size = try Summary(name: "http_size_bytes", help: "Size.", registry: registry)
         let inFlight = try Gauge(name: "http_in_flight", help: "In flight.", registry: registry)
         try requests.labels("200").inc()
-        try latency.observe(0.2)
-        try size.observe(10)
-        try inFlight.set(2)
+        latency.observe(0.2)
+        size.observe(10)
+        inFlight.set(2)
         _ = try Info(name: "app", help: "App.", registry: registry)
         _ = try Enum(name: "app_phase", help: "Phase.", states: ["a", "b"], registry: registry)
         let check = try ExternalTool.promtoolCheck(

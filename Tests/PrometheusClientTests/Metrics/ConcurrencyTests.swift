@@ -21,7 +21,7 @@ import Testing
 
     @Test func concurrentObservationsGiveExactCountsAndSums() throws {
         let histogram = try Histogram(name: "h", help: "H.", buckets: [1, 2], registry: nil)
-        let child = try histogram.observableChild()
+        let child = histogram.single
         DispatchQueue.concurrentPerform(iterations: Self.threads) { index in
             for _ in 0..<Self.iterations { child.observe(Double(index % 3)) }
         }

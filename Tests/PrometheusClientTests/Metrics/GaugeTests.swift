@@ -7,62 +7,65 @@ import Testing
 @Suite struct GaugeTests {
     @Test func setIncAndDecChangeTheValue() throws {
         let gauge = try Gauge(name: "queue", help: "Q.", registry: nil)
-        try gauge.set(10)
-        try gauge.inc(by: 5)
-        try gauge.dec()
-        #expect(try gauge.value() == 14)
+        gauge.set(10)
+        gauge.inc(by: 5)
+        gauge.dec()
+        #expect(gauge.value == 14)
     }
 
     @Test func setToCurrentTimeUsesWallClockSeconds() throws {
         let gauge = try Gauge(name: "last", help: "L.", registry: nil)
-        try gauge.setToCurrentTime()
-        #expect(abs(try gauge.value() - WallClock.now()) < 5)
+        gauge.setToCurrentTime()
+        #expect(abs(gauge.value - WallClock.now()) < 5)
     }
 
     @Test func trackInProgressCountsWhileRunningAndRestoresAfterThrow() throws {
         struct Failure: Error {}
         let gauge = try Gauge(name: "running", help: "R.", registry: nil)
-        let inside = try gauge.trackInProgress { try gauge.value() }
+        let inside = gauge.trackInProgress { gauge.value }
         #expect(inside == 1)
         #expect(throws: Failure.self) { try gauge.trackInProgress { throw Failure() } }
-        #expect(try gauge.value() == 0)
+        #expect(gauge.value == 0)
     }
 
     @Test func trackInProgressCoversAsyncSuspensions() async throws {
         let gauge = try Gauge(name: "running", help: "R.", registry: nil)
         let inside = try await gauge.trackInProgress {
             try await Task.sleep(for: .milliseconds(5))
-            return try gauge.value()
+            return gauge.value
         }
         #expect(inside == 1)
-        #expect(try gauge.value() == 0)
+        #expect(gauge.value == 0)
     }
 
     @Test func timeSetsTheGaugeToTheRealDurationOfAsyncWork() async throws {
         let gauge = try Gauge(name: "duration", help: "D.", registry: nil)
         try await gauge.time { try await Task.sleep(for: .milliseconds(50)) }
-        let seconds = try gauge.value()
+        let seconds = gauge.value
         #expect(seconds >= 0.045 && seconds < 120)
     }
 
     @Test func setFunctionIsEvaluatedAtCollection() throws {
         let gauge = try Gauge(name: "callback", help: "C.", registry: nil)
-        try gauge.setFunction { 42 }
+        gauge.setFunction { 42 }
         #expect(gauge.collect()[0].samples[0].value == 42)
     }
 
-    @Test func mostRecentModeRejectsIncAndDec() throws {
+    @Test func mostRecentModeIncAndDecChangeTheValueAndRecordTheTime() throws {
         let gauge = try Gauge(name: "latest", help: "L.", multiprocessMode: .mostrecent, registry: nil)
-        #expect(throws: MetricError.self) { try gauge.inc() }
-        #expect(throws: MetricError.self) { try gauge.dec() }
-        try gauge.set(3)
-        #expect(try gauge.value() == 3)
+        gauge.set(3)
+        gauge.inc(by: 2)
+        gauge.dec()
+        #expect(gauge.value == 4)
+        #expect(abs(gauge.single.storage.timestamp(at: 0) - WallClock.now()) < 5)
+        gauge.trackInProgress { #expect(gauge.value == 5) }
+        #expect(gauge.value == 4)
     }
 
     @Test func mostRecentModeRecordsTheTimeOfSet() throws {
         let gauge = try Gauge(name: "latest", help: "L.", multiprocessMode: .livemostrecent, registry: nil)
-        try gauge.set(3)
-        let child = try gauge.observableChild()
+        gauge.set(3)
+        let child = gauge.single
         #expect(abs(child.storage.timestamp(at: 0) - WallClock.now()) < 5)
     }
 

@@ -7,14 +7,14 @@ import Testing
 @Suite struct HistogramTests {
     @Test func defaultBucketsMatchThePythonClient() {
         #expect(
-            Histogram.defaultBuckets == [
+            Histogram<Unlabelled>.defaultBuckets == [
                 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, .infinity,
             ])
     }
 
     @Test func observationsAreCumulatedAtCollection() throws {
         let histogram = try Histogram(name: "latency", help: "L.", buckets: [1, 2], registry: nil)
-        for value in [0.5, 1, 1.5, 3] { try histogram.observe(value) }
+        for value in [0.5, 1, 1.5, 3] { histogram.observe(value) }
         let samples = withCreatedSeries(false) { histogram.collect()[0].samples }
         #expect(
             samples.map(\.name) == [
@@ -50,8 +50,8 @@ import Testing
 
     @Test func nanObservationIsIgnored() throws {
         let histogram = try Histogram(name: "h", help: "H.", registry: nil)
-        try histogram.observe(.nan)
-        let child = try histogram.observableChild()
+        histogram.observe(.nan)
+        let child = histogram.single
         #expect(child.count == 0)
         #expect(child.sum == 0)
     }
@@ -72,7 +72,7 @@ import Testing
     @Test func manyBucketsUseTheRightBucket() throws {
         let bounds = (1...100).map(Double.init)
         let histogram = try Histogram(name: "h", help: "H.", buckets: bounds, registry: nil)
-        let child = try histogram.observableChild()
+        let child = histogram.single
         child.observe(50)
         child.observe(50.5)
         child.observe(1000)
@@ -93,7 +93,7 @@ import Testing
     @Test func timeObservesTheRealDuration() async throws {
         let histogram = try Histogram(name: "h", help: "H.", registry: nil)
         try await histogram.time { try await Task.sleep(for: .milliseconds(30)) }
-        let child = try histogram.observableChild()
+        let child = histogram.single
         #expect(child.count == 1)
         #expect(child.sum >= 0.025)
     }

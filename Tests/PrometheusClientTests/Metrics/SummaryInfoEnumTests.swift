@@ -7,8 +7,8 @@ import Testing
 @Suite struct SummaryTests {
     @Test func countsAndSumsObservations() throws {
         let summary = try Summary(name: "size", help: "S.", registry: nil)
-        try summary.observe(3)
-        try summary.observe(-1)
+        summary.observe(3)
+        summary.observe(-1)
         let samples = withCreatedSeries(false) { summary.collect()[0].samples }
         #expect(samples.map(\.name) == ["size_count", "size_sum"])
         #expect(samples.map(\.value) == [2, 2])
@@ -61,7 +61,7 @@ import Testing
     @Test func unknownStateIsATypedErrorAndChangesNothing() throws {
         let state = try Enum(name: "phase", help: "P.", states: ["a", "b"], registry: nil)
         #expect(throws: MetricError.self) { try state.state("c") }
-        #expect(try state.observableChild().currentState == "a")
+        #expect(state.single.currentState == "a")
     }
 
     @Test func emptyStatesAreRejectedBeforeRegistration() throws {

@@ -58,7 +58,7 @@ enum ParserCorpus {
         try counter.labels("200").inc(by: 2, exemplar: ["trace_id": "abc"])
         let histogram = try Histogram(
             name: "latency", help: "L.", unit: "seconds", buckets: [0.1, 1], registry: registry)
-        try histogram.observe(0.5)
+        histogram.observe(0.5)
         _ = try Info(name: "app", help: "App.", registry: registry)
         _ = try Enum(name: "phase", help: "Phase.", states: ["a", "b"], registry: registry)
         return [

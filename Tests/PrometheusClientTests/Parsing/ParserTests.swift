@@ -14,7 +14,7 @@ import Testing
         #expect(families[0].type == .counter)
         #expect(families[0].help == "Jobs \\ done\n.")
         #expect(families[0].samples[0].labels == [Label("x", "1\"2")])
-        #expect(families[0].samples[0].timestamp == (try Timestamp(seconds: 1_700_000_000, nanoseconds: 123_000_000)))
+        #expect(families[0].samples[0].timestamp == (Timestamp(seconds: 1_700_000_000, nanoseconds: 123_000_000)))
     }
 
     @Test func counterSamplesWithoutTotalGainIt() throws {
@@ -136,7 +136,7 @@ import Testing
         let family = try #require(try OpenMetricsParser.parse(text).first)
         #expect(family.unit == "seconds")
         #expect(
-            family.samples[0].exemplar?.timestamp == (try Timestamp(seconds: 1_700_000_000, nanoseconds: 123_456_789)))
+            family.samples[0].exemplar?.timestamp == (Timestamp(seconds: 1_700_000_000, nanoseconds: 123_456_789)))
     }
 
     @Test(arguments: [

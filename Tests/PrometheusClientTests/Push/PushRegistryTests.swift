@@ -12,7 +12,7 @@ struct PushRegistryTests {
         let counter = try Counter(name: "batch_records", help: "Records.", labelNames: ["kind"], registry: registry)
         try counter.labels("a").inc(by: requests)
         let duration = try Gauge(name: "batch_duration_seconds", help: "Duration.", registry: registry)
-        try duration.set(12.5)
+        duration.set(12.5)
         return registry
     }
 

@@ -70,7 +70,7 @@ import Testing
         let registry = CollectorRegistry()
         try registry.register(ThrowingCollector())
         let counter = try Counter(name: "requests", help: "R.", registry: registry)
-        try counter.inc()
+        counter.inc()
         let result = registry.collect()
         #expect(result.families.map(\.name) == ["requests"])
         #expect(result.failures.count == 1)
@@ -112,7 +112,7 @@ import Testing
         let registry = CollectorRegistry()
         let counter = try Counter(name: "requests", help: "R.", unit: "bytes", registry: registry)
         _ = try Gauge(name: "other", help: "O.", registry: registry)
-        try counter.inc()
+        counter.inc()
         let families = registry.restricted(toSampleNames: ["requests_bytes_total"]).collect().families
         #expect(families.count == 1)
         #expect(families[0].unit == "bytes")

@@ -19,7 +19,7 @@ struct MetricsHandlerTests {
         let counter = try Counter(name: "served", help: "Served requests", labelNames: ["code"], registry: registry)
         try counter.labels("200").inc(by: 3)
         let gauge = try Gauge(name: "temperature", help: "Temperature", registry: registry)
-        try gauge.set(21.5)
+        gauge.set(21.5)
         return registry
     }
 

@@ -1,0 +1,103 @@
+import Synchronization
+
+/// One series of a ``Counter``: the counter for one set of label values (or the only series of an
+/// unlabelled counter). Lock-free and allocation-free to increment.
+public final class CounterChild: Sendable {
+    let storage: SeriesStorage
+    private let created = AtomicDouble(WallClock.now())
+    private let latestExemplar = Mutex<Exemplar?>(nil)
+    /// Set once an exemplar exists, so collections of counters without exemplars skip the lock.
+    private let hasExemplar = Atomic(false)
+    private let metricName: String
+
+    init(storage: SeriesStorage, metricName: String) {
+        self.storage = storage
+        self.metricName = metricName
+    }
+
+    /// Adds 1.
+    @inline(__always)
+    public func inc() {
+        storage.add(1, at: 0)
+    }
+
+    /// Adds `amount`, which must be zero or positive.
+    ///
+    /// - Throws: `MetricError.invalidIncrement` for a negative or NaN amount (nothing is added).
+    @inline(__always)
+    public func inc(by amount: Double) throws(MetricError) {
+        guard amount >= 0 else { throw .invalidIncrement(metric: metricName, amount: amount) }
+        storage.add(amount, at: 0)
+    }
+
+    /// Adds `amount` and remembers an exemplar (for example a trace id) for it, replacing the
+    /// previous one. Exemplars appear in OpenMetrics output only, and not in multiprocess mode.
+    ///
+    /// - Throws: `MetricError.invalidIncrement` for a negative or NaN amount, and
+    ///   `MetricError.invalidExemplar` for invalid exemplar labels; nothing is added then.
+    public func inc(by amount: Double = 1, exemplar labels: [String: String]) throws(MetricError) {
+        guard amount >= 0 else { throw .invalidIncrement(metric: metricName, amount: amount) }
+        let exemplar = labels.isEmpty ? nil : try Exemplar.validated(labels: labels, value: amount)
+        storage.add(amount, at: 0)
+        if let exemplar {
+            latestExemplar.withLock { $0 = exemplar }
+            hasExemplar.store(true, ordering: .releasing)
+        }
+    }
+
+    /// Sets the count back to zero and the `_created` time to now.
+    public func reset() {
+        storage.set(0, at: 0)
+        created.store(WallClock.now())
+    }
+
+    /// The current count.
+    public var value: Double { storage.value(at: 0) }
+
+    /// Runs `body` and adds 1 if it throws (an error of any type); the error is rethrown.
+    public func countExceptions<T>(_ body: () throws -> T) rethrows -> T {
+        do {
+            return try body()
+        } catch {
+            inc()
+            throw error
+        }
+    }
+
+    /// Runs `body` and adds 1 if it throws an error of type `errorType`; any error is rethrown.
+    public func countExceptions<T, E: Error>(of errorType: E.Type, _ body: () throws -> T) rethrows -> T {
+        do {
+            return try body()
+        } catch {
+            if error is E { inc() }
+            throw error
+        }
+    }
+
+    /// Awaits `body` and adds 1 if it throws (an error of any type); the error is rethrown.
+    public func countExceptions<T>(_ body: () async throws -> T) async rethrows -> T {
+        do {
+            return try await body()
+        } catch {
+            inc()
+            throw error
+        }
+    }
+
+    /// Awaits `body` and adds 1 if it throws an error of type `errorType`; any error is rethrown.
+    public func countExceptions<T, E: Error>(of errorType: E.Type, _ body: () async throws -> T) async rethrows
+        -> T
+    {
+        do {
+            return try await body()
+        } catch {
+            if error is E { inc() }
+            throw error
+        }
+    }
+
+    var createdTime: Double { created.value }
+    var exemplar: Exemplar? {
+        hasExemplar.load(ordering: .acquiring) ? latestExemplar.withLock { $0 } : nil
+    }
+}

@@ -1,0 +1,82 @@
+import Synchronization
+
+/// One series of a ``Gauge``. `set`, `inc` and `dec` are lock-free and allocation-free.
+public final class GaugeChild: DurationObserver, Sendable {
+    let storage: SeriesStorage
+    private let mode: MultiprocessMode
+    private let callback = Mutex<(@Sendable () -> Double)?>(nil)
+
+    init(storage: SeriesStorage, mode: MultiprocessMode) {
+        self.storage = storage
+        self.mode = mode
+    }
+
+    /// Sets the value. In the mostrecent modes the wall-clock time of the call is stored with it,
+    /// so the master can pick the latest value across processes.
+    @inline(__always)
+    public func set(_ value: Double) {
+        if mode.isMostRecent {
+            storage.set(value, timestamp: WallClock.now(), at: 0)
+        } else {
+            storage.set(value, at: 0)
+        }
+    }
+
+    /// Adds `amount` (default 1). In the mostrecent modes the time of the change is stored too: the
+    /// process that changed its gauge last is the one whose value the master shows. (The Python
+    /// client refuses inc and dec in those modes, which also makes `track_inprogress` unusable.)
+    @inline(__always)
+    public func inc(by amount: Double = 1) {
+        if mode.isMostRecent {
+            storage.add(amount, timestamp: WallClock.now(), at: 0)
+        } else {
+            storage.add(amount, at: 0)
+        }
+    }
+
+    /// Subtracts `amount` (default 1); see ``inc(by:)``.
+    @inline(__always)
+    public func dec(by amount: Double = 1) {
+        inc(by: -amount)
+    }
+
+    /// Sets the value to the current Unix time in seconds.
+    public func setToCurrentTime() {
+        set(WallClock.now())
+    }
+
+    /// Adds 1 while `body` runs, then subtracts it again, also when `body` throws.
+    ///
+    /// - Throws: whatever `body` throws.
+    public func trackInProgress<T>(_ body: () throws -> T) rethrows -> T {
+        inc()
+        defer { dec() }
+        return try body()
+    }
+
+    /// Adds 1 while `body` runs (until it finishes, suspensions included), then subtracts it.
+    ///
+    /// - Throws: whatever `body` throws.
+    public func trackInProgress<T>(_ body: () async throws -> T) async rethrows -> T {
+        inc()
+        defer { dec() }
+        return try await body()
+    }
+
+    /// Sets the gauge to a duration, in seconds; used by ``DurationObserver/time(_:)-(()->T)``.
+    public func observeDuration(_ seconds: Double) {
+        set(seconds)
+    }
+
+    /// Makes the gauge report `callback()` at every collection instead of its stored value (for
+    /// example a queue's current length). Not seen by a multiprocess master, which reads files.
+    public func setFunction(_ callback: @escaping @Sendable () -> Double) {
+        self.callback.withLock { $0 = callback }
+    }
+
+    /// The current value (the callback's result when one is set).
+    public var value: Double {
+        if let callback = callback.withLock({ $0 }) { return callback() }
+        return storage.value(at: 0)
+    }
+}

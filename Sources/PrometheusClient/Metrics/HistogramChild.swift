@@ -1,0 +1,69 @@
+import Synchronization
+
+/// One series of a ``Histogram``. `observe` is lock-free and allocation-free.
+public final class HistogramChild: DurationObserver, Sendable {
+    let storage: SeriesStorage
+    let bounds: HistogramBounds
+    private let created = AtomicDouble(WallClock.now())
+    private let exemplars: Mutex<[Exemplar?]>
+    /// Set once an exemplar exists, so collections of histograms without exemplars skip the lock.
+    private let hasExemplar = Atomic(false)
+
+    init(storage: SeriesStorage, bounds: HistogramBounds) {
+        self.storage = storage
+        self.bounds = bounds
+        exemplars = Mutex(Array(repeating: nil, count: bounds.count))
+    }
+
+    /// Records one observation. NaN is ignored: it belongs in no bucket and would poison the sum.
+    @inline(__always)
+    public func observe(_ value: Double) {
+        guard let bucket = bounds.bucketIndex(for: value) else { return }
+        storage.add(1, at: bucket + 1)
+        storage.add(value, at: 0)
+    }
+
+    /// Records one observation with an exemplar (for example a trace id), which replaces the
+    /// previous exemplar of the bucket the value falls in. Exemplars appear in OpenMetrics output
+    /// only, and not in multiprocess mode.
+    ///
+    /// - Throws: `MetricError.invalidExemplar` for invalid exemplar labels; nothing is recorded.
+    public func observe(_ value: Double, exemplar labels: [String: String]) throws(MetricError) {
+        let exemplar = labels.isEmpty ? nil : try Exemplar.validated(labels: labels, value: value)
+        guard let bucket = bounds.bucketIndex(for: value) else { return }
+        storage.add(1, at: bucket + 1)
+        storage.add(value, at: 0)
+        if let exemplar {
+            exemplars.withLock { $0[bucket] = exemplar }
+            hasExemplar.store(true, ordering: .releasing)
+        }
+    }
+
+    /// Observes a duration in seconds; used by ``DurationObserver/time(_:)-(()->T)``.
+    public func observeDuration(_ seconds: Double) {
+        observe(seconds)
+    }
+
+    /// The number of observations.
+    public var count: Double {
+        (0..<bounds.count).reduce(0) { $0 + storage.value(at: $1 + 1) }
+    }
+
+    /// The sum of observations.
+    public var sum: Double { storage.value(at: 0) }
+
+    /// The cumulative count of each bucket, in bound order.
+    public var cumulativeCounts: [Double] {
+        var running = 0.0
+        return (0..<bounds.count).map { index in
+            running += storage.value(at: index + 1)
+            return running
+        }
+    }
+
+    var createdTime: Double { created.value }
+    var bucketExemplars: [Exemplar?] {
+        hasExemplar.load(ordering: .acquiring)
+            ? exemplars.withLock { $0 } : Array(repeating: nil, count: bounds.count)
+    }
+}
