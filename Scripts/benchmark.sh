@@ -10,11 +10,68 @@
 #   parse         parser throughput on a ~10 MB exposition, text and OpenMetrics (ns per byte)
 #   memory        resident memory per labelled child of a counter, gauge and histogram (bytes)
 # Default: all suites.
+#
+#   bash Scripts/benchmark.sh --baseline REV [suite ...]
+#       instead of Python, compares this tree with git revision REV (built in a temporary worktree):
+#       both binaries run alternately, ROUNDS times (default 5), and each figure is printed as the
+#       median and the min..max of each side and the ratio of the medians (before / after: above 1
+#       means this tree is faster or smaller).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+baseline=""
+if [ "${1:-}" = "--baseline" ]; then
+    baseline="$2"
+    shift 2
+fi
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then suites=(core multiprocess merge parse memory); fi
+
+if [ -n "$baseline" ]; then
+    swift build -c release --product prometheus-benchmarks >/dev/null
+    after="$(swift build -c release --show-bin-path)/prometheus-benchmarks"
+    worktree="$(mktemp -d)/baseline"
+    git worktree add --detach "$worktree" "$baseline" >/dev/null 2>&1
+    trap 'git worktree remove --force "$worktree" >/dev/null 2>&1 || true' EXIT
+    swift build -c release --product prometheus-benchmarks --package-path "$worktree" >/dev/null
+    before="$(swift build -c release --show-bin-path --package-path "$worktree")/prometheus-benchmarks"
+    rounds="${ROUNDS:-5}"
+    results="$(mktemp -d)"
+    for suite in "${suites[@]}"; do
+        arguments=("$suite")
+        directory=""
+        if [ "$suite" = merge ]; then
+            directory="$(mktemp -d)"
+            python3 Scripts/make_multiproc_dir.py "$directory" 1000 100
+            arguments=(merge "$directory" 1000x100)
+        fi
+        for round in $(seq "$rounds"); do
+            "$before" "${arguments[@]}" >>"$results/$suite.before"
+            "$after" "${arguments[@]}" >>"$results/$suite.after"
+        done
+        [ -n "$directory" ] && rm -rf "$directory"
+        echo "== $suite: $baseline (before) against this tree (after), $rounds alternating rounds, $(nproc) cores"
+        python3 - "$results/$suite.before" "$results/$suite.after" <<'PY'
+import statistics, sys
+def load(path):
+    values = {}
+    for line in open(path):
+        name, value = line.rstrip("\n").split("\t")[:2]
+        values.setdefault(name, []).append(float(value))
+    return values
+before, after = load(sys.argv[1]), load(sys.argv[2])
+print("%-28s %22s %22s %8s" % ("measurement", "before median (range)", "after median (range)", "b/a"))
+for name in before:
+    if name not in after:
+        continue
+    b, a = before[name], after[name]
+    mb, ma = statistics.median(b), statistics.median(a)
+    print("%-28s %10.2f (%4.1f-%4.1f) %10.2f (%4.1f-%4.1f) %7.2fx" % (name, mb, min(b), max(b), ma, min(a), max(a), mb / ma if ma else float("nan")))
+PY
+    done
+    rm -rf "$results"
+    exit 0
+fi
 
 python3 -c 'import prometheus_client' 2>/dev/null || pip install --quiet 'prometheus-client==0.25.0'
 swift build -c release --product prometheus-benchmarks >/dev/null

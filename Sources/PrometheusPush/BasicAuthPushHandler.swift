@@ -5,7 +5,7 @@ import PrometheusClient
 /// request on, like Python's `basic_auth_handler`.
 ///
 /// Use it only over HTTPS or on a trusted network: basic credentials travel in clear text.
-public struct BasicAuthPushHandler: PushHandler {
+public struct BasicAuthPushHandler: DecoratingPushHandler {
     /// The user name.
     public var username: String
     /// The password.
@@ -25,21 +25,8 @@ public struct BasicAuthPushHandler: PushHandler {
         "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()
     }
 
-    /// Adds the `Authorization` header and sends with `next`.
-    ///
-    /// - Throws: whatever `next` throws.
-    public func send(_ request: PushRequest) throws(PushError) -> PushResponse {
-        try next.send(decorate(request))
-    }
-
-    /// Adds the `Authorization` header and sends with `next`.
-    ///
-    /// - Throws: whatever `next` throws.
-    public func send(_ request: PushRequest) async throws(PushError) -> PushResponse {
-        try await next.send(decorate(request))
-    }
-
-    private func decorate(_ request: PushRequest) -> PushRequest {
+    /// The request with the header set.
+    public func decorate(_ request: PushRequest) -> PushRequest {
         var changed = request
         changed.setHeader("Authorization", authorization)
         return changed

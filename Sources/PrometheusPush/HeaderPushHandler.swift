@@ -2,7 +2,7 @@ import PrometheusClient
 
 /// A ``PushHandler`` that sets extra header fields (an API token, a tenant id, ...) on every request
 /// and passes it on.
-public struct HeaderPushHandler: PushHandler {
+public struct HeaderPushHandler: DecoratingPushHandler {
     /// The header fields to set, replacing fields of the same name.
     public var headers: [(name: String, value: String)]
     /// The handler that sends the changed request.
@@ -19,21 +19,8 @@ public struct HeaderPushHandler: PushHandler {
         self.init(headers: headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }, next: next)
     }
 
-    /// Sets the headers and sends with `next`.
-    ///
-    /// - Throws: whatever `next` throws.
-    public func send(_ request: PushRequest) throws(PushError) -> PushResponse {
-        try next.send(decorate(request))
-    }
-
-    /// Sets the headers and sends with `next`.
-    ///
-    /// - Throws: whatever `next` throws.
-    public func send(_ request: PushRequest) async throws(PushError) -> PushResponse {
-        try await next.send(decorate(request))
-    }
-
-    private func decorate(_ request: PushRequest) -> PushRequest {
+    /// The request with the header set.
+    public func decorate(_ request: PushRequest) -> PushRequest {
         var changed = request
         for header in headers {
             changed.setHeader(header.name, header.value)

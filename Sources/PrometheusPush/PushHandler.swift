@@ -44,3 +44,29 @@ extension PushHandler {
         return try result.get()
     }
 }
+
+/// A ``PushHandler`` that changes each request (adds headers, rewrites the URL) and passes it to
+/// another handler: implement ``decorate(_:)`` and get both forms of `send`.
+public protocol DecoratingPushHandler: PushHandler {
+    /// The handler that sends the changed request.
+    var next: any PushHandler { get }
+
+    /// The request to send instead of `request`.
+    func decorate(_ request: PushRequest) -> PushRequest
+}
+
+extension DecoratingPushHandler {
+    /// Decorates the request and sends it with ``next``.
+    ///
+    /// - Throws: whatever `next` throws.
+    public func send(_ request: PushRequest) throws(PushError) -> PushResponse {
+        try next.send(decorate(request))
+    }
+
+    /// Decorates the request and sends it with ``next``, suspending instead of blocking.
+    ///
+    /// - Throws: whatever `next` throws.
+    public func send(_ request: PushRequest) async throws(PushError) -> PushResponse {
+        try await next.send(decorate(request))
+    }
+}

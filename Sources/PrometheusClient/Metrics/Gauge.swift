@@ -93,19 +93,7 @@ extension Gauge where Labels == Unlabelled {
         try await single.trackInProgress(body)
     }
 
-    /// Sets the gauge to how long `body` took, in seconds.
-    ///
-    /// - Throws: whatever `body` throws.
-    public func time<T>(_ body: () throws -> T) rethrows -> T {
-        try single.time(body)
-    }
 
-    /// Sets the gauge to how long `body` took until it finished.
-    ///
-    /// - Throws: whatever `body` throws.
-    public func time<T>(_ body: () async throws -> T) async rethrows -> T {
-        try await single.time(body)
-    }
 
     /// The current value.
     public var value: Double {
@@ -127,5 +115,13 @@ extension Gauge where Labels == Labelled {
                 name: name, help: help, type: .gauge, namespace: namespace, subsystem: subsystem, unit: unit,
                 labelNames: labelNames),
             multiprocessMode: multiprocessMode, registry: registry)
+    }
+}
+
+/// An unlabelled gauge times work itself: `time { ... }` (see ``DurationObserver``).
+extension Gauge: DurationObserver where Labels == Unlabelled {
+    /// Records a duration in seconds.
+    public func observeDuration(_ seconds: Double) {
+        single.set(seconds)
     }
 }

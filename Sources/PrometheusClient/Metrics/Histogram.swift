@@ -104,19 +104,7 @@ extension Histogram where Labels == Unlabelled {
         try single.observe(value, exemplar: exemplar)
     }
 
-    /// Observes how long `body` took, in seconds.
-    ///
-    /// - Throws: whatever `body` throws.
-    public func time<T>(_ body: () throws -> T) rethrows -> T {
-        try single.time(body)
-    }
 
-    /// Observes how long `body` took until it finished.
-    ///
-    /// - Throws: whatever `body` throws.
-    public func time<T>(_ body: () async throws -> T) async rethrows -> T {
-        try await single.time(body)
-    }
 }
 
 extension Histogram where Labels == Labelled {
@@ -133,5 +121,13 @@ extension Histogram where Labels == Labelled {
                 name: name, help: help, labelNames: labelNames, namespace: namespace, subsystem: subsystem,
                 unit: unit),
             buckets: buckets, registry: registry)
+    }
+}
+
+/// An unlabelled histogram times work itself: `time { ... }` (see ``DurationObserver``).
+extension Histogram: DurationObserver where Labels == Unlabelled {
+    /// Records a duration in seconds.
+    public func observeDuration(_ seconds: Double) {
+        single.observe(seconds)
     }
 }

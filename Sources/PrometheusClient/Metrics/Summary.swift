@@ -59,19 +59,7 @@ extension Summary where Labels == Unlabelled {
         single.observe(value)
     }
 
-    /// Observes how long `body` took, in seconds.
-    ///
-    /// - Throws: whatever `body` throws.
-    public func time<T>(_ body: () throws -> T) rethrows -> T {
-        try single.time(body)
-    }
 
-    /// Observes how long `body` took until it finished.
-    ///
-    /// - Throws: whatever `body` throws.
-    public func time<T>(_ body: () async throws -> T) async rethrows -> T {
-        try await single.time(body)
-    }
 }
 
 extension Summary where Labels == Labelled {
@@ -88,5 +76,13 @@ extension Summary where Labels == Labelled {
                 name: name, help: help, labelNames: labelNames, namespace: namespace, subsystem: subsystem,
                 unit: unit),
             registry: registry)
+    }
+}
+
+/// An unlabelled summary times work itself: `time { ... }` (see ``DurationObserver``).
+extension Summary: DurationObserver where Labels == Unlabelled {
+    /// Records a duration in seconds.
+    public func observeDuration(_ seconds: Double) {
+        single.observe(seconds)
     }
 }

@@ -24,4 +24,21 @@ struct ExpositionLines {
     static func error(_ failure: LineScanner.Failure, line: Int) -> ParseError {
         ParseError(line: failure.line ?? line, column: failure.offset + 1, reason: failure.reason)
     }
+
+    /// Runs a parser on the UTF-8 bytes of `text`, without copying a native string.
+    static func parse(_ text: String, with parser: (UnsafeBufferPointer<UInt8>) throws(ParseError) -> [MetricFamily])
+        throws(ParseError) -> [MetricFamily]
+    {
+        var copy = text
+        let result = copy.withUTF8 { bytes in Result { () throws(ParseError) in try parser(bytes) } }
+        return try result.get()
+    }
+
+    /// Runs a parser on `bytes`.
+    static func parse(_ bytes: [UInt8], with parser: (UnsafeBufferPointer<UInt8>) throws(ParseError) -> [MetricFamily])
+        throws(ParseError) -> [MetricFamily]
+    {
+        let result = bytes.withUnsafeBufferPointer { buffer in Result { () throws(ParseError) in try parser(buffer) } }
+        return try result.get()
+    }
 }

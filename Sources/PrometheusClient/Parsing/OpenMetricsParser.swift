@@ -27,17 +27,14 @@ public enum OpenMetricsParser {
     ///
     /// - Throws: ``ParseError`` saying where and why the text is not valid OpenMetrics.
     public static func parse(_ text: String) throws(ParseError) -> [MetricFamily] {
-        var copy = text
-        let result = copy.withUTF8 { bytes in Result { () throws(ParseError) in try parse(bytes) } }
-        return try result.get()
+        try ExpositionLines.parse(text, with: parse)
     }
 
     /// Parses OpenMetrics bytes.
     ///
     /// - Throws: ``ParseError`` saying where and why the text is not valid OpenMetrics.
     public static func parse(_ bytes: [UInt8]) throws(ParseError) -> [MetricFamily] {
-        let result = bytes.withUnsafeBufferPointer { buffer in Result { () throws(ParseError) in try parse(buffer) } }
-        return try result.get()
+        try ExpositionLines.parse(bytes, with: parse)
     }
 
     /// The families parsed so far, the one being parsed, and every name an earlier family reserved.

@@ -12,17 +12,14 @@ public enum PrometheusTextParser {
     ///
     /// - Throws: ``ParseError`` for a malformed line.
     public static func parse(_ text: String) throws(ParseError) -> [MetricFamily] {
-        var copy = text
-        let result = copy.withUTF8 { bytes in Result { () throws(ParseError) in try parse(bytes) } }
-        return try result.get()
+        try ExpositionLines.parse(text, with: parse)
     }
 
     /// Parses exposition bytes.
     ///
     /// - Throws: ``ParseError`` for a malformed line.
     public static func parse(_ bytes: [UInt8]) throws(ParseError) -> [MetricFamily] {
-        let result = bytes.withUnsafeBufferPointer { buffer in Result { () throws(ParseError) in try parse(buffer) } }
-        return try result.get()
+        try ExpositionLines.parse(bytes, with: parse)
     }
 
     private struct Current {

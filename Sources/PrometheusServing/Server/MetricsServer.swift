@@ -45,10 +45,9 @@ public final class MetricsServer: Sendable {
         handlerOptions: MetricsHandlerOptions = MetricsHandlerOptions(),
         otherRequests: (@Sendable (HTTPRequest) -> HTTPResponse)? = nil
     ) throws(ServingError) -> MetricsServer {
-        let handler = MetricsHandler(registry: registry, options: handlerOptions)
-        let server = try HTTPServer.start(
-            address: address, port: port, options: options, handler: route(handler, otherRequests))
-        return MetricsServer(server: server, handler: handler)
+        try serve(registry, handlerOptions, otherRequests) { route throws(ServingError) in
+            try HTTPServer.start(address: address, port: port, options: options, handler: route)
+        }
     }
 
     /// Serves `registry` on a socket that is already listening (bound before forking, or inherited
@@ -62,17 +61,26 @@ public final class MetricsServer: Sendable {
         handlerOptions: MetricsHandlerOptions = MetricsHandlerOptions(),
         otherRequests: (@Sendable (HTTPRequest) -> HTTPResponse)? = nil
     ) throws(ServingError) -> MetricsServer {
-        let handler = MetricsHandler(registry: registry, options: handlerOptions)
-        let server = try HTTPServer.start(
-            listener: listener, options: options, ownsListener: false, handler: route(handler, otherRequests))
-        return MetricsServer(server: server, handler: handler)
+        try serve(registry, handlerOptions, otherRequests) { route throws(ServingError) in
+            try HTTPServer.start(listener: listener, options: options, ownsListener: false, handler: route)
+        }
     }
 
-    private static func route(
-        _ handler: MetricsHandler, _ otherRequests: (@Sendable (HTTPRequest) -> HTTPResponse)?
-    ) -> @Sendable (HTTPRequest) -> HTTPResponse {
-        guard let otherRequests else { return { handler.handle($0) } }
-        return { request in handler.serves(path: request.path) ? handler.handle(request) : otherRequests(request) }
+    /// The handler for `registry`, and the server `start` runs with it (metrics requests to the
+    /// handler, others to `otherRequests` when given).
+    private static func serve(
+        _ registry: CollectorRegistry, _ handlerOptions: MetricsHandlerOptions,
+        _ otherRequests: (@Sendable (HTTPRequest) -> HTTPResponse)?,
+        start: (@escaping @Sendable (HTTPRequest) -> HTTPResponse) throws(ServingError) -> HTTPServer
+    ) throws(ServingError) -> MetricsServer {
+        let handler = MetricsHandler(registry: registry, options: handlerOptions)
+        let route: @Sendable (HTTPRequest) -> HTTPResponse
+        if let otherRequests {
+            route = { request in handler.serves(path: request.path) ? handler.handle(request) : otherRequests(request) }
+        } else {
+            route = { handler.handle($0) }
+        }
+        return MetricsServer(server: try start(route), handler: handler)
     }
 
     /// Stops serving: no new connections, idle ones closed at once, responses in progress get up to
