@@ -93,8 +93,6 @@ extension Gauge where Labels == Unlabelled {
         try await single.trackInProgress(body)
     }
 
-
-
     /// The current value.
     public var value: Double {
         single.value

@@ -104,7 +104,6 @@ extension Histogram where Labels == Unlabelled {
         try single.observe(value, exemplar: exemplar)
     }
 
-
 }
 
 extension Histogram where Labels == Labelled {

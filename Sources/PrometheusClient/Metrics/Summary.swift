@@ -59,7 +59,6 @@ extension Summary where Labels == Unlabelled {
         single.observe(value)
     }
 
-
 }
 
 extension Summary where Labels == Labelled {
