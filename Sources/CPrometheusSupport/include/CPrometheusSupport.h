@@ -13,6 +13,17 @@
 #include "CPrometheusGzip.h"
 #include "CPrometheusServing.h"
 
+/// Whether `count` bytes at `lhs` and `rhs` are equal (memcmp, which Swift code cannot reach without
+/// importing the C library).
+static inline int prometheus_bytes_equal(const void *lhs, const void *rhs, size_t count) {
+    return count == 0 || memcmp(lhs, rhs, count) == 0;
+}
+
+/// Orders `count` bytes at `lhs` and `rhs` as memcmp does (negative, zero, positive).
+static inline int prometheus_bytes_compare(const void *lhs, const void *rhs, size_t count) {
+    return count == 0 ? 0 : memcmp(lhs, rhs, count);
+}
+
 /// Adds `delta` to the double at `address` (8-byte aligned) with a compare-and-swap loop.
 static inline void prometheus_atomic_add_double(double *address, double delta) {
     uint64_t *bits = (uint64_t *)address;

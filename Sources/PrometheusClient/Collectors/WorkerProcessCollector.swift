@@ -61,7 +61,7 @@ public final class WorkerProcessCollector: Collector {
             guard let name = DBFileName(fileName: file.name), let pid = Int32(name.processIdentifier), pid > 0 else {
                 continue
             }
-            filesByProcess[pid, default: []].append(file)
+            filesByProcess[pid, default: []].append((file.name, file.inode))
         }
         var workers: [Int32] = []
         var known = verified.withLock { $0 }

@@ -1,3 +1,5 @@
+import CPrometheusSupport
+
 /// Identity of names and label values by their UTF-8 bytes.
 ///
 /// Swift's `String` equality is Unicode canonical equivalence: `"e\u{301}" == "\u{e9}"`. Prometheus,
@@ -13,11 +15,17 @@ enum ByteIdentity {
         guard left.count == right.count else { return false }
         let contiguous = left.withContiguousStorageIfAvailable { leftBytes in
             right.withContiguousStorageIfAvailable { rightBytes in
-                UnsafeRawBufferPointer(leftBytes).elementsEqual(UnsafeRawBufferPointer(rightBytes))
+                equal(UnsafeRawBufferPointer(leftBytes), UnsafeRawBufferPointer(rightBytes))
             }
         }
         if let contiguous, let result = contiguous { return result }
         return left.elementsEqual(right)
+    }
+
+    /// Whether two byte buffers hold the same bytes (one `memcmp`).
+    @inline(__always)
+    static func equal(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
+        lhs.count == rhs.count && prometheus_bytes_equal(lhs.baseAddress, rhs.baseAddress, lhs.count) != 0
     }
 
     /// Whether two string arrays have the same length and the same bytes element by element.
@@ -43,6 +51,13 @@ enum ByteIdentity {
         }
     }
 
+    /// Orders byte buffers as `memcmp` does, a shorter prefix first.
+    @inline(__always)
+    static func precedes(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
+        let order = prometheus_bytes_compare(lhs.baseAddress, rhs.baseAddress, Swift.min(lhs.count, rhs.count))
+        return order != 0 ? order < 0 : lhs.count < rhs.count
+    }
+
     /// Orders strings by their UTF-8 bytes, which is Unicode code point order (Python's `str`
     /// ordering); Swift's `<` would compare normalised forms instead.
     static func precedes(_ lhs: String, _ rhs: String) -> Bool {
@@ -50,7 +65,7 @@ enum ByteIdentity {
         let right = rhs.utf8
         let contiguous = left.withContiguousStorageIfAvailable { leftBytes in
             right.withContiguousStorageIfAvailable { rightBytes in
-                UnsafeRawBufferPointer(leftBytes).lexicographicallyPrecedes(UnsafeRawBufferPointer(rightBytes))
+                precedes(UnsafeRawBufferPointer(leftBytes), UnsafeRawBufferPointer(rightBytes))
             }
         }
         if let contiguous, let result = contiguous { return result }

@@ -101,7 +101,9 @@ final class DBFileCache {
     ///   listing).
     /// - Throws: `DBFileError` for a foreign name, a file that is not a regular file, a dangling
     ///   link, or one that cannot be opened.
-    func file(named fileName: String, inode: UInt64, position: Int) throws(DBFileError) -> File? {
+    func file(named fileName: String, inode: UInt64, listedAsRegular: Bool = false, position: Int) throws(DBFileError)
+        -> File?
+    {
         let key = ByteString(fileName)
         let known =
             position < previousOrder.count && ByteIdentity.equal(previousOrder[position].fileName, fileName)
@@ -115,7 +117,7 @@ final class DBFileCache {
             forget(key, known)  // replaced (an archive rewritten): start over
         }
         guard let name = DBFileName(fileName: fileName) else { throw .foreignName(fileName: fileName) }
-        guard let descriptor = try open(fileName) else { return nil }
+        guard let descriptor = try open(fileName, knownRegular: listedAsRegular) else { return nil }
         let file = File(fileName: fileName, name: name, inode: inode)
         file.descriptor = descriptor
         file.generation = generation
@@ -148,12 +150,14 @@ final class DBFileCache {
         files.removeValue(forKey: key)
     }
 
-    /// Opens a directory entry for reading without blocking, and checks that it is a regular file.
-    private func open(_ fileName: String) throws(DBFileError) -> FileDescriptor? {
+    /// Opens a directory entry for reading without blocking, and checks that it is a regular file
+    /// (unless the listing said so already).
+    private func open(_ fileName: String, knownRegular: Bool = false) throws(DBFileError) -> FileDescriptor? {
         if directory == nil {
             directory = try? FileDescriptor.open(directoryPath, .readOnly, options: .directory)
         }
-        let path = path(of: fileName)
+        // Built only for errors: a cold merge opens thousands of files.
+        var path: String { self.path(of: fileName) }
         func attempt(_ options: FileDescriptor.OpenOptions) throws(Errno) -> FileDescriptor {
             if let directory {
                 return try FileDescriptor.open(fileName, in: directory, .readOnly, options: options)
@@ -170,8 +174,8 @@ final class DBFileCache {
             }
         } catch  where error == .noSuchFileOrDirectory {
             // Deleted since the listing, or a link to nothing: only the second is a problem.
-            if let directory, let status = try? FileSystem.status(ofEntry: fileName, in: directory),
-                status.kind == .symbolicLink
+            if let directory, let entry = try? FileSystem.status(ofEntry: fileName, in: directory),
+                entry.kind == .symbolicLink
             {
                 throw .danglingSymbolicLink(path: path)
             }
@@ -179,6 +183,7 @@ final class DBFileCache {
         } catch {
             throw .unreadable(path: path, errno: error)
         }
+        if knownRegular { return descriptor }
         let status: FileStatus
         do {
             status = try descriptor.status()
@@ -212,7 +217,7 @@ final class DBFileCache {
     /// - Throws: `DBFileError` for a short file, an impossible header, or a failed read.
     func readStart(of file: File, expected: Int) throws(DBFileError) -> (used: Int, inBuffer: Int) {
         let descriptor = try descriptor(of: file)
-        let first = Swift.min(Swift.max(expected, 4096), buffer.count)
+        let first = Swift.min(expected > DBFileLayout.headerSize ? expected : 4096, buffer.count)
         let got = try read(descriptor, file, from: 0, count: first)
         guard got >= DBFileLayout.headerSize else { throw .tooShort(size: got) }
         let header = DBFileLayout.header(of: UnsafeRawBufferPointer(buffer))

@@ -13,6 +13,13 @@ struct MergedSeriesKey: Hashable, Sendable {
     /// The bucket bound of a histogram bucket.
     var bucketBound: Double?
 
+    init(familyName: ByteString, sampleName: ByteString, labels: [Label], bucketBound: Double?) {
+        self.familyName = familyName
+        self.sampleName = sampleName
+        self.labels = labels
+        self.bucketBound = bucketBound
+    }
+
     /// Interprets `key`, found at `offset` in a file of `kind` written by `processIdentifier`.
     ///
     /// - Throws: `DBFileError.invalidEntry` saying why the entry cannot be merged.

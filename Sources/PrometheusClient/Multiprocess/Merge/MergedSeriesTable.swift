@@ -15,10 +15,31 @@ final class MergedSeriesTable {
         var isMonotonic: Bool
     }
 
-    /// What the key bytes of an entry mean: a series number, or why it is rejected.
-    enum Meaning {
-        case series(Int)
-        case rejected(reason: String)
+    /// What the key bytes of an entry mean: a series number, or why it is rejected. A plain integer
+    /// (a series number, or the negated position of the reason in ``rejections``), so the arrays of
+    /// meanings a cold merge builds per file hold no references.
+    struct Meaning: Equatable {
+        fileprivate let code: Int
+
+        /// The series the entry feeds, or nil when it is rejected.
+        var series: Int? { code >= 0 ? code : nil }
+
+        static func series(_ number: Int) -> Meaning { Meaning(code: number) }
+        fileprivate static func rejection(_ index: Int) -> Meaning { Meaning(code: -1 - index) }
+        fileprivate var rejectionIndex: Int? { code < 0 ? -1 - code : nil }
+    }
+
+    /// Why entries were rejected, by ``Meaning``.
+    private var rejections: [String] = []
+
+    /// Why an entry with this meaning was rejected, or nil when it feeds a series.
+    func rejectionReason(_ meaning: Meaning) -> String? {
+        meaning.rejectionIndex.map { rejections[$0] }
+    }
+
+    private func reject(_ reason: String) -> Meaning {
+        rejections.append(reason)
+        return .rejection(rejections.count - 1)
     }
 
     /// Keys already decoded, per group of files whose keys mean the same series (all counter files;
@@ -28,7 +49,14 @@ final class MergedSeriesTable {
         /// The entries of the longest file decoded in the group. Workers create the same metrics in the
         /// same order, so another process's file usually has the same key at the same offset: one
         /// byte comparison instead of a hash lookup.
-        var template: [(offset: Int, key: [UInt8], meaning: Meaning)] = []
+        var template = Template()
+    }
+
+    /// A file's entries as offsets into one byte array of their keys: plain values, so walking it
+    /// retains nothing per entry.
+    private struct Template {
+        var entries: [(offset: Int, keyStart: Int, keyCount: Int, meaning: Meaning)] = []
+        var keys: [UInt8] = []
     }
 
     private(set) var series: [Series] = []
@@ -63,44 +91,72 @@ final class MergedSeriesTable {
         defer { groups[tag] = group }
         var offset = start
         var templateIndex = 0
-        var learned: [(offset: Int, key: [UInt8], meaning: Meaning)] = []
-        while offset < used {
-            guard
-                let location = try DBFileLayout.entry(
-                    at: offset, inWindow: bytes, windowOffset: bytesOffset, used: used)
-            else { break }
-            let keyBytes = UnsafeRawBufferPointer(
-                rebasing: bytes[
-                    (location.keyRange.lowerBound - bytesOffset)..<(location.keyRange.upperBound - bytesOffset)])
-            while templateIndex < group.template.count && group.template[templateIndex].offset < offset {
-                templateIndex += 1
-            }
-            let meaning: Meaning
-            if templateIndex < group.template.count, group.template[templateIndex].offset == offset,
-                group.template[templateIndex].key.withUnsafeBytes({ $0.elementsEqual(keyBytes) })
-            {
-                meaning = group.template[templateIndex].meaning
-            } else {
-                let hash = Self.hash(keyBytes)
-                if let known = group.meaningsByHash[hash]?.first(where: {
-                    $0.key.withUnsafeBytes { $0.elementsEqual(keyBytes) }
-                }) {
-                    meaning = known.meaning
-                } else {
-                    meaning = try interpret(keyBytes, in: file, at: offset)
-                    group.meaningsByHash[hash, default: []].append((Array(keyBytes), meaning))
+        let firstDecoded = decoded.count
+        let template = group.template
+        let result: Result<Int, DBFileError> = template.keys.withUnsafeBytes { templateKeys in
+            do throws(DBFileError) {
+                while offset < used {
+                    guard
+                        let location = try DBFileLayout.entry(
+                            at: offset, inWindow: bytes, windowOffset: bytesOffset, used: used)
+                    else { break }
+                    let keyBytes = UnsafeRawBufferPointer(
+                        rebasing: bytes[
+                            (location.keyRange.lowerBound - bytesOffset)..<(location.keyRange.upperBound - bytesOffset)]
+                    )
+                    while templateIndex < template.entries.count && template.entries[templateIndex].offset < offset {
+                        templateIndex += 1
+                    }
+                    var meaning: Meaning?
+                    if templateIndex < template.entries.count, template.entries[templateIndex].offset == offset {
+                        let entry = template.entries[templateIndex]
+                        let known = UnsafeRawBufferPointer(
+                            rebasing: templateKeys[entry.keyStart..<(entry.keyStart + entry.keyCount)])
+                        if ByteIdentity.equal(known, keyBytes) { meaning = entry.meaning }
+                    }
+                    if meaning == nil {
+                        meaning = try lookUp(keyBytes, in: &group, file: file, offset: offset)
+                    }
+                    decoded.append((meaning!, offset, location.valueOffset))
+                    offset = location.end
                 }
+                return .success(offset)
+            } catch {
+                return .failure(error)
             }
-            decoded.append((meaning, offset, location.valueOffset))
-            if isFirstDecode {
-                learned.append((offset, Array(keyBytes), meaning))
+        }
+        let stop = try result.get()
+        // The longest file decoded from its start becomes the group's template; its keys are copied
+        // once, here (an entry's key starts 4 bytes after it, its length is those 4 bytes).
+        let learned = decoded.count - firstDecoded
+        if isFirstDecode && learned > template.entries.count {
+            var next = Template()
+            next.entries.reserveCapacity(learned)
+            for entry in decoded[firstDecoded...] {
+                let local = entry.entryOffset - bytesOffset
+                let keyLength = Int(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: local, as: Int32.self)))
+                next.entries.append((entry.entryOffset, next.keys.count, keyLength, entry.meaning))
+                next.keys.append(
+                    contentsOf: UnsafeRawBufferPointer(rebasing: bytes[(local + 4)..<(local + 4 + keyLength)]))
             }
-            offset = location.end
+            group.template = next
         }
-        if learned.count > group.template.count {
-            group.template = learned
+        return stop
+    }
+
+    /// The meaning of key bytes the template did not know: from the group's hash table, or decoded.
+    private func lookUp(_ keyBytes: UnsafeRawBufferPointer, in group: inout KeyGroup, file: DBFileName, offset: Int)
+        throws(DBFileError) -> Meaning
+    {
+        let hash = Self.hash(keyBytes)
+        if let known = group.meaningsByHash[hash]?.first(where: {
+            $0.key.withUnsafeBytes { ByteIdentity.equal($0, keyBytes) }
+        }) {
+            return known.meaning
         }
-        return offset
+        let meaning = try interpret(keyBytes, in: file, at: offset)
+        group.meaningsByHash[hash, default: []].append((Array(keyBytes), meaning))
+        return meaning
     }
 
     /// Decodes and interprets one key never seen in its group.
@@ -118,13 +174,13 @@ final class MergedSeriesTable {
             seriesKey = try MergedSeriesKey(
                 key: key, kind: file.kind, processIdentifier: file.processIdentifier, offset: offset)
         } catch {
-            if case .invalidEntry(_, let reason) = error { return .rejected(reason: reason) }
+            if case .invalidEntry(_, let reason) = error { return reject(reason) }
             throw error
         }
         if let existing = index[seriesKey] { return .series(existing) }
         let type = file.kind.metricType
         if let rejection = registerFamily(seriesKey.familyName, type: type) {
-            return .rejected(reason: rejection)
+            return reject(rejection)
         }
         let rule = MergeRule(file.kind)
         let sample = seriesKey.sampleName.string

@@ -108,7 +108,9 @@ public final class MultiProcessCollector: Collector {
             absorbed = journal.absorbed
         }
         let files = listing.files.compactMap { file in
-            file.name == absorbed ? nil : MultiprocessMerger.ListedFile(fileName: file.name, inode: file.inode)
+            file.name == absorbed
+                ? nil
+                : MultiprocessMerger.ListedFile(fileName: file.name, inode: file.inode, listedAsRegular: file.isRegular)
         }
         let markers = listing.markers.filter { $0.fileName != absorbed }
         let outcome = state.withLock { state in

@@ -4,9 +4,10 @@ import PrometheusSystem
 /// sums always add up in the same order), its storage-failure markers, and the entries that cannot
 /// be metrics files although they are named like them (reported, never skipped silently).
 struct MultiprocessListing {
-    /// The `.db` files with their inode numbers (`readdir` gives them for free, which tells a replaced
-    /// file from a known one without a `stat` per file).
-    var files: [(name: String, inode: UInt64)] = []
+    /// The `.db` files with their inode numbers and whether the directory says they are regular files
+    /// (`readdir` gives both for free: the inode tells a replaced file from a known one, the kind
+    /// spares a `stat` per file on a cold merge).
+    var files: [(name: String, inode: UInt64, isRegular: Bool)] = []
     var markers: [StorageFailureMarker] = []
     /// Entries named like `.db` files whose names are not UTF-8.
     var problems: [MultiprocessMerger.Problem] = []
@@ -21,7 +22,12 @@ struct MultiprocessListing {
                     && name.reversed().starts(with: StorageFailureMarker.suffix.utf8.reversed()))
         }
         var listing = MultiprocessListing()
-        for entry in entries {
+        // Sorted by bytes before any string is made, so sums always add up in the same order.
+        let sorted = entries.sorted { lhs, rhs in
+            lhs.name.withUnsafeBytes { left in rhs.name.withUnsafeBytes { right in ByteIdentity.precedes(left, right) }
+            }
+        }
+        for entry in sorted {
             guard let name = String(validating: entry.name, as: UTF8.self) else {
                 let shown = String(decoding: entry.name, as: UTF8.self)
                 listing.problems.append(
@@ -29,12 +35,11 @@ struct MultiprocessListing {
                 continue
             }
             if DBFileName.hasDBSuffix(entry.name) {
-                listing.files.append((name, entry.inode))
+                listing.files.append((name, entry.inode, entry.kind == .regular))
             } else if let marker = StorageFailureMarker(fileName: name) {
                 listing.markers.append(marker)
             }
         }
-        listing.files.sort { ByteIdentity.precedes($0.name, $1.name) }
         return listing
     }
 }

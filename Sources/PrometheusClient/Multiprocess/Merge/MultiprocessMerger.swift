@@ -12,6 +12,9 @@ final class MultiprocessMerger {
     struct ListedFile {
         var fileName: String
         var inode: UInt64
+        /// Whether the directory listing said it is a regular file (then it is not asked again:
+        /// every read is bounded and non-blocking, so a file swapped since cannot hang the merge).
+        var listedAsRegular = false
     }
 
     /// A file, or an entry of one, that could not be merged, and why.
@@ -34,6 +37,8 @@ final class MultiprocessMerger {
     let table: MergedSeriesTable
     /// The merged values of monotonic series at the previous merge.
     private var previousValues: [Double] = []
+    /// Scratch space for the entries of one file being decoded, kept between files.
+    private var decoded: [(meaning: MergedSeriesTable.Meaning, entryOffset: Int, valueOffset: Int)] = []
 
     /// - Parameters:
     ///   - windowLimit: the most bytes read at once, which bounds the read buffer.
@@ -70,7 +75,11 @@ final class MultiprocessMerger {
         for (position, listedFile) in listed.enumerated() {
             var opened: DBFileCache.File?
             do {
-                guard let file = try cache.file(named: listedFile.fileName, inode: listedFile.inode, position: position)
+                guard
+                    let file = try cache.file(
+                        named: listedFile.fileName, inode: listedFile.inode,
+                        listedAsRegular: listedFile.listedAsRegular,
+                        position: position)
                 else { continue }
                 opened = file
                 try merge(file, into: &values)
@@ -127,7 +136,7 @@ final class MultiprocessMerger {
     }
 
     private func decodeNewEntries(of file: DBFileCache.File, used: Int, inBuffer: Int) throws(DBFileError) {
-        var decoded: [(meaning: MergedSeriesTable.Meaning, entryOffset: Int, valueOffset: Int)] = []
+        decoded.removeAll(keepingCapacity: true)
         var start = file.parsedEnd
         var window = UnsafeRawBufferPointer(rebasing: cache.buffer[0..<inBuffer])
         var windowOffset = 0
@@ -144,10 +153,12 @@ final class MultiprocessMerger {
             window = try cache.readWindow(of: file, from: start, count: used - start)
             windowOffset = start
         }
+        file.entries.reserveCapacity(file.entries.count + decoded.count)
         for entry in decoded {
-            switch entry.meaning {
-            case .series(let number): file.entries.append((number, entry.valueOffset))
-            case .rejected(let reason): file.rejections.append(.invalidEntry(offset: entry.entryOffset, reason: reason))
+            if let number = entry.meaning.series {
+                file.entries.append((number, entry.valueOffset))
+            } else if let reason = table.rejectionReason(entry.meaning) {
+                file.rejections.append(.invalidEntry(offset: entry.entryOffset, reason: reason))
             }
         }
         file.parsedEnd = used
