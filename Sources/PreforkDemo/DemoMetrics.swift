@@ -34,7 +34,6 @@ struct DemoMetrics: Sendable {
     }
 
     func requestStarted() {
-        // livesum gauges accept inc/dec; only the mostrecent modes refuse them.
         inProgress.inc()
     }
 

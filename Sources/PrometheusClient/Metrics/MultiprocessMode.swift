@@ -1,8 +1,8 @@
 /// How a gauge's values from several processes are combined in multiprocess mode.
 ///
 /// The `live` variants ignore processes that have been reported dead with `markProcessDead(pid:)`.
-/// Outside multiprocess mode the mode only matters for `mostrecent` and `livemostrecent`, where
-/// `inc`/`dec` are not allowed (they would have no meaningful timestamp to compare).
+/// In the `mostrecent` modes every change (`set`, `inc`, `dec`) stores its time beside the value,
+/// so the master can show the process that changed its gauge last.
 public enum MultiprocessMode: String, Sendable, Hashable, CaseIterable {
     /// One series per process, with a `pid` label (the default).
     case all
@@ -40,7 +40,7 @@ public enum MultiprocessMode: String, Sendable, Hashable, CaseIterable {
         rawValue.hasPrefix("live")
     }
 
-    /// Whether the mode keeps the timestamp of each `set` (and so forbids `inc`/`dec`).
+    /// Whether the mode keeps the time of each change beside the value (`set`, `inc` and `dec`).
     public var isMostRecent: Bool {
         self == .mostrecent || self == .livemostrecent
     }
