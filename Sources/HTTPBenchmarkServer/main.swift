@@ -1,11 +1,6 @@
+import Glibc
 import PrometheusClient
 import PrometheusServing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 // Serves a registry of `families` counters with `children` labelled series each on the built-in
 // server, for Scripts/benchmark-http.sh (the Python client serves the same shape there).

@@ -1,11 +1,6 @@
+import Glibc
 import PrometheusClient
 import PrometheusServing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// The application the workers serve: a few paths that produce varied statuses and latencies, each
 /// request recorded in the worker's metrics.

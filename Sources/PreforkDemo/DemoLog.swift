@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// Line-oriented output written with one `write(2)` per line: status lines on standard output,
 /// problems on standard error. Unbuffered, so a supervising process or test sees each line at once

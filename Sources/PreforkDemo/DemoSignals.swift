@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// Signal handling without handlers: the master blocks the signals it cares about before it forks
 /// or starts any thread (so every thread and child inherits the mask), and its main thread collects

@@ -1,12 +1,7 @@
 import CPrometheusSupport
+import Glibc
 import PrometheusClient
 import PrometheusServing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// One worker process: serves the application on the socket inherited from the master until it is
 /// told to stop or the master disappears. Like a Python multiprocess app mounting `make_wsgi_app`, it

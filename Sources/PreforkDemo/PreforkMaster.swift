@@ -1,11 +1,6 @@
+import Glibc
 import PrometheusClient
 import PrometheusServing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// The master process: owns the multiprocess directory and the application socket, forks the
 /// workers, replaces the ones that die, and serves the merged metrics on its own port.

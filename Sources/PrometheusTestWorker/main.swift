@@ -9,12 +9,9 @@
 //                                                       file mapped until standard input closes
 //   PrometheusTestWorker env                            choose the mode from the environment only
 import Foundation
+import Glibc
 import PrometheusClient
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The metrics the writer threads use (C thread entry points cannot capture context).
 struct SharedMetrics: @unchecked Sendable {

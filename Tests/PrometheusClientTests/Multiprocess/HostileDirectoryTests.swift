@@ -1,14 +1,11 @@
 import Dispatch
 import Foundation
+import Glibc
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusPush
 @testable import PrometheusServing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Whatever lands in a multiprocess directory, the master serves the rest, says what it skipped, and
 /// neither hangs, crashes nor runs out of memory; what it serves stays valid for promtool.

@@ -1,13 +1,10 @@
 import Foundation
+import Glibc
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusPush
 @testable import PrometheusServing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 @Suite("Multiprocess writer: full disk and file-size limits")
 struct MmapStorageFailureTests {

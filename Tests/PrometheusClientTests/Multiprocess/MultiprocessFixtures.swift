@@ -1,13 +1,10 @@
 import Foundation
+import Glibc
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusPush
 @testable import PrometheusServing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Shared helpers for the multiprocess writer tests: temporary directories, small tmpfs mounts, a
 /// plain `.db` reader, and Python scripts that write or merge the same metrics.

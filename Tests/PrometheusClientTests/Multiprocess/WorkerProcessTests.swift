@@ -1,13 +1,10 @@
 import Foundation
+import Glibc
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusPush
 @testable import PrometheusServing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Real worker processes (the `PrometheusTestWorker` executable): fork()ed children, SIGKILL while
 /// growing files, and mode selection from the environment.

@@ -1,10 +1,7 @@
 import Dispatch
 import Foundation
+import Glibc
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// A TCP receiver on 127.0.0.1 for Graphite tests: accepts connections one after another and keeps
 /// everything each one sent until it closed. With `readsData: false` it accepts but never reads, so a

@@ -1,11 +1,9 @@
 import Foundation
+import Glibc
 import Testing
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
-#endif
-#if canImport(Glibc)
-    import Glibc
 #endif
 
 /// A real Pushgateway (`prometheus-pushgateway`) on 127.0.0.1 with a free port and no persistence

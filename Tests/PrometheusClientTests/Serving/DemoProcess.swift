@@ -1,11 +1,6 @@
 import Foundation
+import Glibc
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// A running `prefork-demo` for end-to-end tests: started with ephemeral ports and its own temporary
 /// multiprocess directory, its output collected so the tests can follow workers dying and being

@@ -1,16 +1,11 @@
 import Foundation
+import Glibc
 import Synchronization
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusPush
 @testable import PrometheusServing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 @Suite("Built-in HTTP server")
 struct HTTPServerTests {

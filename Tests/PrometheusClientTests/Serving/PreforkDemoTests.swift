@@ -1,11 +1,6 @@
 import Foundation
+import Glibc
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
 
 /// End-to-end tests of the `prefork-demo` executable: real processes, real sockets, real files.
 @Suite("Pre-fork demo", .serialized)

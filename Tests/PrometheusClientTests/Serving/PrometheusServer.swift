@@ -1,10 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// A real Prometheus server for a test: its own config and storage in a temporary directory, bound
 /// to a free loopback port, scraping one target every second.

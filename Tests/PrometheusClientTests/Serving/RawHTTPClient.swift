@@ -1,10 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
+import Glibc
 
 /// A deliberately low-level TCP client for the server tests: it sends exactly the bytes given (so it
 /// can send garbage, trickle bytes or pipeline) and reads with bounded waits.
