@@ -45,8 +45,6 @@ package struct FileDescriptor: Hashable, Sendable {
         package static let noFollow = OpenOptions(rawValue: O_NOFOLLOW)
         /// Do not update the access time on reads (Linux; only the owner may ask, `EPERM` otherwise).
         package static let noAccessTime = OpenOptions(rawValue: 0o1_000_000)
-        /// An unnamed file in the given directory, linked into place later (Linux `O_TMPFILE`).
-        package static let unnamedTemporary = OpenOptions(rawValue: 0o20_200_000)
     }
 
     /// Opens `path`.
@@ -202,14 +200,5 @@ package struct FileDescriptor: Hashable, Sendable {
     package func lock(_ kind: LockKind) throws(Errno) {
         let operation = kind == .shared ? LOCK_SH : LOCK_EX
         _ = try retryingInterrupts { flock(rawValue, operation) }
-    }
-
-    /// Gives an unnamed file (``OpenOptions/unnamedTemporary``) the name `name` in `directory`;
-    /// fails with `EEXIST` when the name exists, so it never replaces a file.
-    ///
-    /// - Throws: the `Errno` of `linkat(2)`.
-    package func link(as name: String, in directory: FileDescriptor) throws(Errno) {
-        let source = "/proc/self/fd/\(rawValue)"
-        _ = try retryingInterrupts { linkat(AT_FDCWD, source, directory.rawValue, name, AT_SYMLINK_FOLLOW) }
     }
 }

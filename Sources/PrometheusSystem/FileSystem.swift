@@ -96,13 +96,4 @@ package enum FileSystem {
         }
         return bytes
     }
-
-    /// The target of the symbolic link `path`.
-    ///
-    /// - Throws: the `Errno` of `readlink(2)`.
-    package static func destination(ofSymbolicLink path: String) throws(Errno) -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = try retryingInterrupts { readlink(path, &buffer, buffer.count - 1) }
-        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 }

@@ -17,26 +17,27 @@ public enum Exposition {
         as format: ExpositionFormat,
         escaping: NameEscapingScheme = .underscores
     ) -> [UInt8] {
-        // Collections that are sorted already (a multiprocess merge) are not sorted again.
+        // Collections that are sorted already (a multiprocess merge) are not sorted again: their
+        // order is used as it is, without copying a family.
         let isSorted = zip(families, families.dropFirst()).allSatisfy { !ByteIdentity.precedes($1.name, $0.name) }
-        let sorted =
+        let order =
             isSorted
-            ? Array(families.enumerated())
-            : families.enumerated().sorted { lhs, rhs in
-                if !ByteIdentity.equal(lhs.element.name, rhs.element.name) {
-                    return ByteIdentity.precedes(lhs.element.name, rhs.element.name)
+            ? Array(families.indices)
+            : families.indices.sorted { lhs, rhs in
+                if !ByteIdentity.equal(families[lhs].name, families[rhs].name) {
+                    return ByteIdentity.precedes(families[lhs].name, families[rhs].name)
                 }
-                return lhs.offset < rhs.offset
+                return lhs < rhs
             }
         let sampleCount = families.reduce(0) { $0 + $1.samples.count }
         var buffer = ExpositionBuffer(reservingCapacity: 256 + sampleCount * 64)
-        for (_, family) in sorted {
+        for index in order {
             switch format {
             case .prometheusText004, .prometheusText100:
-                PrometheusTextWriter.write(family, escaping: escaping, to: &buffer)
+                PrometheusTextWriter.write(families[index], escaping: escaping, to: &buffer)
             case .openMetrics100, .openMetrics200:
                 OpenMetricsWriter.write(
-                    family, escaping: escaping, nativeHistograms: format == .openMetrics200, to: &buffer)
+                    families[index], escaping: escaping, nativeHistograms: format == .openMetrics200, to: &buffer)
             }
         }
         if format.isOpenMetrics {

@@ -5,12 +5,10 @@ import PrometheusSystem
 /// merge, it opens without blocking, reads regular files only and checks the header against the
 /// file's size before it allocates anything.
 enum DBFileReader {
-    /// The used bytes of one file and its identity.
+    /// The used bytes of one file.
     struct Snapshot {
         /// Bytes `0..<used` of the file.
         var bytes: [UInt8]
-        var used: Int { bytes.count }
-        var inode: UInt64
     }
 
     /// One decoded entry.
@@ -55,7 +53,7 @@ enum DBFileReader {
         let used = try DBFileLayout.used(fromHeader: rawHeader, fileSize: status.size)
         let bytes = try io { () throws(Errno) in try descriptor.readBytes(fromAbsoluteOffset: 0, count: used) }
         guard bytes.count == used else { throw .usedOutOfRange(used: used, size: bytes.count) }
-        return Snapshot(bytes: bytes, inode: status.inode)
+        return Snapshot(bytes: bytes)
     }
 
     /// Every entry of `bytes` (a whole file's used bytes), keys decoded.
