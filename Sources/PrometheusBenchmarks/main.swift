@@ -2,7 +2,7 @@ import Foundation
 import PrometheusClient
 
 // Usage: prometheus-benchmarks [suite ...] [--iterations N]
-// Suites: core (default), multiprocess (run it in its own process), merge DIR LABEL, parse, memory. Prints one "name<TAB>ns/op" line per measurement.
+// Suites: core (default), multiprocess (run it in its own process), merge DIR LABEL, parse, render, memory. Prints one "name<TAB>ns/op" line per measurement.
 var arguments = Array(CommandLine.arguments.dropFirst())
 var iterations = 10_000_000
 if let flag = arguments.firstIndex(of: "--iterations"), flag + 1 < arguments.count,
@@ -30,6 +30,8 @@ do {
             exit(0)
         case "parse":
             for measurement in try ParseBenchmarks.run() { print(measurement.line) }
+        case "render":
+            for measurement in try RenderBenchmarks.run() { print(measurement.line) }
         case "memory":
             for measurement in try MemoryBenchmarks.run(children: 200_000) { print(measurement.line) }
         case "parse-corpus":
@@ -42,7 +44,9 @@ do {
             for measurement in try MultiprocessBenchmarks.run(iterations: iterations) { print(measurement.line) }
         default:
             FileHandle.standardError.write(
-                Data("unknown suite \(suite); available: core, multiprocess, merge DIR LABEL, parse, memory\n".utf8))
+                Data(
+                    "unknown suite \(suite); available: core, multiprocess, merge DIR LABEL, parse, render, memory\n"
+                        .utf8))
             exit(2)
         }
     }

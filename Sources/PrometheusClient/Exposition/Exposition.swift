@@ -17,6 +17,29 @@ public enum Exposition {
         as format: ExpositionFormat,
         escaping: NameEscapingScheme = .underscores
     ) -> [UInt8] {
+        var buffer = ExpositionBuffer(reservingCapacity: 256 + families.reduce(0) { $0 + $1.samples.count } * 64)
+        write(families, as: format, escaping: escaping, to: &buffer)
+        return buffer.finish()
+    }
+
+    /// Renders `families` as ``render(_:as:escaping:)`` does into `bytes`, replacing its contents and
+    /// keeping its capacity: an array reused from one scrape to the next is not allocated again.
+    public static func render(
+        _ families: [MetricFamily],
+        as format: ExpositionFormat,
+        escaping: NameEscapingScheme = .underscores,
+        into bytes: inout [UInt8]
+    ) {
+        var buffer = ExpositionBuffer(reusing: bytes)
+        bytes = []
+        write(families, as: format, escaping: escaping, to: &buffer)
+        bytes = buffer.finish()
+    }
+
+    static func write(
+        _ families: [MetricFamily], as format: ExpositionFormat, escaping: NameEscapingScheme,
+        to buffer: inout ExpositionBuffer
+    ) {
         // Collections that are sorted already (a multiprocess merge) are not sorted again: their
         // order is used as it is, without copying a family.
         let isSorted = zip(families, families.dropFirst()).allSatisfy { !ByteIdentity.precedes($1.name, $0.name) }
@@ -29,21 +52,26 @@ public enum Exposition {
                 }
                 return lhs < rhs
             }
-        let sampleCount = families.reduce(0) { $0 + $1.samples.count }
-        var buffer = ExpositionBuffer(reservingCapacity: 256 + sampleCount * 64)
         for index in order {
-            switch format {
-            case .prometheusText004, .prometheusText100:
-                PrometheusTextWriter.write(families[index], escaping: escaping, to: &buffer)
-            case .openMetrics100, .openMetrics200:
-                OpenMetricsWriter.write(
-                    families[index], escaping: escaping, nativeHistograms: format == .openMetrics200, to: &buffer)
-            }
+            write(families[index], as: format, escaping: escaping, to: &buffer)
         }
         if format.isOpenMetrics {
             OpenMetricsWriter.writeEnd(to: &buffer)
         }
-        return buffer.bytes
+    }
+
+    /// Writes one family's lines (the `# EOF` of OpenMetrics excepted).
+    static func write(
+        _ family: MetricFamily, as format: ExpositionFormat, escaping: NameEscapingScheme,
+        to buffer: inout ExpositionBuffer
+    ) {
+        switch format {
+        case .prometheusText004, .prometheusText100:
+            PrometheusTextWriter.write(family, escaping: escaping, to: &buffer)
+        case .openMetrics100, .openMetrics200:
+            OpenMetricsWriter.write(
+                family, escaping: escaping, nativeHistograms: format == .openMetrics200, to: &buffer)
+        }
     }
 
     /// Renders `families` as a `String` (see ``render(_:as:escaping:)``).

@@ -9,27 +9,36 @@ enum OpenMetricsWriter {
     static func write(
         _ family: MetricFamily, escaping: NameEscapingScheme, nativeHistograms: Bool, to buffer: inout ExpositionBuffer
     ) {
-        let escapedName = escaping.escapeMetricName(family.name)
-        buffer.append("# HELP ")
-        buffer.append(escapedName)
-        buffer.append(UInt8(ascii: " "))
-        buffer.appendEscaped(family.help, escapingQuotes: true)
-        buffer.append("\n# TYPE ")
-        buffer.append(escapedName)
-        buffer.append(UInt8(ascii: " "))
-        buffer.append(family.type.rawValue)
-        buffer.append(UInt8(ascii: "\n"))
-        if !family.unit.isEmpty {
-            buffer.append("# UNIT ")
-            buffer.append(escapedName)
-            buffer.append(UInt8(ascii: " "))
-            buffer.append(family.unit)
-            buffer.append(UInt8(ascii: "\n"))
-        }
+        writeFamilyHeader(
+            name: family.name, type: family.type, help: family.help, unit: family.unit, escaping: escaping, to: &buffer)
         // By index, not by element: copying a sample out of the array costs several reference counts.
         for index in family.samples.indices
         where family.samples[index].nativeHistogram == nil || nativeHistograms {
             writeSample(family.samples[index], of: family, escaping: escaping, to: &buffer)
+        }
+    }
+
+    /// Writes the HELP, TYPE and (when there is a unit) UNIT lines that open a family.
+    static func writeFamilyHeader(
+        name: String, type: MetricType, help: String, unit: String, escaping: NameEscapingScheme,
+        to buffer: inout ExpositionBuffer
+    ) {
+        let escapedName = escaping.escapeMetricName(name)
+        buffer.append("# HELP ")
+        buffer.append(escapedName)
+        buffer.append(UInt8(ascii: " "))
+        buffer.appendEscaped(help, escapingQuotes: true)
+        buffer.append("\n# TYPE ")
+        buffer.append(escapedName)
+        buffer.append(UInt8(ascii: " "))
+        buffer.append(type.rawValue)
+        buffer.append(UInt8(ascii: "\n"))
+        if !unit.isEmpty {
+            buffer.append("# UNIT ")
+            buffer.append(escapedName)
+            buffer.append(UInt8(ascii: " "))
+            buffer.append(unit)
+            buffer.append(UInt8(ascii: "\n"))
         }
     }
 
@@ -70,7 +79,8 @@ enum OpenMetricsWriter {
         }
     }
 
-    private static func appendExemplar(_ exemplar: Exemplar, to buffer: inout ExpositionBuffer) {
+    /// Appends ` # {labels} value [timestamp]` after a sample value.
+    static func appendExemplar(_ exemplar: Exemplar, to buffer: inout ExpositionBuffer) {
         buffer.append(" # {")
         buffer.appendLabels(exemplar.labels, escaping: .allowUTF8)
         buffer.append("} ")

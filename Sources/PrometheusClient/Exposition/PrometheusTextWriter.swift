@@ -5,8 +5,7 @@
 /// exemplars and native-histogram samples, which the format cannot carry, are left out.
 enum PrometheusTextWriter {
     static func write(_ family: MetricFamily, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer) {
-        let (headerName, typeName) = header(for: family)
-        writeHeader(name: headerName, type: typeName, help: family.help, escaping: escaping, to: &buffer)
+        writeFamilyHeader(name: family.name, type: family.type, help: family.help, escaping: escaping, to: &buffer)
 
         // Sorted by suffix, as Python writes them.
         let trailingNames = ["_created", "_gcount", "_gsum"].map { family.name + $0 }
@@ -27,14 +26,31 @@ enum PrometheusTextWriter {
         }
     }
 
-    private static func header(for family: MetricFamily) -> (name: String, type: String) {
-        switch family.type {
-        case .counter: return (family.name + "_total", "counter")
-        case .info: return (family.name + "_info", "gauge")
-        case .stateSet: return (family.name, "gauge")
-        case .gaugeHistogram: return (family.name, "histogram")
-        case .unknown: return (family.name, "untyped")
-        case .gauge, .summary, .histogram: return (family.name, family.type.rawValue)
+    /// Writes the HELP and TYPE lines that open a family of `type` called `name` (counters are
+    /// announced as `<name>_total`, info as a gauge `<name>_info`, ...).
+    static func writeFamilyHeader(
+        name: String, type: MetricType, help: String, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer
+    ) {
+        let (headerName, typeName) = header(name: name, type: type)
+        writeHeader(name: headerName, type: typeName, help: help, escaping: escaping, to: &buffer)
+    }
+
+    /// Writes the HELP and TYPE lines of the gauge family that `_created` samples move into, after
+    /// the family `name`.
+    static func writeCreatedHeader(
+        name: String, help: String, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer
+    ) {
+        writeHeader(name: name + "_created", type: "gauge", help: help, escaping: escaping, to: &buffer)
+    }
+
+    private static func header(name: String, type: MetricType) -> (name: String, type: String) {
+        switch type {
+        case .counter: return (name + "_total", "counter")
+        case .info: return (name + "_info", "gauge")
+        case .stateSet: return (name, "gauge")
+        case .gaugeHistogram: return (name, "histogram")
+        case .unknown: return (name, "untyped")
+        case .gauge, .summary, .histogram: return (name, type.rawValue)
         }
     }
 

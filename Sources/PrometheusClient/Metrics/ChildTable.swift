@@ -9,11 +9,18 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
     private let definition: MetricDefinition
     private let state = Mutex(ChildTableState())
     private let makeChild: @Sendable ([Label]) -> Child
+    /// How each child's label block is written, with the names as declared.
+    let blockLayout: LabelBlockLayout
 
-    /// - Parameter makeChild: builds the child for a label set (in declaration order).
-    init(definition: MetricDefinition, makeChild: @escaping @Sendable ([Label]) -> Child) {
+    /// - Parameters:
+    ///   - extraLabelName: the label some of the metric's lines add (a histogram's `le`), if any.
+    ///   - makeChild: builds the child for a label set (in declaration order).
+    init(
+        definition: MetricDefinition, extraLabelName: String?, makeChild: @escaping @Sendable ([Label]) -> Child
+    ) {
         self.definition = definition
         self.makeChild = makeChild
+        blockLayout = LabelBlockLayout(labelNames: definition.labelNames, escaping: nil, extraLabelName: extraLabelName)
     }
 
     /// The child for `values` (in declaration order), created on first use.
@@ -25,11 +32,9 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
             // Children are stored as AnyObject and only ever hold `Child`s: see ChildTableState.
             let key = ByteStrings(values)
             if let existing = state.children[key] { return unsafeDowncast(existing, to: Child.self) }
-            // One label array, shared by the child's storage and by collections.
-            let labels = definition.labels(for: values)
-            let created = makeChild(labels)
+            let created = makeChild(definition.labels(for: values))
             state.children[key] = created
-            state.order.append((values, labels, created))
+            state.order.append(appendingBlock(of: values, to: &state.labelBlocks, child: created))
             return created
         }
     }
@@ -49,6 +54,7 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
         state.withLock { state in
             if state.children.removeValue(forKey: ByteStrings(values)) != nil {
                 state.order.removeAll { ByteIdentity.equal($0.values, values) }
+                rebuildBlocks(&state)
             }
         }
     }
@@ -69,6 +75,7 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
                 state.children.removeValue(forKey: ByteStrings(entry.values))
             }
             state.order.removeAll { matches($0.values) }
+            rebuildBlocks(&state)
         }
     }
 
@@ -77,18 +84,39 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
         state.withLock { state in
             state.children.removeAll()
             state.order.removeAll()
+            state.labelBlocks.removeAll()
         }
     }
 
-    /// The children with their labels, in creation order, as stored: one array copy, no copy per
-    /// child. Each `child` is a `Child`; read it with ``child(at:of:)``.
-    func snapshot() -> [ChildTableEntry] {
-        state.withLock { $0.order }
+    /// The children in creation order, as stored, and their label blocks: two array copies, no copy
+    /// per child. Each `child` is a `Child`.
+    func snapshot() -> (entries: [ChildTableEntry], labelBlocks: [UInt8]) {
+        state.withLock { ($0.order, $0.labelBlocks) }
     }
 
-    /// The child of entry `index` of a ``snapshot()``.
-    func child(at index: Int, of snapshot: [ChildTableEntry]) -> Child {
-        unsafeDowncast(snapshot[index].child, to: Child.self)
+    private func appendingBlock(of values: [String], to blocks: inout [UInt8], child: AnyObject & Sendable)
+        -> ChildTableEntry
+    {
+        let start = blocks.count
+        let split = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockLayout.maximumBytes(for: values)) {
+            scratch in
+            var writer = LineWriter(scratch.baseAddress!)
+            let split = blockLayout.write(values, to: &writer)
+            blocks.append(
+                contentsOf: UnsafeBufferPointer(
+                    start: scratch.baseAddress, count: writer.position - scratch.baseAddress!))
+            return split
+        }
+        return ChildTableEntry(
+            values: values, child: child, blockStart: UInt32(start), blockLength: UInt32(blocks.count - start),
+            blockSplit: UInt32(split))
+    }
+
+    /// Writes the blocks of the remaining children again after a removal, so none is kept for nothing.
+    private func rebuildBlocks(_ state: inout ChildTableState) {
+        var blocks: [UInt8] = []
+        state.order = state.order.map { appendingBlock(of: $0.values, to: &blocks, child: $0.child) }
+        state.labelBlocks = blocks
     }
 
     private func checkCount(_ values: [String]) throws(MetricError) {
@@ -120,10 +148,19 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
 /// the dictionary probe itself.
 private struct ChildTableState: Sendable {
     var children: [ByteStrings: AnyObject & Sendable] = [:]
-    /// The children in creation order, with their label pairs built once for collections.
+    /// The children in creation order.
     var order: [ChildTableEntry] = []
+    /// The escaped label blocks of `order` (see ``LabelBlockLayout``), concatenated: what the scrape
+    /// path copies, so that it reads no label value.
+    var labelBlocks: [UInt8] = []
 }
 
-/// One child of a ``ChildTable``: its label values, its label pairs (built once, for collections)
-/// and the child itself.
-typealias ChildTableEntry = (values: [String], labels: [Label], child: AnyObject & Sendable)
+/// One child of a ``ChildTable``: its label values, the child itself, and where its label block is.
+struct ChildTableEntry: Sendable {
+    let values: [String]
+    let child: AnyObject & Sendable
+    let blockStart: UInt32
+    let blockLength: UInt32
+    /// How many bytes of the block precede the extra label.
+    let blockSplit: UInt32
+}

@@ -34,6 +34,28 @@ public final class Counter<Labels: LabelShape>: Metric<CounterChild>, @unchecked
         try register(in: registry)
     }
 
+    override var writesOwnLines: Bool { true }
+
+    override func writeLines(
+        of children: ChildrenSnapshot<CounterChild>, with lines: inout SeriesLineWriter, includeCreated: Bool,
+        createdDigits: inout [CachedDigits], to buffer: inout ExpositionBuffer
+    ) {
+        let total = lines.sampleName(totalName)
+        let created = lines.sampleName(createdName)
+        let isOpenMetrics = lines.format.isOpenMetrics
+        children.forEachSeries(with: &lines) { index, child, lines in
+            lines.writeLine(total, value: child.value, exemplar: isOpenMetrics ? child.exemplar : nil, to: &buffer)
+            if includeCreated && isOpenMetrics {
+                lines.writeLine(created, value: child.createdTime, cachedAt: index, in: &createdDigits, to: &buffer)
+            }
+        }
+        if includeCreated && !isOpenMetrics {
+            writeTextCreatedFamily(of: children, with: &lines, createdDigits: &createdDigits, to: &buffer) {
+                $0.createdTime
+            }
+        }
+    }
+
     override func appendSamples(
         of child: CounterChild, labels: [Label], includeCreated: Bool, to samples: inout [Sample]
     ) {

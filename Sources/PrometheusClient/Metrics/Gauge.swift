@@ -28,6 +28,18 @@ public final class Gauge<Labels: LabelShape>: Metric<GaugeChild>, @unchecked Sen
         try register(in: registry)
     }
 
+    override var writesOwnLines: Bool { true }
+
+    override func writeLines(
+        of children: ChildrenSnapshot<GaugeChild>, with lines: inout SeriesLineWriter, includeCreated: Bool,
+        createdDigits: inout [CachedDigits], to buffer: inout ExpositionBuffer
+    ) {
+        let sampleName = lines.sampleName(name)
+        children.forEachSeries(with: &lines) { _, child, lines in
+            lines.writeLine(sampleName, value: child.value, to: &buffer)
+        }
+    }
+
     override func appendSamples(of child: GaugeChild, labels: [Label], includeCreated: Bool, to samples: inout [Sample])
     {
         samples.append(Sample(name: name, labels: labels, value: child.value))

@@ -34,7 +34,7 @@ public final class Histogram<Labels: LabelShape>: Metric<HistogramChild>, @unche
                 SeriesDescriptor.SlotTemplate(
                     sampleName: bucketName, extraLabel: Label("le", GoFloatFormat.pythonString($0)))
             }
-        super.init(definition: definition, store: store) { labels in
+        super.init(definition: definition, store: store, extraLabelName: "le") { labels in
             let descriptor = SeriesDescriptor(
                 kind: .histogram, familyName: definition.name, help: definition.help, labels: labels,
                 slotTemplates: slots)
@@ -49,6 +49,45 @@ public final class Histogram<Labels: LabelShape>: Metric<HistogramChild>, @unche
         try MetricDefinition(
             name: name, help: help, type: .histogram, namespace: namespace, subsystem: subsystem, unit: unit,
             labelNames: labelNames, reservedLabelNames: ["le"])
+    }
+
+    override var writesOwnLines: Bool { true }
+
+    override func writeLines(
+        of children: ChildrenSnapshot<HistogramChild>, with lines: inout SeriesLineWriter, includeCreated: Bool,
+        createdDigits: inout [CachedDigits], to buffer: inout ExpositionBuffer
+    ) {
+        let bucketName = lines.sampleName(name, suffix: "_bucket")
+        let countName = lines.sampleName(name, suffix: "_count")
+        let sumName = lines.sampleName(name, suffix: "_sum")
+        let createdName = lines.sampleName(name, suffix: "_created")
+        let bounds = buckets
+        let bucketLabels = lines.extraLabels(name: "le", values: bounds.map(GoFloatFormat.string))
+        let isOpenMetrics = lines.format.isOpenMetrics
+        // As in the Python client: with negative buckets the sum is not a counter, so it is left out.
+        let writesSum = (bounds.first ?? 0) >= 0
+        children.forEachSeries(with: &lines) { index, child, lines in
+            let exemplars = isOpenMetrics ? child.bucketExemplarsIfAny : nil
+            var running = 0.0
+            for bucket in bucketLabels.indices {
+                running += child.storage.value(at: bucket + 1)
+                lines.writeLine(
+                    bucketName, extraLabel: bucketLabels[bucket], value: running, exemplar: exemplars?[bucket],
+                    to: &buffer)
+            }
+            lines.writeLine(countName, value: running, to: &buffer)
+            if writesSum {
+                lines.writeLine(sumName, value: child.sum, to: &buffer)
+            }
+            if includeCreated && isOpenMetrics {
+                lines.writeLine(createdName, value: child.createdTime, cachedAt: index, in: &createdDigits, to: &buffer)
+            }
+        }
+        if includeCreated && !isOpenMetrics {
+            writeTextCreatedFamily(of: children, with: &lines, createdDigits: &createdDigits, to: &buffer) {
+                $0.createdTime
+            }
+        }
     }
 
     override func appendSamples(

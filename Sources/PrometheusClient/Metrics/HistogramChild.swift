@@ -62,6 +62,11 @@ public final class HistogramChild: DurationObserver, Sendable {
     }
 
     var createdTime: Double { created.value }
+    /// The bucket exemplars, or nil when the child never had one (no lock, no allocation).
+    var bucketExemplarsIfAny: [Exemplar?]? {
+        hasExemplar.load(ordering: .acquiring) ? exemplars.withLock { $0 } : nil
+    }
+
     var bucketExemplars: [Exemplar?] {
         hasExemplar.load(ordering: .acquiring)
             ? exemplars.withLock { $0 } : Array(repeating: nil, count: bounds.count)

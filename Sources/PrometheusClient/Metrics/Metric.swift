@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What the six metric types share: a validated name, declared label names, children cached per label
 /// values, and collection into one ``MetricFamily``.
 ///
@@ -10,6 +12,9 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
     let store: any ValueStore
     private let table: ChildTable<Child>?
     private let unlabelledChild: Child?
+    private let extraLabelName: String?
+    /// The formatted `_created` times of the children, by position, kept between scrapes.
+    private let createdDigits = Mutex<[CachedDigits]>([])
 
     /// The full metric family name (namespace, subsystem, name and unit joined).
     public var name: String { definition.name }
@@ -18,14 +23,19 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
     /// The declared label names.
     public var labelNames: [String] { definition.labelNames }
 
-    init(definition: MetricDefinition, store: any ValueStore, makeChild: @escaping @Sendable ([Label]) -> Child) {
+    /// - Parameter extraLabelName: the label some lines of the type add (a histogram's `le`), if any.
+    init(
+        definition: MetricDefinition, store: any ValueStore, extraLabelName: String? = nil,
+        makeChild: @escaping @Sendable ([Label]) -> Child
+    ) {
         self.definition = definition
         self.store = store
+        self.extraLabelName = extraLabelName
         if definition.labelNames.isEmpty {
             table = nil
             unlabelledChild = makeChild([])
         } else {
-            table = ChildTable(definition: definition, makeChild: makeChild)
+            table = ChildTable(definition: definition, extraLabelName: extraLabelName, makeChild: makeChild)
             unlabelledChild = nil
         }
     }
@@ -106,16 +116,77 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
         if let unlabelledChild {
             appendSamples(of: unlabelledChild, labels: [], includeCreated: includeCreated, to: &family.samples)
         } else if let table {
-            let children = table.snapshot()
+            let children = table.snapshot().entries
             family.samples.reserveCapacity(children.count * 2)
             // By index: copying an entry out of the array would cost a reference count per field.
             for index in children.indices {
                 appendSamples(
-                    of: table.child(at: index, of: children), labels: children[index].labels,
-                    includeCreated: includeCreated, to: &family.samples)
+                    of: unsafeDowncast(children[index].child, to: Child.self),
+                    labels: definition.labels(for: children[index].values), includeCreated: includeCreated,
+                    to: &family.samples)
             }
         }
         return [family]
+    }
+
+    /// The children at this instant, with their label values: one array copy, no copy per child.
+    func childrenSnapshot() -> ChildrenSnapshot<Child> {
+        if let unlabelledChild { return ChildrenSnapshot(single: unlabelledChild) }
+        guard let table else { return ChildrenSnapshot(entries: [], labelBlocks: []) }
+        let (entries, labelBlocks) = table.snapshot()
+        return ChildrenSnapshot(entries: entries, labelBlocks: labelBlocks)
+    }
+
+    /// Writes the family in `format` straight from the children (no ``Sample`` values), or returns
+    /// false when this metric type has no line writer or its name needs the sample writers; the
+    /// bytes equal those of ``collect()`` rendered by ``Exposition``.
+    func render(as format: ExpositionFormat, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer) -> Bool {
+        guard writesOwnLines, SeriesLineWriter.canWrite(familyName: definition.name, escaping: escaping) else {
+            return false
+        }
+        if format.isOpenMetrics {
+            OpenMetricsWriter.writeFamilyHeader(
+                name: definition.name, type: definition.type, help: definition.help, unit: definition.unit,
+                escaping: escaping, to: &buffer)
+        } else {
+            PrometheusTextWriter.writeFamilyHeader(
+                name: definition.name, type: definition.type, help: definition.help, escaping: escaping, to: &buffer)
+        }
+        var lines = SeriesLineWriter(
+            format: format, escaping: escaping, labelNames: definition.labelNames, extraLabelName: extraLabelName)
+        let children = childrenSnapshot()
+        let includeCreated = CreatedSeries.isEnabled
+        createdDigits.withLock { digits in
+            writeLines(of: children, with: &lines, includeCreated: includeCreated, createdDigits: &digits, to: &buffer)
+        }
+        return true
+    }
+
+    /// Writes the `_created` lines of `children` where the text format puts them: in a gauge family
+    /// of their own after the metric's family (OpenMetrics writes them inline instead).
+    func writeTextCreatedFamily(
+        of children: ChildrenSnapshot<Child>, with lines: inout SeriesLineWriter, createdDigits: inout [CachedDigits],
+        to buffer: inout ExpositionBuffer, createdTime: (Child) -> Double
+    ) {
+        guard children.count > 0 else { return }
+        PrometheusTextWriter.writeCreatedHeader(
+            name: definition.name, help: definition.help, escaping: lines.escaping, to: &buffer)
+        let created = lines.sampleName(definition.name, suffix: "_created")
+        children.forEachSeries(with: &lines) { index, child, lines in
+            lines.writeLine(created, value: createdTime(child), cachedAt: index, in: &createdDigits, to: &buffer)
+        }
+    }
+
+    /// Whether the type writes its own lines (``writeLines(of:with:includeCreated:createdDigits:to:)``);
+    /// the others are rendered from ``collect()``.
+    var writesOwnLines: Bool { false }
+
+    /// Writes the sample lines of `children`; the types that ``writesOwnLines`` override it.
+    func writeLines(
+        of children: ChildrenSnapshot<Child>, with lines: inout SeriesLineWriter, includeCreated: Bool,
+        createdDigits: inout [CachedDigits], to buffer: inout ExpositionBuffer
+    ) {
+        preconditionFailure("\(Self.self) must override writeLines(of:with:includeCreated:createdDigits:to:)")
     }
 
     /// Adds one child's samples; each metric type overrides it.
@@ -126,3 +197,58 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
 
 /// Metrics show their name in registry error messages.
 extension Metric: NamedCollector {}
+
+/// Metrics write their own lines at scrape time.
+extension Metric: DirectlyRenderedCollector {
+    var familyName: String { definition.name }
+}
+
+/// The children of a metric at one instant, with their kept label blocks.
+struct ChildrenSnapshot<Child: AnyObject & Sendable> {
+    private let entries: [ChildTableEntry]
+    private let labelBlocks: [UInt8]
+    private let single: Child?
+
+    init(entries: [ChildTableEntry], labelBlocks: [UInt8]) {
+        self.entries = entries
+        self.labelBlocks = labelBlocks
+        single = nil
+    }
+
+    init(single: Child) {
+        entries = []
+        labelBlocks = []
+        self.single = single
+    }
+
+    var count: Int { single == nil ? entries.count : 1 }
+
+    /// Calls `body` for each child in creation order, its position and the child, after starting
+    /// its series on `lines`.
+    @inline(__always)
+    func forEachSeries(
+        with lines: inout SeriesLineWriter, _ body: (Int, Child, inout SeriesLineWriter) -> Void
+    ) {
+        if let single {
+            lines.beginSeries(block: UnsafeRawBufferPointer(start: nil, count: 0), split: 0, values: [])
+            body(0, single, &lines)
+            return
+        }
+        labelBlocks.withUnsafeBytes { blocks in
+            entries.withUnsafeBufferPointer { entries in
+                for index in entries.indices {
+                    let start = Int(entries[index].blockStart)
+                    lines.beginSeries(
+                        block: UnsafeRawBufferPointer(
+                            rebasing: blocks[start..<start + Int(entries[index].blockLength)]),
+                        split: Int(entries[index].blockSplit), values: entries[index].values)
+                    // Table entries only ever hold `Child`s (see ChildTableState); the snapshot keeps
+                    // them alive, so the child is lent to `body` without a reference count.
+                    Unmanaged.passUnretained(entries[index].child)._withUnsafeGuaranteedRef { object in
+                        body(index, unsafeDowncast(object, to: Child.self), &lines)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -28,6 +28,30 @@ public final class Summary<Labels: LabelShape>: Metric<SummaryChild>, @unchecked
             labelNames: labelNames, reservedLabelNames: ["quantile"])
     }
 
+    override var writesOwnLines: Bool { true }
+
+    override func writeLines(
+        of children: ChildrenSnapshot<SummaryChild>, with lines: inout SeriesLineWriter, includeCreated: Bool,
+        createdDigits: inout [CachedDigits], to buffer: inout ExpositionBuffer
+    ) {
+        let countName = lines.sampleName(name, suffix: "_count")
+        let sumName = lines.sampleName(name, suffix: "_sum")
+        let createdName = lines.sampleName(name, suffix: "_created")
+        let isOpenMetrics = lines.format.isOpenMetrics
+        children.forEachSeries(with: &lines) { index, child, lines in
+            lines.writeLine(countName, value: child.count, to: &buffer)
+            lines.writeLine(sumName, value: child.sum, to: &buffer)
+            if includeCreated && isOpenMetrics {
+                lines.writeLine(createdName, value: child.createdTime, cachedAt: index, in: &createdDigits, to: &buffer)
+            }
+        }
+        if includeCreated && !isOpenMetrics {
+            writeTextCreatedFamily(of: children, with: &lines, createdDigits: &createdDigits, to: &buffer) {
+                $0.createdTime
+            }
+        }
+    }
+
     override func appendSamples(
         of child: SummaryChild, labels: [Label], includeCreated: Bool, to samples: inout [Sample]
     ) {

@@ -45,75 +45,125 @@ public enum GoFloatFormat {
         return result
     }
 
-    /// Appends ``string(_:)`` of `value` to `bytes` without building intermediate strings for the
-    /// common cases (integral values, and values whose shortest form needs no exponent change).
+    /// The most bytes ``write(_:to:)`` writes for one value.
+    static let maximumWrittenBytes = 32
+
+    /// Appends ``string(_:)`` of `value` to `bytes`.
     static func append(_ value: Double, to bytes: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maximumWrittenBytes) { scratch in
+            let written = write(value, to: scratch.baseAddress!)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: scratch.baseAddress, count: written))
+        }
+    }
+
+    /// Writes ``string(_:)`` of `value` at `destination`, which must have room for
+    /// ``maximumWrittenBytes``, and returns the number of bytes written. Integral values are written
+    /// from their integer digits; others from the shortest round-trip digits, produced on the stack
+    /// (no allocation except for the rare exponent forms below 1e-4 and from 2^53 up, which need
+    /// Python's rules).
+    static func write(_ value: Double, to destination: UnsafeMutablePointer<UInt8>) -> Int {
         if value.isNaN {
-            bytes.append(contentsOf: [0x4E, 0x61, 0x4E])  // NaN
-            return
+            return copy([0x4E, 0x61, 0x4E], to: destination)  // NaN
         }
         if value.isInfinite {
-            bytes.append(contentsOf: value < 0 ? [0x2D, 0x49, 0x6E, 0x66] : [0x2B, 0x49, 0x6E, 0x66])
-            return
+            return copy(value < 0 ? [0x2D, 0x49, 0x6E, 0x66] : [0x2B, 0x49, 0x6E, 0x66], to: destination)
         }
-        // Integral values below 1e6 (and negative ones above -1e15) print as their digits and ".0".
-        if value > -1e15, value < 1e6, value == value.rounded(.towardZero) {
-            if value == 0 {
-                if value.sign == .minus { bytes.append(0x2D) }
-                bytes.append(contentsOf: [0x30, 0x2E, 0x30])
-                return
-            }
-            var integer = Int64(value)
-            if integer < 0 {
-                bytes.append(0x2D)
-                integer = -integer
-            }
-            var digits: (UInt64, UInt64) = (0, 0)
-            var count = 0
-            withUnsafeMutableBytes(of: &digits) { buffer in
-                var rest = integer
-                while rest > 0 {
-                    buffer[15 - count] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
-                    rest /= 10
-                    count += 1
-                }
-                bytes.append(contentsOf: buffer[(16 - count)...])
-            }
-            bytes.append(contentsOf: [0x2E, 0x30])
-            return
+        if value == 0 {
+            return value.sign == .minus
+                ? copy([0x2D, 0x30, 0x2E, 0x30], to: destination) : copy([0x30, 0x2E, 0x30], to: destination)
         }
-        var description = value.description
-        let needsPythonRules = description.withUTF8 { utf8 -> Bool in
+        // Integral values below 2^53 in magnitude: their digits are their shortest round-trip form.
+        if value > -9_007_199_254_740_992, value < 9_007_199_254_740_992, value == value.rounded(.towardZero) {
+            return writeIntegral(Int64(value), to: destination)
+        }
+        var digits = ShortestDigits()
+        value.write(to: &digits)
+        return digits.withBytes { utf8 in
             var dotPosition = -1
             for position in 0..<utf8.count {
-                if utf8[position] == UInt8(ascii: "e") { return true }
+                if utf8[position] == UInt8(ascii: "e") {
+                    return copy(Array(string(value).utf8), to: destination)  // rare: Python's rules
+                }
                 if utf8[position] == UInt8(ascii: ".") { dotPosition = position }
             }
             guard value > 0, dotPosition > 6 else {
-                bytes.append(contentsOf: utf8)
-                return false
+                destination.update(from: utf8.baseAddress!, count: utf8.count)
+                return utf8.count
             }
-            // Seven or more integer digits: Go's exponent form, d.ddde+XX, written in place.
-            let mantissaStart = bytes.count
-            bytes.append(utf8[0])
-            bytes.append(UInt8(ascii: "."))
+            // Seven or more integer digits: Go's exponent form, d.ddde+XX.
+            var written = 0
+            destination[0] = utf8[0]
+            destination[1] = UInt8(ascii: ".")
+            written = 2
             for position in 1..<utf8.count where utf8[position] != UInt8(ascii: ".") {
-                bytes.append(utf8[position])
+                destination[written] = utf8[position]
+                written += 1
             }
-            while bytes.count > mantissaStart + 1,
-                let last = bytes.last, last == UInt8(ascii: "0") || last == UInt8(ascii: ".")
+            while written > 1,
+                destination[written - 1] == UInt8(ascii: "0") || destination[written - 1] == UInt8(ascii: ".")
             {
-                bytes.removeLast()
+                written -= 1
             }
-            bytes.append(contentsOf: [UInt8(ascii: "e"), UInt8(ascii: "+")])
-            let exponent = dotPosition - 1
-            if exponent < 10 { bytes.append(UInt8(ascii: "0")) }
-            bytes.append(contentsOf: String(exponent).utf8)
-            return false
+            return written + writeExponent(dotPosition - 1, to: destination + written)
         }
-        if needsPythonRules {
-            bytes.append(contentsOf: string(value).utf8)  // rare: exponent forms need Python's rules
+    }
+
+    /// Writes a nonzero integral value of magnitude below 2^53: `123.0` below 1e6 (and for every
+    /// negative value, as Python prints them in full), Go's `1.234567e+06` from 1e6 up.
+    private static func writeIntegral(_ integer: Int64, to destination: UnsafeMutablePointer<UInt8>) -> Int {
+        var magnitude = integer.magnitude
+        var reversed: (UInt64, UInt64) = (0, 0)
+        var digitCount = 0
+        withUnsafeMutableBytes(of: &reversed) { buffer in
+            while magnitude > 0 {
+                buffer[digitCount] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
+                magnitude /= 10
+                digitCount += 1
+            }
         }
+        return withUnsafeBytes(of: &reversed) { digits in
+            var written = 0
+            if integer < 0 {
+                destination[0] = UInt8(ascii: "-")
+                written = 1
+            }
+            if integer < 0 || digitCount <= 6 {
+                for index in stride(from: digitCount - 1, through: 0, by: -1) {
+                    destination[written] = digits[index]
+                    written += 1
+                }
+                destination[written] = UInt8(ascii: ".")
+                destination[written + 1] = UInt8(ascii: "0")
+                return written + 2
+            }
+            var lastSignificant = 0
+            while digits[lastSignificant] == UInt8(ascii: "0") { lastSignificant += 1 }
+            destination[0] = digits[digitCount - 1]
+            written = 1
+            if lastSignificant < digitCount - 1 {
+                destination[1] = UInt8(ascii: ".")
+                written = 2
+                for index in stride(from: digitCount - 2, through: lastSignificant, by: -1) {
+                    destination[written] = digits[index]
+                    written += 1
+                }
+            }
+            return written + writeExponent(digitCount - 1, to: destination + written)
+        }
+    }
+
+    /// Writes `e+XX` for a positive exponent below 100, at least two digits as Go writes them.
+    private static func writeExponent(_ exponent: Int, to destination: UnsafeMutablePointer<UInt8>) -> Int {
+        destination[0] = UInt8(ascii: "e")
+        destination[1] = UInt8(ascii: "+")
+        destination[2] = UInt8(truncatingIfNeeded: 0x30 + exponent / 10)
+        destination[3] = UInt8(truncatingIfNeeded: 0x30 + exponent % 10)
+        return 4
+    }
+
+    private static func copy(_ bytes: [UInt8], to destination: UnsafeMutablePointer<UInt8>) -> Int {
+        destination.update(from: bytes, count: bytes.count)
+        return bytes.count
     }
 
     private static func format(_ value: Double, pythonExponentBug: Bool) -> String {
@@ -134,5 +184,37 @@ public enum GoFloatFormat {
         let exponent = integerDigits.count - 1
         let exponentText = pythonExponentBug || exponent < 10 ? "0\(exponent)" : "\(exponent)"
         return "\(mantissa)e+\(exponentText)"
+    }
+}
+
+/// The shortest round-trip digits of a `Double`, as the standard library writes them to a text
+/// stream, kept on the stack: `description` would allocate a string for every value longer than
+/// 15 bytes (a `_created` timestamp, for one).
+private struct ShortestDigits: TextOutputStream {
+    private var storage: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+    private var count = 0
+
+    mutating func write(_ string: String) {
+        for byte in string.utf8 where count < 40 {
+            withUnsafeMutableBytes(of: &storage) { $0[count] = byte }
+            count += 1
+        }
+    }
+
+    /// The standard library's numeric types write their ASCII digits through this customisation
+    /// point of `TextOutputStream`; taking them here avoids building a `String`. Without it the
+    /// digits still arrive, through ``write(_:)``.
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
+        let length = Swift.min(buffer.count, 40 - count)
+        withUnsafeMutableBytes(of: &storage) { raw in
+            raw.baseAddress!.advanced(by: count).copyMemory(from: buffer.baseAddress!, byteCount: length)
+        }
+        count += length
+    }
+
+    func withBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        withUnsafeBytes(of: storage) { raw in
+            body(UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
+        }
     }
 }

@@ -11,6 +11,8 @@ public final class CollectorRegistry: MetricsSource, Sendable {
         let collector: any Collector
         /// The sample names the collector reserves, or nil when it cannot say in advance.
         let names: [String]?
+        /// The collector again when it writes its own lines at scrape time (the metric types).
+        let direct: (any DirectlyRenderedCollector)?
     }
 
     private struct State {
@@ -55,7 +57,8 @@ public final class CollectorRegistry: MetricsSource, Sendable {
             }
             guard clashes.isEmpty else { throw .duplicateTimeseries(names: clashes.sorted()) }
             for name in names ?? [] { state.owners[ByteString(name)] = identifier }
-            state.entries.append(Entry(collector: collector, names: names))
+            state.entries.append(
+                Entry(collector: collector, names: names, direct: collector as? any DirectlyRenderedCollector))
         }
     }
 

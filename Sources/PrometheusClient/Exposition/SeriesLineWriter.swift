@@ -1,0 +1,203 @@
+/// Writes the sample lines of an in-process metric's family straight from its children, without
+/// building ``Sample`` values: the scrape path of the built-in metric types.
+///
+/// Each series' label block (see ``LabelBlockLayout``) is escaped once, when the child is created,
+/// and kept by the metric's child table; every line of the series copies it, with the line's extra
+/// label (a bucket's `le`) in its sorted place. Under a name escaping scheme that changes the label
+/// names the blocks are written again per scrape. The bytes equal those ``Exposition`` writes for
+/// the same family collected into samples.
+struct SeriesLineWriter {
+    let format: ExpositionFormat
+    let escaping: NameEscapingScheme
+    /// The layout for this scrape's scheme when the kept blocks do not serve it.
+    private let rewriting: LabelBlockLayout?
+    /// The current series' label block: the labels before the extra label, then those after it.
+    private var block = UnsafeRawBufferPointer(start: nil, count: 0)
+    private var split = 0
+    /// Where rewritten blocks are written.
+    private var scratch = ExpositionBuffer(reservingCapacity: 0)
+
+    /// - Parameters:
+    ///   - labelNames: the metric's declared label names, in declaration order.
+    ///   - extraLabelName: the name of a label some lines add (`le`), placed among the others by bytes.
+    init(format: ExpositionFormat, escaping: NameEscapingScheme, labelNames: [String], extraLabelName: String?) {
+        self.format = format
+        self.escaping = escaping
+        rewriting =
+            LabelBlockLayout.keepsNames(labelNames, under: escaping)
+            ? nil : LabelBlockLayout(labelNames: labelNames, escaping: escaping, extraLabelName: extraLabelName)
+    }
+
+    /// Whether the writer produces what the sample writers would for a family called `name`: a name
+    /// that allow-utf-8 must quote (`{"name",...}`) is left to them.
+    static func canWrite(familyName name: String, escaping: NameEscapingScheme) -> Bool {
+        escaping != .allowUTF8 || MetricNaming.isLegacyMetricName(name)
+    }
+
+    /// The escaped bytes of the sample name `familyName + suffix`, to pass to the line writers.
+    func sampleName(_ familyName: String, suffix: String = "") -> [UInt8] {
+        Array(escaping.escapeMetricName(familyName + suffix).utf8)
+    }
+
+    /// Escaped `name="value"` pieces of an extra label, one per value (a histogram's buckets).
+    func extraLabels(name: String, values: [String]) -> [[UInt8]] {
+        let opening = escaping.escapeLabelName(name) + "=\""
+        return values.map { value in
+            var piece = ExpositionBuffer(reservingCapacity: 32)
+            piece.append(opening)
+            piece.appendEscaped(value, escapingQuotes: true)
+            piece.append(0x22)
+            return piece.finish()
+        }
+    }
+
+    /// Starts the lines of the series whose kept block is `block` (split at `split`) and whose label
+    /// values are `values`; `block` must stay valid until the next series starts.
+    mutating func beginSeries(block: UnsafeRawBufferPointer, split: Int, values: [String]) {
+        guard let rewriting else {
+            self.block = block
+            self.split = split
+            return
+        }
+        scratch.removeAll()
+        var rewrittenSplit = 0
+        scratch.write(atMost: rewriting.maximumBytes(for: values)) { rewrittenSplit = rewriting.write(values, to: &$0) }
+        self.split = rewrittenSplit
+    }
+
+    /// Calls `body` with the current series' block: the kept one, or the one rewritten into `scratch`.
+    @inline(__always)
+    private func withBlock(_ body: (UnsafeRawBufferPointer) -> Void) {
+        if rewriting == nil {
+            body(block)
+        } else {
+            scratch.withBytes(body)
+        }
+    }
+
+    /// Writes `name{labels} value` and a newline: the series' labels with `extraLabel` (an escaped
+    /// `name="value"` piece) in its sorted place, if given.
+    mutating func writeLine(
+        _ name: [UInt8], extraLabel: [UInt8]? = nil, value: Double, to buffer: inout ExpositionBuffer
+    ) {
+        writeSeries(name, extraLabel: extraLabel, value: value, newline: true, to: &buffer)
+    }
+
+    /// Writes a line as ``writeLine(_:extraLabel:value:to:)`` does, taking the value's digits from
+    /// `cache[slot]` when they were written for the same value before (a `_created` time, formatted
+    /// once instead of at every scrape).
+    mutating func writeLine(
+        _ name: [UInt8], value: Double, cachedAt slot: Int, in cache: inout [CachedDigits],
+        to buffer: inout ExpositionBuffer
+    ) {
+        if slot >= cache.count {
+            cache.append(contentsOf: repeatElement(CachedDigits(), count: slot + 1 - cache.count))
+        }
+        if cache[slot].bits != value.bitPattern || cache[slot].length == 0 {
+            cache[slot] = CachedDigits(value)
+        }
+        guard cache[slot].length > 0 else {
+            writeLine(name, value: value, to: &buffer)
+            return
+        }
+        let digits = cache[slot]
+        let split = self.split
+        withBlock { labels in
+            let blockCount = labels.count
+            buffer.write(atMost: name.count + labels.count + CachedDigits.capacity + 6) { writer in
+                writer.append(name)
+                if blockCount > 0 {
+                    writer.append(UInt8(ascii: "{"))
+                    let before = UnsafeRawBufferPointer(rebasing: labels[0..<split])
+                    let after = UnsafeRawBufferPointer(rebasing: labels[split..<blockCount])
+                    writer.append(before)
+                    if !before.isEmpty && !after.isEmpty { writer.append(UInt8(ascii: ",")) }
+                    writer.append(after)
+                    writer.append(UInt8(ascii: "}"))
+                }
+                writer.append(UInt8(ascii: " "))
+                withUnsafeBytes(of: digits.storage) {
+                    writer.append(UnsafeRawBufferPointer(rebasing: $0[0..<Int(digits.length)]))
+                }
+                writer.append(UInt8(ascii: "\n"))
+            }
+        }
+    }
+
+    /// Writes a line as ``writeLine(_:extraLabel:value:to:)`` does, with an exemplar after the value
+    /// in OpenMetrics (the text format carries none).
+    mutating func writeLine(
+        _ name: [UInt8], extraLabel: [UInt8]? = nil, value: Double, exemplar: Exemplar?,
+        to buffer: inout ExpositionBuffer
+    ) {
+        guard let exemplar, format.isOpenMetrics else {
+            writeSeries(name, extraLabel: extraLabel, value: value, newline: true, to: &buffer)
+            return
+        }
+        writeSeries(name, extraLabel: extraLabel, value: value, newline: false, to: &buffer)
+        OpenMetricsWriter.appendExemplar(exemplar, to: &buffer)
+        buffer.append(UInt8(ascii: "\n"))
+    }
+
+    @inline(__always)
+    private mutating func writeSeries(
+        _ name: [UInt8], extraLabel: [UInt8]?, value: Double, newline: Bool, to buffer: inout ExpositionBuffer
+    ) {
+        let split = self.split
+        withBlock { labels in
+            let blockCount = labels.count
+            let bound = name.count + labels.count + (extraLabel?.count ?? 0) + GoFloatFormat.maximumWrittenBytes + 6
+            buffer.write(atMost: bound) { writer in
+                writer.append(name)
+                let before = UnsafeRawBufferPointer(rebasing: labels[0..<split])
+                let after = UnsafeRawBufferPointer(rebasing: labels[split..<blockCount])
+                if let extraLabel {
+                    writer.append(UInt8(ascii: "{"))
+                    if !before.isEmpty {
+                        writer.append(before)
+                        writer.append(UInt8(ascii: ","))
+                    }
+                    writer.append(extraLabel)
+                    if !after.isEmpty {
+                        writer.append(UInt8(ascii: ","))
+                        writer.append(after)
+                    }
+                    writer.append(UInt8(ascii: "}"))
+                } else if blockCount > 0 {
+                    writer.append(UInt8(ascii: "{"))
+                    writer.append(before)
+                    if !before.isEmpty && !after.isEmpty { writer.append(UInt8(ascii: ",")) }
+                    writer.append(after)
+                    writer.append(UInt8(ascii: "}"))
+                }
+                writer.append(UInt8(ascii: " "))
+                writer.appendValue(value)
+                if newline { writer.append(UInt8(ascii: "\n")) }
+            }
+        }
+    }
+}
+
+/// The formatted digits of one value, kept between scrapes for values that rarely change.
+struct CachedDigits {
+    static let capacity = 24
+    /// The value's bit pattern.
+    var bits: UInt64 = 0
+    /// The number of digits, 0 when not cached (or too long to cache).
+    var length: UInt8 = 0
+    var storage: (UInt64, UInt64, UInt64) = (0, 0, 0)
+
+    init() {}
+
+    init(_ value: Double) {
+        bits = value.bitPattern
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: GoFloatFormat.maximumWrittenBytes) { scratch in
+            let written = GoFloatFormat.write(value, to: scratch.baseAddress!)
+            guard written <= Self.capacity else { return }
+            withUnsafeMutableBytes(of: &storage) {
+                $0.baseAddress!.copyMemory(from: scratch.baseAddress!, byteCount: written)
+            }
+            length = UInt8(written)
+        }
+    }
+}
