@@ -19,7 +19,7 @@ public enum Exposition {
     ) -> [UInt8] {
         var buffer = ExpositionBuffer(reservingCapacity: 256 + families.reduce(0) { $0 + $1.samples.count } * 64)
         write(families, as: format, escaping: escaping, to: &buffer)
-        return buffer.finish()
+        return buffer.takeBytes()
     }
 
     /// Renders `families` as ``render(_:as:escaping:)`` does into `bytes`, replacing its contents and
@@ -30,10 +30,9 @@ public enum Exposition {
         escaping: NameEscapingScheme = .underscores,
         into bytes: inout [UInt8]
     ) {
-        var buffer = ExpositionBuffer(reusing: bytes)
-        bytes = []
+        var buffer = ExpositionBuffer(taking: &bytes)
         write(families, as: format, escaping: escaping, to: &buffer)
-        bytes = buffer.finish()
+        bytes = buffer.takeBytes()
     }
 
     static func write(

@@ -22,15 +22,21 @@ struct ExpositionBuffer {
         storage.reserveCapacity(capacity)
     }
 
-    /// Writes over `bytes`, keeping its capacity (and its current elements as room to write into).
-    init(reusing bytes: consuming [UInt8]) {
-        storage = bytes
+    /// Takes the storage of `bytes` (leaving it empty) to write over, keeping its capacity and its
+    /// current elements as room to write into.
+    init(taking bytes: inout [UInt8]) {
+        storage = []
+        swap(&storage, &bytes)
     }
 
-    /// The bytes written, with the padding removed (keeping the capacity).
-    consuming func finish() -> [UInt8] {
-        storage.removeLast(storage.count - count)
-        return storage
+    /// Hands over the bytes written, the padding removed and the capacity kept, and starts empty.
+    /// Swapped out first, so that the array is not shared while it is cut (which would copy it).
+    mutating func takeBytes() -> [UInt8] {
+        var bytes: [UInt8] = []
+        swap(&bytes, &storage)
+        bytes.removeLast(bytes.count - count)
+        count = 0
+        return bytes
     }
 
     /// Forgets the bytes written, keeping the room.
@@ -189,24 +195,33 @@ struct LineWriter {
         guard let source = bytes.baseAddress else { return }
         let count = bytes.count
         let destination = UnsafeMutableRawPointer(position)
-        // Most pieces are short names and values: two overlapping word copies beat a call to memmove.
-        if count >= 8 && count <= 16 {
-            destination.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
-            destination.storeBytes(
-                of: source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8,
-                as: UInt64.self)
-        } else if count >= 4 && count < 8 {
+        // Most pieces are short names, label blocks and values: overlapping word copies beat a call
+        // to memmove for them.
+        if count >= 8 {
+            if count > 64 {
+                destination.copyMemory(from: source, byteCount: count)
+            } else {
+                var offset = 0
+                while offset + 8 < count {
+                    destination.storeBytes(
+                        of: source.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset,
+                        as: UInt64.self)
+                    offset += 8
+                }
+                destination.storeBytes(
+                    of: source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8,
+                    as: UInt64.self)
+            }
+        } else if count >= 4 {
             destination.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
             destination.storeBytes(
                 of: source.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self), toByteOffset: count - 4,
                 as: UInt32.self)
-        } else if count < 4 {
+        } else {
             for index in 0..<count {
                 destination.storeBytes(
                     of: source.load(fromByteOffset: index, as: UInt8.self), toByteOffset: index, as: UInt8.self)
             }
-        } else {
-            destination.copyMemory(from: source, byteCount: count)
         }
         position += count
     }

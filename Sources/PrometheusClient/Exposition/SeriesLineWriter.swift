@@ -47,7 +47,7 @@ struct SeriesLineWriter {
             piece.append(opening)
             piece.appendEscaped(value, escapingQuotes: true)
             piece.append(0x22)
-            return piece.finish()
+            return piece.takeBytes()
         }
     }
 

@@ -46,8 +46,7 @@ extension CollectorRegistry {
                 return lhs.offset < rhs.offset
             }.map(\.element)
         }
-        var buffer = ExpositionBuffer(reusing: bytes)
-        bytes = []
+        var buffer = ExpositionBuffer(taking: &bytes)
         for item in items {
             if let direct = item.direct {
                 if !direct.render(as: format, escaping: escaping, to: &buffer) {
@@ -66,7 +65,7 @@ extension CollectorRegistry {
         if format.isOpenMetrics {
             OpenMetricsWriter.writeEnd(to: &buffer)
         }
-        bytes = buffer.finish()
+        bytes = buffer.takeBytes()
         return failures
     }
 }
