@@ -8,15 +8,15 @@ import Synchronization
 final class ChildTable<Child: AnyObject & Sendable>: Sendable {
     private let definition: MetricDefinition
     private let state = Mutex(ChildTableState())
-    private let makeChild: @Sendable ([Label]) -> Child
+    private let makeChild: @Sendable ([String]) -> Child
     /// How each child's label block is written, with the names as declared.
     let blockLayout: LabelBlockLayout
 
     /// - Parameters:
     ///   - extraLabelName: the label some of the metric's lines add (a histogram's `le`), if any.
-    ///   - makeChild: builds the child for a label set (in declaration order).
+    ///   - makeChild: builds the child for label values (in declaration order).
     init(
-        definition: MetricDefinition, extraLabelName: String?, makeChild: @escaping @Sendable ([Label]) -> Child
+        definition: MetricDefinition, extraLabelName: String?, makeChild: @escaping @Sendable ([String]) -> Child
     ) {
         self.definition = definition
         self.makeChild = makeChild
@@ -32,7 +32,7 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
             // Children are stored as AnyObject and only ever hold `Child`s: see ChildTableState.
             let key = ByteStrings(values)
             if let existing = state.children[key] { return unsafeDowncast(existing, to: Child.self) }
-            let created = makeChild(definition.labels(for: values))
+            let created = makeChild(values)
             state.children[key] = created
             state.order.append(appendingBlock(of: values, to: &state.labelBlocks, child: created))
             return created

@@ -25,11 +25,10 @@ public final class Counter<Labels: LabelShape>: Metric<CounterChild>, @unchecked
         self.totalName = totalName
         createdName = definition.name + "_created"
         let slots = [SeriesDescriptor.SlotTemplate(sampleName: totalName)]
-        super.init(definition: definition, store: store) { labels in
-            let descriptor = SeriesDescriptor(
-                kind: .counter, familyName: definition.name, help: definition.help, labels: labels,
-                slotTemplates: slots)
-            return CounterChild(storage: store.makeSeries(descriptor), metricName: definition.name)
+                let layout = SeriesLayout(kind: .counter, definition: definition, slotTemplates: slots)
+        super.init(definition: definition, store: store) { values in
+            let descriptor = SeriesDescriptor(layout: layout, labelValues: values)
+            return CounterChild(storage: store.makeSeries(descriptor))
         }
         try register(in: registry)
     }

@@ -5,20 +5,24 @@ import Synchronization
 public final class CounterChild: Sendable {
     let storage: SeriesStorage
     private let created = AtomicDouble(WallClock.now())
-    private let latestExemplar = Mutex<Exemplar?>(nil)
-    /// Set once an exemplar exists, so collections of counters without exemplars skip the lock.
-    private let hasExemplar = Atomic(false)
-    private let metricName: String
+    /// Made with the first exemplar: a series that never has one pays a null pointer for it, and
+    /// collections of such series take no lock.
+    private let latestExemplar = AtomicLazyReference<ExemplarSlots>()
 
-    init(storage: SeriesStorage, metricName: String) {
+    init(storage: SeriesStorage) {
         self.storage = storage
-        self.metricName = metricName
     }
+
+    private var metricName: String { storage.descriptor.familyName }
 
     /// Adds 1.
     @inline(__always)
     public func inc() {
-        storage.add(1, at: 0)
+        if storage.countsWholeIncrements {
+            storage.addWhole(1)
+        } else {
+            storage.add(1, at: 0)
+        }
     }
 
     /// Adds `amount`, which must be zero or positive.
@@ -40,19 +44,19 @@ public final class CounterChild: Sendable {
         let exemplar = labels.isEmpty ? nil : try Exemplar.validated(labels: labels, value: amount)
         storage.add(amount, at: 0)
         if let exemplar {
-            latestExemplar.withLock { $0 = exemplar }
-            hasExemplar.store(true, ordering: .releasing)
+            ExemplarSlots.slots(in: latestExemplar, count: 1).store(exemplar, at: 0)
         }
     }
 
     /// Sets the count back to zero and the `_created` time to now.
     public func reset() {
         storage.set(0, at: 0)
+        storage.resetWholeIncrements()
         created.store(WallClock.now())
     }
 
     /// The current count.
-    public var value: Double { storage.value(at: 0) }
+    public var value: Double { storage.value(at: 0) + Double(storage.wholeIncrements()) }
 
     /// Runs `body` and adds 1 if it throws (an error of any type); the error is rethrown.
     public func countExceptions<T>(_ body: () throws -> T) rethrows -> T {
@@ -98,6 +102,6 @@ public final class CounterChild: Sendable {
 
     var createdTime: Double { created.value }
     var exemplar: Exemplar? {
-        hasExemplar.load(ordering: .acquiring) ? latestExemplar.withLock { $0 } : nil
+        latestExemplar.load()?.exemplars[0]
     }
 }

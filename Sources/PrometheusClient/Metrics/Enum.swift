@@ -32,10 +32,9 @@ public final class Enum<Labels: LabelShape>: Metric<EnumChild>, @unchecked Senda
         let slots = states.map { state in
             SeriesDescriptor.SlotTemplate(sampleName: definition.name, extraLabel: Label(definition.name, state))
         }
-        super.init(definition: definition, store: store) { labels in
-            let descriptor = SeriesDescriptor(
-                kind: .stateSet, familyName: definition.name, help: definition.help, labels: labels,
-                slotTemplates: slots)
+                let layout = SeriesLayout(kind: .stateSet, definition: definition, slotTemplates: slots)
+        super.init(definition: definition, store: store) { values in
+            let descriptor = SeriesDescriptor(layout: layout, labelValues: values)
             return EnumChild(storage: store.makeSeries(descriptor), states: states, metricName: definition.name)
         }
         try register(in: registry)

@@ -19,10 +19,9 @@ public final class Gauge<Labels: LabelShape>: Metric<GaugeChild>, @unchecked Sen
         let store = try ActiveValueStore.current()
         self.multiprocessMode = multiprocessMode
         let slots = [SeriesDescriptor.SlotTemplate(sampleName: definition.name)]
-        super.init(definition: definition, store: store) { labels in
-            let descriptor = SeriesDescriptor(
-                kind: .gauge(multiprocessMode), familyName: definition.name, help: definition.help, labels: labels,
-                slotTemplates: slots)
+        let layout = SeriesLayout(kind: .gauge(multiprocessMode), definition: definition, slotTemplates: slots)
+        super.init(definition: definition, store: store) { values in
+            let descriptor = SeriesDescriptor(layout: layout, labelValues: values)
             return GaugeChild(storage: store.makeSeries(descriptor), mode: multiprocessMode)
         }
         try register(in: registry)

@@ -5,14 +5,12 @@ public final class HistogramChild: DurationObserver, Sendable {
     let storage: SeriesStorage
     let bounds: HistogramBounds
     private let created = AtomicDouble(WallClock.now())
-    private let exemplars: Mutex<[Exemplar?]>
-    /// Set once an exemplar exists, so collections of histograms without exemplars skip the lock.
-    private let hasExemplar = Atomic(false)
+    /// Made with the first exemplar (see ``CounterChild``).
+    private let exemplars = AtomicLazyReference<ExemplarSlots>()
 
     init(storage: SeriesStorage, bounds: HistogramBounds) {
         self.storage = storage
         self.bounds = bounds
-        exemplars = Mutex(Array(repeating: nil, count: bounds.count))
     }
 
     /// Records one observation. NaN is ignored: it belongs in no bucket and would poison the sum.
@@ -34,8 +32,7 @@ public final class HistogramChild: DurationObserver, Sendable {
         storage.add(1, at: bucket + 1)
         storage.add(value, at: 0)
         if let exemplar {
-            exemplars.withLock { $0[bucket] = exemplar }
-            hasExemplar.store(true, ordering: .releasing)
+            ExemplarSlots.slots(in: exemplars, count: bounds.count).store(exemplar, at: bucket)
         }
     }
 
@@ -64,11 +61,10 @@ public final class HistogramChild: DurationObserver, Sendable {
     var createdTime: Double { created.value }
     /// The bucket exemplars, or nil when the child never had one (no lock, no allocation).
     var bucketExemplarsIfAny: [Exemplar?]? {
-        hasExemplar.load(ordering: .acquiring) ? exemplars.withLock { $0 } : nil
+        exemplars.load()?.exemplars
     }
 
     var bucketExemplars: [Exemplar?] {
-        hasExemplar.load(ordering: .acquiring)
-            ? exemplars.withLock { $0 } : Array(repeating: nil, count: bounds.count)
+        exemplars.load()?.exemplars ?? Array(repeating: nil, count: bounds.count)
     }
 }

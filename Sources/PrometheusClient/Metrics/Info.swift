@@ -15,8 +15,8 @@ public final class Info<Labels: LabelShape>: Metric<InfoChild>, @unchecked Senda
             name: name, help: help, type: .info, namespace: namespace, subsystem: subsystem, unit: "",
             labelNames: labelNames)
         let store = try ActiveValueStore.current()
-        super.init(definition: definition, store: store) { labels in
-            InfoChild(labels: labels, definition: definition, store: store)
+        super.init(definition: definition, store: store) { values in
+            InfoChild(labels: definition.labels(for: values), definition: definition, store: store)
         }
         try register(in: registry)
     }

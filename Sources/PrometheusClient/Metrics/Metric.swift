@@ -26,7 +26,7 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
     /// - Parameter extraLabelName: the label some lines of the type add (a histogram's `le`), if any.
     init(
         definition: MetricDefinition, store: any ValueStore, extraLabelName: String? = nil,
-        makeChild: @escaping @Sendable ([Label]) -> Child
+        makeChild: @escaping @Sendable ([String]) -> Child
     ) {
         self.definition = definition
         self.store = store

@@ -11,10 +11,9 @@ public final class Summary<Labels: LabelShape>: Metric<SummaryChild>, @unchecked
             SeriesDescriptor.SlotTemplate(sampleName: definition.name + "_count"),
             SeriesDescriptor.SlotTemplate(sampleName: definition.name + "_sum"),
         ]
-        super.init(definition: definition, store: store) { labels in
-            let descriptor = SeriesDescriptor(
-                kind: .summary, familyName: definition.name, help: definition.help, labels: labels,
-                slotTemplates: slots)
+                let layout = SeriesLayout(kind: .summary, definition: definition, slotTemplates: slots)
+        super.init(definition: definition, store: store) { values in
+            let descriptor = SeriesDescriptor(layout: layout, labelValues: values)
             return SummaryChild(storage: store.makeSeries(descriptor))
         }
         try register(in: registry)
