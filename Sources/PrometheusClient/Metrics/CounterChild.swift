@@ -7,7 +7,7 @@ public final class CounterChild: Sendable {
     private let created = AtomicDouble(WallClock.now())
     /// Made with the first exemplar: a series that never has one pays a null pointer for it, and
     /// collections of such series take no lock.
-    private let latestExemplar = AtomicLazyReference<ExemplarSlots>()
+    private let latestExemplar = ExemplarSlots.Reference()
 
     init(storage: SeriesStorage) {
         self.storage = storage

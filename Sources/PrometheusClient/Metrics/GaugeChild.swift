@@ -3,19 +3,20 @@ import Synchronization
 /// One series of a ``Gauge``. `set`, `inc` and `dec` are lock-free and allocation-free.
 public final class GaugeChild: DurationObserver, Sendable {
     let storage: SeriesStorage
-    private let mode: MultiprocessMode
+    /// Whether sets record their time (the mostrecent modes), decided once rather than per set.
+    private let recordsTimestamps: Bool
     private let callback = Mutex<(@Sendable () -> Double)?>(nil)
 
     init(storage: SeriesStorage, mode: MultiprocessMode) {
         self.storage = storage
-        self.mode = mode
+        recordsTimestamps = mode.isMostRecent
     }
 
     /// Sets the value. In the mostrecent modes the wall-clock time of the call is stored with it,
     /// so the master can pick the latest value across processes.
     @inline(__always)
     public func set(_ value: Double) {
-        if mode.isMostRecent {
+        if recordsTimestamps {
             storage.set(value, timestamp: WallClock.now(), at: 0)
         } else {
             storage.set(value, at: 0)
@@ -27,7 +28,7 @@ public final class GaugeChild: DurationObserver, Sendable {
     /// client refuses inc and dec in those modes, which also makes `track_inprogress` unusable.)
     @inline(__always)
     public func inc(by amount: Double = 1) {
-        if mode.isMostRecent {
+        if recordsTimestamps {
             storage.add(amount, timestamp: WallClock.now(), at: 0)
         } else {
             storage.add(amount, at: 0)

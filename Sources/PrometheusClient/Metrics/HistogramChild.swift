@@ -6,7 +6,7 @@ public final class HistogramChild: DurationObserver, Sendable {
     let bounds: HistogramBounds
     private let created = AtomicDouble(WallClock.now())
     /// Made with the first exemplar (see ``CounterChild``).
-    private let exemplars = AtomicLazyReference<ExemplarSlots>()
+    private let exemplars = ExemplarSlots.Reference()
 
     init(storage: SeriesStorage, bounds: HistogramBounds) {
         self.storage = storage
