@@ -25,7 +25,7 @@ public final class Counter<Labels: LabelShape>: Metric<CounterChild>, @unchecked
         self.totalName = totalName
         createdName = definition.name + "_created"
         let slots = [SeriesDescriptor.SlotTemplate(sampleName: totalName)]
-                let layout = SeriesLayout(kind: .counter, definition: definition, slotTemplates: slots)
+        let layout = SeriesLayout(kind: .counter, definition: definition, slotTemplates: slots)
         super.init(definition: definition, store: store) { values in
             let descriptor = SeriesDescriptor(layout: layout, labelValues: values)
             return CounterChild(storage: store.makeSeries(descriptor))

@@ -32,7 +32,7 @@ public final class Enum<Labels: LabelShape>: Metric<EnumChild>, @unchecked Senda
         let slots = states.map { state in
             SeriesDescriptor.SlotTemplate(sampleName: definition.name, extraLabel: Label(definition.name, state))
         }
-                let layout = SeriesLayout(kind: .stateSet, definition: definition, slotTemplates: slots)
+        let layout = SeriesLayout(kind: .stateSet, definition: definition, slotTemplates: slots)
         super.init(definition: definition, store: store) { values in
             let descriptor = SeriesDescriptor(layout: layout, labelValues: values)
             return EnumChild(storage: store.makeSeries(descriptor), states: states, metricName: definition.name)

@@ -34,7 +34,7 @@ public final class Histogram<Labels: LabelShape>: Metric<HistogramChild>, @unche
                 SeriesDescriptor.SlotTemplate(
                     sampleName: bucketName, extraLabel: Label("le", GoFloatFormat.pythonString($0)))
             }
-                let layout = SeriesLayout(kind: .histogram, definition: definition, slotTemplates: slots)
+        let layout = SeriesLayout(kind: .histogram, definition: definition, slotTemplates: slots)
         super.init(definition: definition, store: store, extraLabelName: "le") { values in
             let descriptor = SeriesDescriptor(layout: layout, labelValues: values)
             return HistogramChild(storage: store.makeSeries(descriptor), bounds: bounds)

@@ -11,7 +11,7 @@ public final class Summary<Labels: LabelShape>: Metric<SummaryChild>, @unchecked
             SeriesDescriptor.SlotTemplate(sampleName: definition.name + "_count"),
             SeriesDescriptor.SlotTemplate(sampleName: definition.name + "_sum"),
         ]
-                let layout = SeriesLayout(kind: .summary, definition: definition, slotTemplates: slots)
+        let layout = SeriesLayout(kind: .summary, definition: definition, slotTemplates: slots)
         super.init(definition: definition, store: store) { values in
             let descriptor = SeriesDescriptor(layout: layout, labelValues: values)
             return SummaryChild(storage: store.makeSeries(descriptor))

@@ -73,8 +73,9 @@ public enum GoFloatFormat {
                 ? copy([0x2D, 0x30, 0x2E, 0x30], to: destination) : copy([0x30, 0x2E, 0x30], to: destination)
         }
         // Integral values below 2^53 in magnitude: their digits are their shortest round-trip form.
-        if value > -9_007_199_254_740_992, value < 9_007_199_254_740_992, value == value.rounded(.towardZero) {
-            return writeIntegral(Int64(value), to: destination)
+        if value > -9_007_199_254_740_992, value < 9_007_199_254_740_992 {
+            let integer = Int64(value)
+            if Double(integer) == value { return writeIntegral(integer, to: destination) }
         }
         var digits = ShortestDigits()
         value.write(to: &digits)
@@ -115,9 +116,16 @@ public enum GoFloatFormat {
         var reversed: (UInt64, UInt64) = (0, 0)
         var digitCount = 0
         withUnsafeMutableBytes(of: &reversed) { buffer in
-            while magnitude > 0 {
-                buffer[digitCount] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude % 10)
-                magnitude /= 10
+            // Two digits per division.
+            while magnitude >= 10 {
+                let pair = Int(magnitude % 100)
+                magnitude /= 100
+                buffer[digitCount] = UInt8(truncatingIfNeeded: 0x30 &+ pair % 10)
+                buffer[digitCount + 1] = UInt8(truncatingIfNeeded: 0x30 &+ pair / 10)
+                digitCount += 2
+            }
+            if magnitude > 0 {
+                buffer[digitCount] = UInt8(truncatingIfNeeded: 0x30 &+ magnitude)
                 digitCount += 1
             }
         }

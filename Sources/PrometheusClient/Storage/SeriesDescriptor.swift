@@ -34,7 +34,8 @@ struct SeriesDescriptor: Sendable {
     /// A descriptor with a layout of its own, for series outside a metric's child table.
     init(kind: StorageKind, familyName: String, help: String, labels: [Label], slotTemplates: [SlotTemplate]) {
         layout = SeriesLayout(
-            kind: kind, familyName: familyName, help: help, labelNames: labels.map(\.name), slotTemplates: slotTemplates)
+            kind: kind, familyName: familyName, help: help, labelNames: labels.map(\.name), slotTemplates: slotTemplates
+        )
         labelValues = labels.map(\.value)
     }
 

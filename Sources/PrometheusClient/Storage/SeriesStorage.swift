@@ -53,7 +53,8 @@ final class SeriesStorage: @unchecked Sendable {
 
     @inline(__always)
     private func slot(_ index: Int) -> UnsafeMutablePointer<Double> {
-        if index == 0, let first = UnsafeMutablePointer<Double>(bitPattern: firstSlotAddress.load(ordering: .acquiring)) {
+        if index == 0, let first = UnsafeMutablePointer<Double>(bitPattern: firstSlotAddress.load(ordering: .acquiring))
+        {
             return first
         }
         let address = tableAddress.load(ordering: .acquiring)
@@ -84,7 +85,9 @@ final class SeriesStorage: @unchecked Sendable {
 
     /// The whole increments kept beside slot 0 (0 for series that do not count them).
     func wholeIncrements() -> Int64 {
-        guard countsWholeIncrements, let first = UnsafeMutablePointer<Double>(bitPattern: firstSlotAddress.load(ordering: .acquiring)) else {
+        guard countsWholeIncrements,
+            let first = UnsafeMutablePointer<Double>(bitPattern: firstSlotAddress.load(ordering: .acquiring))
+        else {
             return 0
         }
         return prometheus_atomic_load_int64(UnsafeMutableRawPointer(first + 1).assumingMemoryBound(to: Int64.self))

@@ -53,6 +53,18 @@ import Testing
             GoFloatFormatTests.samples + [-0.0, 999_999, 1_000_000, -999_999_999_999_999, 1_795_576_531.519011, 21.5]
         for exponent in -320...308 { values.append(1.234567 * pow(10, Double(exponent))) }
         for index in 0..<2000 { values.append(Double(index) * 0.37 - 200) }
+        // Integral values take their own path: every digit count, both signs, around 1e6 and 2^53.
+        var power = 1.0
+        for _ in 0..<17 {
+            values += [power, power - 1, power + 1, -power, -power + 1, 7 * power, 1_234_567 * power]
+            power *= 10
+        }
+        values += [9_007_199_254_740_991, 9_007_199_254_740_992, -9_007_199_254_740_991, 1_700_000_000.123456]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            values.append(Double(bitPattern: generator.next()))
+            values.append(Double(Int64.random(in: -1 << 53...1 << 53, using: &generator)))
+        }
         for value in values {
             var bytes: [UInt8] = []
             GoFloatFormat.append(value, to: &bytes)
