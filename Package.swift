@@ -30,7 +30,9 @@ let package = Package(
             name: "PreforkDemo", dependencies: ["PrometheusClient", "PrometheusServing", "CPrometheusSupport"]),
         .executableTarget(name: "PrometheusExample", dependencies: ["PrometheusClient"]),
         // Spawned by the multiprocess tests: forks writers, or writes until it is killed.
-        .executableTarget(name: "PrometheusTestWorker", dependencies: ["PrometheusClient"]),
+        // Counts the test worker's heap allocations (replaces malloc for that process only).
+        .target(name: "CAllocationCounter"),
+        .executableTarget(name: "PrometheusTestWorker", dependencies: ["PrometheusClient", "CAllocationCounter"]),
         .executableTarget(name: "PrometheusBenchmarks", dependencies: ["PrometheusClient", "CPrometheusSupport"]),
         .executableTarget(name: "HTTPBenchmarkServer", dependencies: ["PrometheusClient", "PrometheusServing"]),
         // libFuzzer target for the parsers and the .db reader (Scripts/fuzz.sh); replays the corpus otherwise.

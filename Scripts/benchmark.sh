@@ -8,7 +8,12 @@
 #   multiprocess  the same updates on memory-mapped files in multiprocess mode (ns/op)
 #   merge         the master's merge of P processes x 100 series, P = 10, 100, 1000 (ms, cold and warm)
 #   parse         parser throughput on a ~10 MB exposition, text and OpenMetrics (ns per byte)
+#   render        a scrape's rendering in process: 10,000 counter series, 10,000 gauge series, 1,000
+#                 histograms x 11 buckets, text and OpenMetrics, with and without _created (ms)
 #   memory        resident memory per labelled child of a counter, gauge and histogram (bytes)
+#   scrape        a multiprocess master's whole scrape over HTTP with gzip (merge, render, compress)
+#                 of 1000 workers x 100 series, this package's server against the Python client's
+#                 master on the same directory (ms: median, fastest, slowest of 15 alternating scrapes)
 # Default: all suites.
 #
 #   bash Scripts/benchmark.sh --baseline REV [suite ...]
@@ -25,7 +30,7 @@ if [ "${1:-}" = "--baseline" ]; then
     shift 2
 fi
 suites=("$@")
-if [ ${#suites[@]} -eq 0 ]; then suites=(core multiprocess merge parse memory); fi
+if [ ${#suites[@]} -eq 0 ]; then suites=(core multiprocess merge parse render memory scrape); fi
 
 if [ -n "$baseline" ]; then
     swift build -c release --product prometheus-benchmarks >/dev/null
@@ -40,6 +45,10 @@ if [ -n "$baseline" ]; then
     for suite in "${suites[@]}"; do
         arguments=("$suite")
         directory=""
+        if [ "$suite" = scrape ]; then
+            echo "== scrape: not compared against a revision (it compares servers); run it without --baseline"
+            continue
+        fi
         if [ "$suite" = merge ]; then
             directory="$(mktemp -d)"
             python3 Scripts/make_multiproc_dir.py "$directory" 1000 100
@@ -78,11 +87,11 @@ swift build -c release --product prometheus-benchmarks >/dev/null
 binary="$(swift build -c release --show-bin-path)/prometheus-benchmarks"
 
 compare() {  # $1: unit; reads $swift_results and $python_results
-    printf '%-28s %12s %12s %10s\n' "operation ($1)" swift python "python/swift"
+    printf '%-42s %12s %12s %10s\n' "operation ($1)" swift python "python/swift"
     # Swift-only rows (such as the machine's floor for an atomic add) print without a Python figure.
     join -t $'\t' -a 1 -e - -o 0,1.2,2.2 <(sort <<<"$swift_results") <(sort <<<"$python_results") |
-        awk -F'\t' '{ if ($3 == "-") printf "%-28s %12.2f %12s %10s\n", $1, $2, "-", "-";
-                      else printf "%-28s %12.2f %12.2f %9.1fx\n", $1, $2, $3, $3 / $2 }'
+        awk -F'\t' '{ if ($3 == "-") printf "%-42s %12.2f %12s %10s\n", $1, $2, "-", "-";
+                      else printf "%-42s %12.2f %12.2f %9.1fx\n", $1, $2, $3, $3 / $2 }'
 }
 
 for suite in "${suites[@]}"; do
@@ -99,6 +108,33 @@ for suite in "${suites[@]}"; do
         python_results="$(PROMETHEUS_MULTIPROC_DIR="$python_directory" python3 Scripts/python_benchmark.py multiprocess 50000)"
         rm -rf "$python_directory"
         compare ns/op
+        ;;
+    render)
+        swift_results="$("$binary" render)"
+        python_results="$(python3 Scripts/python_benchmark.py render)"
+        compare ms
+        ;;
+    scrape)
+        swift build -c release --product http-benchmark-server >/dev/null
+        server="$(swift build -c release --show-bin-path)/http-benchmark-server"
+        directory="$(mktemp -d)"
+        python3 Scripts/make_multiproc_dir.py "$directory" 1000 100
+        "$server" --port 18431 --multiproc-dir "$directory" >/dev/null &
+        swift_pid=$!
+        python3 Scripts/python_benchmark.py serve "$directory" 18432 &
+        python_pid=$!
+        for _ in $(seq 100); do
+            curl -sf -o /dev/null http://127.0.0.1:18431/metrics && curl -sf -o /dev/null http://127.0.0.1:18432/metrics && break
+            sleep 0.2
+        done
+        printf '%-28s %12s %12s %12s %12s\n' "server (ms, gzip)" median fastest slowest "body bytes"
+        python3 Scripts/python_benchmark.py scrape 15 swift=http://127.0.0.1:18431/metrics \
+            python=http://127.0.0.1:18432/metrics |
+            awk -F'\t' '{ printf "%-28s %12.2f %12.2f %12.2f %12d\n", $1, $2, $3, $4, $5; m[NR] = $2 }
+                        END { if (m[1] > 0) printf "%-28s %12.1fx\n", "python/swift (medians)", m[2] / m[1] }'
+        kill "$swift_pid" "$python_pid"
+        wait "$swift_pid" "$python_pid" 2>/dev/null || true
+        rm -rf "$directory"
         ;;
     memory)
         swift_results="$("$binary" memory)"

@@ -5,6 +5,9 @@ Usage: python3 Scripts/python_benchmark.py core|multiprocess [iterations]
        python3 Scripts/python_benchmark.py memory
        python3 Scripts/python_benchmark.py merge DIR LABEL
        python3 Scripts/python_benchmark.py parse TEXT_FILE OPENMETRICS_FILE
+       python3 Scripts/python_benchmark.py render
+       python3 Scripts/python_benchmark.py serve DIR PORT     (a multiprocess master, until killed)
+       python3 Scripts/python_benchmark.py scrape ROUNDS NAME=URL...   (gzip scrapes, alternating)
 """
 import os
 import sys
@@ -87,7 +90,82 @@ def parse(text_path, openmetrics_path):
         print(f"{name}\t{seconds * 1e9 / len(text.encode()):.2f}")
 
 
+def render():
+    """The registries of the Swift render suite, rendered with generate_latest (text and OpenMetrics)."""
+    import prometheus_client
+    from prometheus_client import generate_latest
+    from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+
+    buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    counters, gauges, histograms = CollectorRegistry(), CollectorRegistry(), CollectorRegistry()
+    counter = Counter("http_requests", "Requests.", ["method", "route"], registry=counters)
+    gauge = Gauge("temperature", "T.", ["method", "route"], registry=gauges)
+    for index in range(10_000):
+        counter.labels("GET", f"/api/item/{index}").inc(index)
+        gauge.labels("GET", f"/api/item/{index}").set(index * 0.37 + 0.5)
+    histogram = Histogram("latency_seconds", "L.", ["method", "route"], buckets=buckets, registry=histograms)
+    for index in range(1_000):
+        child = histogram.labels("GET", f"/api/item/{index}")
+        for observation in range(20):
+            child.observe(((index + observation) % 40) * 0.3)
+    for name, registry in [("counters", counters), ("gauges", gauges), ("histograms", histograms)]:
+        for format_name, generate in (("text", generate_latest), ("openmetrics", generate_openmetrics)):
+            for created in (False, True):
+                # Read at every collection, as the Swift switch is.
+                if created:
+                    prometheus_client.enable_created_metrics()
+                else:
+                    prometheus_client.disable_created_metrics()
+                seconds = min(timeit.repeat(lambda: generate(registry), number=1, repeat=3))
+                suffix = "_created" if created else ""
+                print(f"render_{name}_{format_name}{suffix}_ms\t{seconds * 1e3:.2f}")
+
+
+def serve(directory, port):
+    import time
+
+    from prometheus_client import start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=directory)
+    start_http_server(int(port), addr="127.0.0.1", registry=registry)
+    while True:
+        time.sleep(3600)
+
+
+def scrape(rounds, targets):
+    """Scrapes each NAME=URL in turn, ROUNDS times, asking for gzip as Prometheus does; prints the
+    median, fastest and slowest response time of each in ms, and the body size."""
+    import statistics
+    import time
+    import urllib.request
+
+    timings = {name: [] for name, _ in targets}
+    sizes = {}
+    for _ in range(rounds):
+        for name, url in targets:
+            request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+            start = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=600) as response:
+                body = response.read()
+            timings[name].append((time.perf_counter() - start) * 1e3)
+            sizes[name] = len(body)
+    for name, _ in targets:
+        values = timings[name]
+        print(f"scrape_{name}_ms\t{statistics.median(values):.2f}\t{min(values):.2f}\t{max(values):.2f}\t{sizes[name]}")
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "render":
+        render()
+        sys.exit(0)
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        serve(sys.argv[2], sys.argv[3])
+        sys.exit(0)
+    if len(sys.argv) > 1 and sys.argv[1] == "scrape":
+        scrape(int(sys.argv[2]), [argument.split("=", 1) for argument in sys.argv[3:]])
+        sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "parse":
         parse(sys.argv[2], sys.argv[3])
         sys.exit(0)

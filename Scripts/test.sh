@@ -61,6 +61,9 @@ if grep -E ': warning:' "$build_log" >/dev/null; then
     exit 1
 fi
 
+log "Build (release test worker: the scrape-allocation test counts what optimised code allocates)"
+swift build -c release --product PrometheusTestWorker
+
 log "Tests"
 swift test --skip-build "$@"
 

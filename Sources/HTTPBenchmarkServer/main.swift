@@ -3,14 +3,21 @@ import PrometheusClient
 import PrometheusServing
 
 // Serves a registry of `families` counters with `children` labelled series each on the built-in
-// server, for Scripts/benchmark-http.sh (the Python client serves the same shape there).
+// server, for Scripts/benchmark-http.sh (the Python client serves the same shape there); or, with
+// --multiproc-dir, the merged view of a multiprocess directory, as a master serves it, for the
+// scrape suite of Scripts/benchmark.sh.
 var port = 0
 var families = 10
 var children = 100
+var multiprocessDirectory: String?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
+    if argument == "--multiproc-dir" {
+        multiprocessDirectory = arguments.next()
+        continue
+    }
     guard let value = arguments.next().flatMap({ Int($0) }) else {
-        print("usage: http-benchmark-server --port N [--families N] [--children N]")
+        print("usage: http-benchmark-server --port N [--families N] [--children N] [--multiproc-dir DIR]")
         exit(2)
     }
     switch argument {
@@ -31,6 +38,10 @@ sigaddset(&signals, SIGTERM)
 pthread_sigmask(SIG_BLOCK, &signals, nil)
 
 let registry = CollectorRegistry()
+if let multiprocessDirectory {
+    try registry.register(MultiProcessCollector(path: multiprocessDirectory))
+    families = 0
+}
 for family in 0..<families {
     let counter = try Counter(
         name: "bench_family_\(family)", help: "Benchmark family \(family)", labelNames: ["id"], registry: registry)
@@ -41,7 +52,7 @@ for family in 0..<families {
 var options = MetricsServerOptions()
 options.maxConnections = 256
 let server = try MetricsServer.start(port: port, address: "127.0.0.1", registry: registry, options: options)
-print("serving \(families * children) series on http://127.0.0.1:\(server.port)/metrics")
+print("serving \(multiprocessDirectory ?? "\(families * children) series") on http://127.0.0.1:\(server.port)/metrics")
 var received: Int32 = 0
 sigwait(&signals, &received)
 server.stop()

@@ -18,9 +18,20 @@ enum MergeBenchmarks {
         let warm = try bestOf(warmRounds) {
             _ = try collector.collect()
         }
+        // A whole warm scrape as the built-in server makes it: merge, render, gzip.
+        let registry = CollectorRegistry()
+        try registry.register(collector)
+        var rendered: [UInt8] = []
+        let render = try bestOf(warmRounds) { registry.render(as: .prometheusText004, into: &rendered) }
+        let scrape = try bestOf(warmRounds) {
+            registry.render(as: .prometheusText004, into: &rendered)
+            _ = Gzip.compress(rendered, level: .fastest)
+        }
         return [
             Measurement(name: "merge_\(label)_cold_ms", value: cold * 1e3),
             Measurement(name: "merge_\(label)_warm_ms", value: warm * 1e3),
+            Measurement(name: "merge_\(label)_render_ms", value: render * 1e3),
+            Measurement(name: "merge_\(label)_scrape_gzip_ms", value: scrape * 1e3),
         ]
     }
 

@@ -8,6 +8,9 @@
 //   PrometheusTestWorker hold DIR                       write one counter, print ready, and keep its
 //                                                       file mapped until standard input closes
 //   PrometheusTestWorker env                            choose the mode from the environment only
+//   PrometheusTestWorker allocations SERIES             print the heap allocations of one warm scrape
+//                                                       of SERIES counter, gauge and histogram series
+import CAllocationCounter
 import Foundation
 import Glibc
 import PrometheusClient
@@ -147,6 +150,30 @@ func runEnvironment() {
     }
 }
 
+/// Renders registries of `series` series of each scaling type (text and OpenMetrics, with
+/// `_created`) until the output array has grown, then counts the allocations of one more scrape of
+/// each.
+func runAllocations(series: Int) throws {
+    let registry = CollectorRegistry()
+    let counter = try Counter(name: "requests", help: "R.", labelNames: ["method", "route"], registry: registry)
+    let gauge = try Gauge(name: "temperature", help: "T.", labelNames: ["room"], registry: registry)
+    let histogram = try Histogram(name: "latency_seconds", help: "L.", labelNames: ["route"], registry: registry)
+    for index in 0..<series {
+        try counter.labels("GET", "/item/\(index)").inc(by: Double(index))
+        try gauge.labels("room \(index)").set(Double(index) * 0.37)
+        try histogram.labels("/item/\(index)").observe(Double(index % 7) * 0.1)
+    }
+    var bytes: [UInt8] = []
+    for format in [ExpositionFormat.prometheusText004, .openMetrics100] {
+        for _ in 0..<3 { registry.render(as: format, into: &bytes) }
+        prometheus_reset_counted_allocations()
+        prometheus_count_allocations(1)
+        registry.render(as: format, into: &bytes)
+        prometheus_count_allocations(0)
+        print("\(format)=\(prometheus_counted_allocations()) bytes=\(bytes.count)")
+    }
+}
+
 let arguments = CommandLine.arguments
 do {
     switch arguments.count > 1 ? arguments[1] : "" {
@@ -159,8 +186,12 @@ do {
         try runHold(directory: arguments[2])
     case "env":
         runEnvironment()
+    case "allocations" where arguments.count == 3:
+        guard let series = Int(arguments[2]) else { fail("bad number") }
+        try runAllocations(series: series)
     default:
-        fail("usage: PrometheusTestWorker fork DIR CHILDREN INCREMENTS | grow DIR | hold DIR | env")
+        fail(
+            "usage: PrometheusTestWorker fork DIR CHILDREN INCREMENTS | grow DIR | hold DIR | env | allocations SERIES")
     }
 } catch {
     fail("\(error)")

@@ -66,10 +66,10 @@ public struct MetricsHandler: Sendable {
     private func scrape(query: String?, headers: [HTTPHeader]) -> HTTPResponse {
         let names = HTTPQuery.values(named: "name[]", in: query)
         let source: any MetricsSource = names.isEmpty ? registry : registry.restricted(toSampleNames: Set(names))
-        let result = source.collect()
         let accept = headers.values(named: "Accept").joined(separator: ",")
         let negotiated = ContentNegotiation.negotiate(accept: accept)
-        var body = Exposition.render(result.families, as: negotiated.format, escaping: negotiated.escaping)
+        var body: [UInt8] = []
+        let failures = source.render(as: negotiated.format, escaping: negotiated.escaping, into: &body)
         var responseHeaders = [HTTPHeader("Content-Type", negotiated.contentType)]
         let acceptEncoding = headers.values(named: "Accept-Encoding").joined(separator: ",")
         if !options.disableCompression && ContentNegotiation.acceptsGzip(acceptEncoding) {
@@ -78,12 +78,12 @@ public struct MetricsHandler: Sendable {
             body = Gzip.compress(body, level: .fastest)
             responseHeaders.append(HTTPHeader("Content-Encoding", "gzip"))
         }
-        if !result.failures.isEmpty {
+        if !failures.isEmpty {
             if options.reportsFailuresInHeader {
-                responseHeaders.append(HTTPHeader("X-Prometheus-Collector-Failures", String(result.failures.count)))
+                responseHeaders.append(HTTPHeader("X-Prometheus-Collector-Failures", String(failures.count)))
             }
             if let report = options.onCollectorFailure {
-                for failure in result.failures { report("collector failed during scrape: \(failure)") }
+                for failure in failures { report("collector failed during scrape: \(failure)") }
             }
         }
         return HTTPResponse(status: 200, headers: responseHeaders, body: body)
