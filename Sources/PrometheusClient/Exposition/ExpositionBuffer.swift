@@ -85,16 +85,6 @@ struct ExpositionBuffer {
         count = start + written
     }
 
-    /// Copies bytes this buffer already holds, `range` of them, to its end.
-    mutating func appendCopy(of range: Range<Int>) {
-        reserve(range.count)
-        let start = count
-        storage.withUnsafeMutableBufferPointer { buffer in
-            (buffer.baseAddress! + start).update(from: buffer.baseAddress! + range.lowerBound, count: range.count)
-        }
-        count += range.count
-    }
-
     mutating func append(_ text: String) {
         write(atMost: text.utf8.count) { $0.append(text) }
     }

@@ -84,23 +84,19 @@ struct SeriesLineWriter {
     }
 
     /// Writes a line as ``writeLine(_:extraLabel:value:to:)`` does, taking the value's digits from
-    /// `cache[slot]` when they were written for the same value before (a `_created` time, formatted
-    /// once instead of at every scrape).
+    /// `cached` when they were written for the same value before (a `_created` time, formatted once
+    /// instead of at every scrape), and keeping them there otherwise.
     mutating func writeLine(
-        _ name: [UInt8], value: Double, cachedAt slot: Int, in cache: inout [CachedDigits],
-        to buffer: inout ExpositionBuffer
+        _ name: [UInt8], value: Double, cached: inout CachedDigits, to buffer: inout ExpositionBuffer
     ) {
-        if slot >= cache.count {
-            cache.append(contentsOf: repeatElement(CachedDigits(), count: slot + 1 - cache.count))
+        if cached.bits != value.bitPattern || cached.length == 0 {
+            cached = CachedDigits(value)
+            guard cached.length > 0 else {
+                writeLine(name, value: value, to: &buffer)
+                return
+            }
         }
-        if cache[slot].bits != value.bitPattern || cache[slot].length == 0 {
-            cache[slot] = CachedDigits(value)
-        }
-        guard cache[slot].length > 0 else {
-            writeLine(name, value: value, to: &buffer)
-            return
-        }
-        let digits = cache[slot]
+        let digits = cached
         let split = self.split
         withBlock { labels in
             let blockCount = labels.count

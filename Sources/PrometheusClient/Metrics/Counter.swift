@@ -45,7 +45,7 @@ public final class Counter<Labels: LabelShape>: Metric<CounterChild>, @unchecked
         children.forEachSeries(with: &lines) { index, child, lines in
             lines.writeLine(total, value: child.value, exemplar: isOpenMetrics ? child.exemplar : nil, to: &buffer)
             if includeCreated && isOpenMetrics {
-                lines.writeLine(created, value: child.createdTime, cachedAt: index, in: &createdDigits, to: &buffer)
+                lines.writeLine(created, value: child.createdTime, cached: &createdDigits[index], to: &buffer)
             }
         }
         if includeCreated && !isOpenMetrics {

@@ -79,7 +79,7 @@ public final class Histogram<Labels: LabelShape>: Metric<HistogramChild>, @unche
                 lines.writeLine(sumName, value: child.sum, to: &buffer)
             }
             if includeCreated && isOpenMetrics {
-                lines.writeLine(createdName, value: child.createdTime, cachedAt: index, in: &createdDigits, to: &buffer)
+                lines.writeLine(createdName, value: child.createdTime, cached: &createdDigits[index], to: &buffer)
             }
         }
         if includeCreated && !isOpenMetrics {

@@ -13,7 +13,8 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
     private let table: ChildTable<Child>?
     private let unlabelledChild: Child?
     private let extraLabelName: String?
-    /// The formatted `_created` times of the children, by position, kept between scrapes.
+    /// The formatted `_created` times of the children, by position, kept between scrapes; as long as
+    /// the children when `_created` is rendered.
     private let createdDigits = Mutex<[CachedDigits]>([])
 
     /// The full metric family name (namespace, subsystem, name and unit joined).
@@ -157,6 +158,9 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
         let children = childrenSnapshot()
         let includeCreated = CreatedSeries.isEnabled
         createdDigits.withLock { digits in
+            if includeCreated && digits.count < children.count {
+                digits.append(contentsOf: repeatElement(CachedDigits(), count: children.count - digits.count))
+            }
             writeLines(of: children, with: &lines, includeCreated: includeCreated, createdDigits: &digits, to: &buffer)
         }
         return true
@@ -173,7 +177,7 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
             name: definition.name, help: definition.help, escaping: lines.escaping, to: &buffer)
         let created = lines.sampleName(definition.name, suffix: "_created")
         children.forEachSeries(with: &lines) { index, child, lines in
-            lines.writeLine(created, value: createdTime(child), cachedAt: index, in: &createdDigits, to: &buffer)
+            lines.writeLine(created, value: createdTime(child), cached: &createdDigits[index], to: &buffer)
         }
     }
 

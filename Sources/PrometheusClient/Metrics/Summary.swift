@@ -41,7 +41,7 @@ public final class Summary<Labels: LabelShape>: Metric<SummaryChild>, @unchecked
             lines.writeLine(countName, value: child.count, to: &buffer)
             lines.writeLine(sumName, value: child.sum, to: &buffer)
             if includeCreated && isOpenMetrics {
-                lines.writeLine(createdName, value: child.createdTime, cachedAt: index, in: &createdDigits, to: &buffer)
+                lines.writeLine(createdName, value: child.createdTime, cached: &createdDigits[index], to: &buffer)
             }
         }
         if includeCreated && !isOpenMetrics {
