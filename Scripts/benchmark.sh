@@ -54,6 +54,11 @@ if [ -n "$baseline" ]; then
             python3 Scripts/make_multiproc_dir.py "$directory" 1000 100
             arguments=(merge "$directory" 1000x100)
         fi
+        if ! "$before" "${arguments[@]}" >/dev/null 2>&1; then
+            echo "== $suite: $baseline has no such suite; skipped"
+            [ -n "$directory" ] && rm -rf "$directory"
+            continue
+        fi
         for round in $(seq "$rounds"); do
             "$before" "${arguments[@]}" >>"$results/$suite.before"
             "$after" "${arguments[@]}" >>"$results/$suite.after"

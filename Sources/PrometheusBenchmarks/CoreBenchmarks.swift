@@ -25,12 +25,24 @@ enum CoreBenchmarks {
                 for _ in 0..<count { _ = try? counter.labels("/route/42") }
             },
             floorOfAtomicAdd(iterations: iterations),
+            floorOfIntegerAdd(iterations: iterations),
         ]
     }
 
     /// The machine's floor for a lock-free increment: the bare compare-and-swap loop on a double that
     /// `inc()` is built on, with nothing of this package around it. How much one locked instruction
     /// costs differs a lot between CPUs and VMs, so the report shows it next to `counter_inc`.
+    /// The floor for a whole increment in process: one locked integer add (`lock xadd`), which
+    /// in-process counters use for `inc()`.
+    static func floorOfIntegerAdd(iterations: Int) -> Measurement {
+        let slot = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
+        defer { slot.deallocate() }
+        slot.initialize(to: 0)
+        return Measurement.run("floor_atomic_integer_add", iterations: iterations) { count in
+            for _ in 0..<count { prometheus_atomic_add_int64(slot, 1) }
+        }
+    }
+
     static func floorOfAtomicAdd(iterations: Int) -> Measurement {
         let slot = UnsafeMutablePointer<Double>.allocate(capacity: 1)
         defer { slot.deallocate() }

@@ -21,7 +21,7 @@ public final class CounterChild: Sendable {
         if storage.countsWholeIncrements {
             storage.addWhole(1)
         } else {
-            storage.add(1, at: 0)
+            storage.addToFirst(1)
         }
     }
 
@@ -31,7 +31,7 @@ public final class CounterChild: Sendable {
     @inline(__always)
     public func inc(by amount: Double) throws(MetricError) {
         guard amount >= 0 else { throw .invalidIncrement(metric: metricName, amount: amount) }
-        storage.add(amount, at: 0)
+        storage.addToFirst(amount)
     }
 
     /// Adds `amount` and remembers an exemplar (for example a trace id) for it, replacing the

@@ -19,7 +19,7 @@ public final class GaugeChild: DurationObserver, Sendable {
         if recordsTimestamps {
             storage.set(value, timestamp: WallClock.now(), at: 0)
         } else {
-            storage.set(value, at: 0)
+            storage.setFirst(value)
         }
     }
 
@@ -31,7 +31,7 @@ public final class GaugeChild: DurationObserver, Sendable {
         if recordsTimestamps {
             storage.add(amount, timestamp: WallClock.now(), at: 0)
         } else {
-            storage.add(amount, at: 0)
+            storage.addToFirst(amount)
         }
     }
 

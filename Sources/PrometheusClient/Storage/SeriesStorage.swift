@@ -70,6 +70,27 @@ final class SeriesStorage: @unchecked Sendable {
         return UnsafePointer(newBinding.table)
     }
 
+    /// Slot 0, reached with one load (counters and gauges have only it).
+    @inline(__always)
+    private var firstSlot: UnsafeMutablePointer<Double> {
+        if let first = UnsafeMutablePointer<Double>(bitPattern: firstSlotAddress.load(ordering: .acquiring)) {
+            return first
+        }
+        return rebindSlowPath()[0]
+    }
+
+    /// Adds `delta` to the value of slot 0.
+    @inline(__always)
+    func addToFirst(_ delta: Double) {
+        prometheus_atomic_add_double(firstSlot, delta)
+    }
+
+    /// Sets the value of slot 0.
+    @inline(__always)
+    func setFirst(_ value: Double) {
+        prometheus_atomic_store_double(firstSlot, value)
+    }
+
     /// Adds `delta` to the value of slot `index`.
     @inline(__always)
     func add(_ delta: Double, at index: Int) {
@@ -80,7 +101,7 @@ final class SeriesStorage: @unchecked Sendable {
     /// ``countsWholeIncrements``. One locked add, where a double needs a compare-and-swap loop.
     @inline(__always)
     func addWhole(_ delta: Int64) {
-        prometheus_atomic_add_int64(UnsafeMutableRawPointer(slot(0) + 1).assumingMemoryBound(to: Int64.self), delta)
+        prometheus_atomic_add_int64(UnsafeMutableRawPointer(firstSlot + 1).assumingMemoryBound(to: Int64.self), delta)
     }
 
     /// The whole increments kept beside slot 0 (0 for series that do not count them).
