@@ -39,6 +39,8 @@ enum RenderBenchmarks {
                 for created in [false, true] {
                     CreatedSeries.isEnabled = created
                     let label = "render_\(name)_\(formatName)\(created ? "_created" : "")_ms"
+                    // RENDER_ONLY=<part of a label> runs only the matching cases (for profiling).
+                    if let only = ProcessInfo.processInfo.environment["RENDER_ONLY"], !label.contains(only) { continue }
                     // ns per render, reported in ms.
                     let measurement = Measurement.run(label, iterations: 1, rounds: 15) { count in
                         for _ in 0..<count { registry.render(as: format, into: &bytes) }

@@ -75,12 +75,37 @@ struct SeriesLineWriter {
         }
     }
 
+    /// Whether the kept blocks serve this scrape, so that a whole pass over the children can be
+    /// written into room reserved once (see ``passBound(children:labelBytes:lineBytes:)``).
+    var keepsBlocks: Bool { rewriting == nil }
+
+    /// The most bytes a pass writes that gives each of `children` series `linesPerChild` lines of
+    /// at most `lineBytes` together besides their label blocks, the blocks taking `labelBytes`
+    /// together; nil when the blocks are rewritten this scrape, whose size is not known in advance.
+    func passBound(children: Int, labelBytes: Int, lineBytes: Int, linesPerChild: Int) -> Int? {
+        keepsBlocks ? children * (lineBytes + 4 * linesPerChild) + labelBytes * linesPerChild : nil
+    }
+
+    /// The most bytes of a line of `name` and a value, besides the label block and an extra label.
+    static func lineBytes(name: [UInt8]) -> Int {
+        name.count + GoFloatFormat.maximumWrittenBytes + 6
+    }
+
     /// Writes `name{labels} value` and a newline: the series' labels with `extraLabel` (an escaped
     /// `name="value"` piece) in its sorted place, if given.
     mutating func writeLine(
         _ name: [UInt8], extraLabel: [UInt8]? = nil, value: Double, to buffer: inout ExpositionBuffer
     ) {
-        writeSeries(name, extraLabel: extraLabel, value: value, newline: true, to: &buffer)
+        let bound = blockBytes + (extraLabel?.count ?? 0) + Self.lineBytes(name: name)
+        buffer.write(atMost: bound) { writeLine(name, extraLabel: extraLabel, value: value, to: &$0) }
+    }
+
+    /// Writes a line as ``writeLine(_:extraLabel:value:to:)`` does, into room already reserved.
+    @inline(__always)
+    func writeLine(_ name: [UInt8], extraLabel: [UInt8]? = nil, value: Double, to writer: inout LineWriter) {
+        writeSeries(name, extraLabel: extraLabel, to: &writer)
+        writer.appendValue(value)
+        writer.append(UInt8(ascii: "\n"))
     }
 
     /// Writes a line as ``writeLine(_:extraLabel:value:to:)`` does, taking the value's digits from
@@ -89,35 +114,25 @@ struct SeriesLineWriter {
     mutating func writeLine(
         _ name: [UInt8], value: Double, cached: inout CachedDigits, to buffer: inout ExpositionBuffer
     ) {
+        buffer.write(atMost: blockBytes + Self.lineBytes(name: name)) {
+            writeLine(name, value: value, cached: &cached, to: &$0)
+        }
+    }
+
+    /// Writes a line as ``writeLine(_:value:cached:to:)`` does, into room already reserved.
+    @inline(__always)
+    func writeLine(_ name: [UInt8], value: Double, cached: inout CachedDigits, to writer: inout LineWriter) {
         if cached.bits != value.bitPattern || cached.length == 0 {
             cached = CachedDigits(value)
             guard cached.length > 0 else {
-                writeLine(name, value: value, to: &buffer)
+                writeLine(name, value: value, to: &writer)
                 return
             }
         }
-        let digits = cached
-        let split = self.split
-        withBlock { labels in
-            let blockCount = labels.count
-            buffer.write(atMost: name.count + labels.count + CachedDigits.capacity + 6) { writer in
-                writer.append(name)
-                if blockCount > 0 {
-                    writer.append(UInt8(ascii: "{"))
-                    let before = UnsafeRawBufferPointer(rebasing: labels[0..<split])
-                    let after = UnsafeRawBufferPointer(rebasing: labels[split..<blockCount])
-                    writer.append(before)
-                    if !before.isEmpty && !after.isEmpty { writer.append(UInt8(ascii: ",")) }
-                    writer.append(after)
-                    writer.append(UInt8(ascii: "}"))
-                }
-                writer.append(UInt8(ascii: " "))
-                withUnsafeBytes(of: digits.storage) {
-                    writer.append(UnsafeRawBufferPointer(rebasing: $0[0..<Int(digits.length)]))
-                }
-                writer.append(UInt8(ascii: "\n"))
-            }
-        }
+        writeSeries(name, extraLabel: nil, to: &writer)
+        let length = Int(cached.length)
+        withUnsafeBytes(of: cached.storage) { writer.append(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+        writer.append(UInt8(ascii: "\n"))
     }
 
     /// Writes a line as ``writeLine(_:extraLabel:value:to:)`` does, with an exemplar after the value
@@ -127,49 +142,52 @@ struct SeriesLineWriter {
         to buffer: inout ExpositionBuffer
     ) {
         guard let exemplar, format.isOpenMetrics else {
-            writeSeries(name, extraLabel: extraLabel, value: value, newline: true, to: &buffer)
+            writeLine(name, extraLabel: extraLabel, value: value, to: &buffer)
             return
         }
-        writeSeries(name, extraLabel: extraLabel, value: value, newline: false, to: &buffer)
+        let bound = blockBytes + (extraLabel?.count ?? 0) + Self.lineBytes(name: name)
+        buffer.write(atMost: bound) { writer in
+            writeSeries(name, extraLabel: extraLabel, to: &writer)
+            writer.appendValue(value)
+        }
         OpenMetricsWriter.appendExemplar(exemplar, to: &buffer)
         buffer.append(UInt8(ascii: "\n"))
     }
 
+    /// The size of the current series' label block.
+    private var blockBytes: Int {
+        rewriting == nil ? block.count : scratch.count
+    }
+
+    /// Writes `name{labels} `: the series' labels with `extraLabel` in its sorted place.
     @inline(__always)
-    private mutating func writeSeries(
-        _ name: [UInt8], extraLabel: [UInt8]?, value: Double, newline: Bool, to buffer: inout ExpositionBuffer
-    ) {
+    private func writeSeries(_ name: [UInt8], extraLabel: [UInt8]?, to writer: inout LineWriter) {
         let split = self.split
         withBlock { labels in
             let blockCount = labels.count
-            let bound = name.count + labels.count + (extraLabel?.count ?? 0) + GoFloatFormat.maximumWrittenBytes + 6
-            buffer.write(atMost: bound) { writer in
-                writer.append(name)
-                let before = UnsafeRawBufferPointer(rebasing: labels[0..<split])
-                let after = UnsafeRawBufferPointer(rebasing: labels[split..<blockCount])
-                if let extraLabel {
-                    writer.append(UInt8(ascii: "{"))
-                    if !before.isEmpty {
-                        writer.append(before)
-                        writer.append(UInt8(ascii: ","))
-                    }
-                    writer.append(extraLabel)
-                    if !after.isEmpty {
-                        writer.append(UInt8(ascii: ","))
-                        writer.append(after)
-                    }
-                    writer.append(UInt8(ascii: "}"))
-                } else if blockCount > 0 {
-                    writer.append(UInt8(ascii: "{"))
+            writer.append(name)
+            let before = UnsafeRawBufferPointer(rebasing: labels[0..<split])
+            let after = UnsafeRawBufferPointer(rebasing: labels[split..<blockCount])
+            if let extraLabel {
+                writer.append(UInt8(ascii: "{"))
+                if !before.isEmpty {
                     writer.append(before)
-                    if !before.isEmpty && !after.isEmpty { writer.append(UInt8(ascii: ",")) }
-                    writer.append(after)
-                    writer.append(UInt8(ascii: "}"))
+                    writer.append(UInt8(ascii: ","))
                 }
-                writer.append(UInt8(ascii: " "))
-                writer.appendValue(value)
-                if newline { writer.append(UInt8(ascii: "\n")) }
+                writer.append(extraLabel)
+                if !after.isEmpty {
+                    writer.append(UInt8(ascii: ","))
+                    writer.append(after)
+                }
+                writer.append(UInt8(ascii: "}"))
+            } else if blockCount > 0 {
+                writer.append(UInt8(ascii: "{"))
+                writer.append(before)
+                if !before.isEmpty && !after.isEmpty { writer.append(UInt8(ascii: ",")) }
+                writer.append(after)
+                writer.append(UInt8(ascii: "}"))
             }
+            writer.append(UInt8(ascii: " "))
         }
     }
 }

@@ -42,11 +42,28 @@ public final class Counter<Labels: LabelShape>: Metric<CounterChild>, @unchecked
         let total = lines.sampleName(totalName)
         let created = lines.sampleName(createdName)
         let isOpenMetrics = lines.format.isOpenMetrics
-        children.forEachSeries(with: &lines) { index, child, lines in
-            lines.writeLine(total, value: child.value, exemplar: isOpenMetrics ? child.exemplar : nil, to: &buffer)
-            if includeCreated && isOpenMetrics {
-                lines.writeLine(created, value: child.createdTime, cached: &createdDigits[index], to: &buffer)
-            }
+        let inlineCreated = includeCreated && isOpenMetrics
+        createdDigits.withUnsafeMutableBufferPointer { digits in
+            writePass(
+                of: children, with: &lines,
+                lineBytes: SeriesLineWriter.lineBytes(name: total)
+                    + (inlineCreated ? SeriesLineWriter.lineBytes(name: created) : 0),
+                linesPerChild: inlineCreated ? 2 : 1, to: &buffer,
+                fast: { index, child, lines, writer in
+                    if isOpenMetrics && child.hasExemplar { return false }
+                    lines.writeLine(total, value: child.value, to: &writer)
+                    if inlineCreated {
+                        lines.writeLine(created, value: child.createdTime, cached: &digits[index], to: &writer)
+                    }
+                    return true
+                },
+                slow: { index, child, lines, buffer in
+                    lines.writeLine(
+                        total, value: child.value, exemplar: isOpenMetrics ? child.exemplar : nil, to: &buffer)
+                    if inlineCreated {
+                        lines.writeLine(created, value: child.createdTime, cached: &digits[index], to: &buffer)
+                    }
+                })
         }
         if includeCreated && !isOpenMetrics {
             writeTextCreatedFamily(of: children, with: &lines, createdDigits: &createdDigits, to: &buffer) {

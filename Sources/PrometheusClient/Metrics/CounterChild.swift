@@ -101,6 +101,9 @@ public final class CounterChild: Sendable {
     }
 
     var createdTime: Double { created.value }
+    /// Whether the series ever had an exemplar (no lock).
+    var hasExemplar: Bool { latestExemplar.load() != nil }
+
     var exemplar: Exemplar? {
         latestExemplar.load()?.exemplars[0]
     }

@@ -34,9 +34,13 @@ public final class Gauge<Labels: LabelShape>: Metric<GaugeChild>, @unchecked Sen
         createdDigits: inout [CachedDigits], to buffer: inout ExpositionBuffer
     ) {
         let sampleName = lines.sampleName(name)
-        children.forEachSeries(with: &lines) { _, child, lines in
-            lines.writeLine(sampleName, value: child.value, to: &buffer)
-        }
+        writePass(
+            of: children, with: &lines, lineBytes: SeriesLineWriter.lineBytes(name: sampleName), to: &buffer,
+            fast: { _, child, lines, writer in
+                lines.writeLine(sampleName, value: child.value, to: &writer)
+                return true
+            },
+            slow: { _, child, lines, buffer in lines.writeLine(sampleName, value: child.value, to: &buffer) })
     }
 
     override func appendSamples(of child: GaugeChild, labels: [Label], includeCreated: Bool, to samples: inout [Sample])

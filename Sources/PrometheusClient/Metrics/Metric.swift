@@ -176,8 +176,57 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
         PrometheusTextWriter.writeCreatedHeader(
             name: definition.name, help: definition.help, escaping: lines.escaping, to: &buffer)
         let created = lines.sampleName(definition.name, suffix: "_created")
-        children.forEachSeries(with: &lines) { index, child, lines in
-            lines.writeLine(created, value: createdTime(child), cached: &createdDigits[index], to: &buffer)
+        createdDigits.withUnsafeMutableBufferPointer { digits in
+            writePass(
+                of: children, with: &lines, lineBytes: SeriesLineWriter.lineBytes(name: created), to: &buffer,
+                fast: { index, child, lines, writer in
+                    lines.writeLine(created, value: createdTime(child), cached: &digits[index], to: &writer)
+                    return true
+                },
+                slow: { index, child, lines, buffer in
+                    lines.writeLine(created, value: createdTime(child), cached: &digits[index], to: &buffer)
+                })
+        }
+    }
+
+    /// Writes one pass over `children` with as few reservations as possible: while the kept label
+    /// blocks serve the scrape, each run of children that `fast` accepts (it returns false, having
+    /// written nothing, for a child it cannot write into reserved room, such as one with an
+    /// exemplar) is written into room reserved once; `slow` writes the others, and every child when
+    /// the blocks are rewritten.
+    ///
+    /// - Parameters:
+    ///   - lineBytes: the most bytes `fast` writes for one child besides its label blocks.
+    ///   - linesPerChild: how many times `fast` writes a child's label block.
+    func writePass(
+        of children: ChildrenSnapshot<Child>, with lines: inout SeriesLineWriter, lineBytes: Int,
+        linesPerChild: Int = 1, to buffer: inout ExpositionBuffer,
+        fast: (Int, Child, inout SeriesLineWriter, inout LineWriter) -> Bool,
+        slow: (Int, Child, inout SeriesLineWriter, inout ExpositionBuffer) -> Void
+    ) {
+        guard
+            let bound = lines.passBound(
+                children: children.count, labelBytes: children.labelBytes, lineBytes: lineBytes,
+                linesPerChild: linesPerChild)
+        else {
+            children.forEachSeries(with: &lines) { index, child, lines in slow(index, child, &lines, &buffer) }
+            return
+        }
+        var next = 0
+        while next < children.count {
+            var stopped = children.count
+            let start = next
+            buffer.write(atMost: bound - start * (lineBytes + 4 * linesPerChild)) { writer in
+                stopped = children.forEachSeries(from: start, with: &lines) { index, child, lines in
+                    fast(index, child, &lines, &writer)
+                }
+            }
+            guard stopped < children.count else { break }
+            _ = children.forEachSeries(from: stopped, with: &lines) { index, child, lines in
+                slow(index, child, &lines, &buffer)
+                return false
+            }
+            next = stopped + 1
         }
     }
 
@@ -227,31 +276,48 @@ struct ChildrenSnapshot<Child: AnyObject & Sendable> {
 
     var count: Int { single == nil ? entries.count : 1 }
 
+    /// The size of all the children's label blocks together.
+    var labelBytes: Int { labelBlocks.count }
+
     /// Calls `body` for each child in creation order, its position and the child, after starting
     /// its series on `lines`.
     @inline(__always)
     func forEachSeries(
         with lines: inout SeriesLineWriter, _ body: (Int, Child, inout SeriesLineWriter) -> Void
     ) {
-        if let single {
-            lines.beginSeries(block: UnsafeRawBufferPointer(start: nil, count: 0), split: 0, values: [])
-            body(0, single, &lines)
-            return
+        _ = forEachSeries(from: 0, with: &lines) { index, child, lines in
+            body(index, child, &lines)
+            return true
         }
-        labelBlocks.withUnsafeBytes { blocks in
+    }
+
+    /// Calls `body` as ``forEachSeries(with:_:)`` does for the children from position `start`,
+    /// until `body` returns false; returns the position of that child, or ``count``.
+    @inline(__always)
+    func forEachSeries(
+        from start: Int, with lines: inout SeriesLineWriter, _ body: (Int, Child, inout SeriesLineWriter) -> Bool
+    ) -> Int {
+        if let single {
+            guard start == 0 else { return 1 }
+            lines.beginSeries(block: UnsafeRawBufferPointer(start: nil, count: 0), split: 0, values: [])
+            return body(0, single, &lines) ? 1 : 0
+        }
+        return labelBlocks.withUnsafeBytes { blocks in
             entries.withUnsafeBufferPointer { entries in
-                for index in entries.indices {
-                    let start = Int(entries[index].blockStart)
+                for index in start..<entries.count {
+                    let blockStart = Int(entries[index].blockStart)
                     lines.beginSeries(
                         block: UnsafeRawBufferPointer(
-                            rebasing: blocks[start..<start + Int(entries[index].blockLength)]),
+                            rebasing: blocks[blockStart..<blockStart + Int(entries[index].blockLength)]),
                         split: Int(entries[index].blockSplit), values: entries[index].values)
                     // Table entries only ever hold `Child`s (see ChildTableState); the snapshot keeps
                     // them alive, so the child is lent to `body` without a reference count.
-                    Unmanaged.passUnretained(entries[index].child)._withUnsafeGuaranteedRef { object in
+                    let proceed = Unmanaged.passUnretained(entries[index].child)._withUnsafeGuaranteedRef { object in
                         body(index, unsafeDowncast(object, to: Child.self), &lines)
                     }
+                    if !proceed { return index }
                 }
+                return entries.count
             }
         }
     }
