@@ -93,6 +93,7 @@ struct SeriesLineWriter {
 
     /// Writes `name{labels} value` and a newline: the series' labels with `extraLabel` (an escaped
     /// `name="value"` piece) in its sorted place, if given.
+    @inline(__always)
     mutating func writeLine(
         _ name: [UInt8], extraLabel: [UInt8]? = nil, value: Double, to buffer: inout ExpositionBuffer
     ) {
@@ -111,6 +112,7 @@ struct SeriesLineWriter {
     /// Writes a line as ``writeLine(_:extraLabel:value:to:)`` does, taking the value's digits from
     /// `cached` when they were written for the same value before (a `_created` time, formatted once
     /// instead of at every scrape), and keeping them there otherwise.
+    @inline(__always)
     mutating func writeLine(
         _ name: [UInt8], value: Double, cached: inout CachedDigits, to buffer: inout ExpositionBuffer
     ) {

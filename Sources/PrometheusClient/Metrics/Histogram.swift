@@ -65,22 +65,48 @@ public final class Histogram<Labels: LabelShape>: Metric<HistogramChild>, @unche
         let isOpenMetrics = lines.format.isOpenMetrics
         // As in the Python client: with negative buckets the sum is not a counter, so it is left out.
         let writesSum = (bounds.first ?? 0) >= 0
-        children.forEachSeries(with: &lines) { index, child, lines in
-            let exemplars = isOpenMetrics ? child.bucketExemplarsIfAny : nil
-            var running = 0.0
-            for bucket in bucketLabels.indices {
-                running += child.storage.value(at: bucket + 1)
-                lines.writeLine(
-                    bucketName, extraLabel: bucketLabels[bucket], value: running, exemplar: exemplars?[bucket],
-                    to: &buffer)
-            }
-            lines.writeLine(countName, value: running, to: &buffer)
-            if writesSum {
-                lines.writeLine(sumName, value: child.sum, to: &buffer)
-            }
-            if includeCreated && isOpenMetrics {
-                lines.writeLine(createdName, value: child.createdTime, cached: &createdDigits[index], to: &buffer)
-            }
+        let inlineCreated = includeCreated && isOpenMetrics
+        let lineCount = bucketLabels.count + 1 + (writesSum ? 1 : 0) + (inlineCreated ? 1 : 0)
+        let lineBytes =
+            bucketLabels.reduce(0) { $0 + $1.count + 1 + SeriesLineWriter.lineBytes(name: bucketName) }
+            + SeriesLineWriter.lineBytes(name: countName) + SeriesLineWriter.lineBytes(name: sumName)
+            + SeriesLineWriter.lineBytes(name: createdName)
+        createdDigits.withUnsafeMutableBufferPointer { digits in
+            writePass(
+                of: children, with: &lines, lineBytes: lineBytes, linesPerChild: lineCount, to: &buffer,
+                fast: { index, child, lines, writer in
+                    if isOpenMetrics && child.hasExemplar { return false }
+                    var running = 0.0
+                    for bucket in bucketLabels.indices {
+                        running += child.storage.value(at: bucket + 1)
+                        lines.writeLine(bucketName, extraLabel: bucketLabels[bucket], value: running, to: &writer)
+                    }
+                    lines.writeLine(countName, value: running, to: &writer)
+                    if writesSum {
+                        lines.writeLine(sumName, value: child.sum, to: &writer)
+                    }
+                    if inlineCreated {
+                        lines.writeLine(createdName, value: child.createdTime, cached: &digits[index], to: &writer)
+                    }
+                    return true
+                },
+                slow: { index, child, lines, buffer in
+                    let exemplars = isOpenMetrics ? child.bucketExemplarsIfAny : nil
+                    var running = 0.0
+                    for bucket in bucketLabels.indices {
+                        running += child.storage.value(at: bucket + 1)
+                        lines.writeLine(
+                            bucketName, extraLabel: bucketLabels[bucket], value: running,
+                            exemplar: exemplars?[bucket], to: &buffer)
+                    }
+                    lines.writeLine(countName, value: running, to: &buffer)
+                    if writesSum {
+                        lines.writeLine(sumName, value: child.sum, to: &buffer)
+                    }
+                    if inlineCreated {
+                        lines.writeLine(createdName, value: child.createdTime, cached: &digits[index], to: &buffer)
+                    }
+                })
         }
         if includeCreated && !isOpenMetrics {
             writeTextCreatedFamily(of: children, with: &lines, createdDigits: &createdDigits, to: &buffer) {

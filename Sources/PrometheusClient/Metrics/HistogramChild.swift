@@ -60,6 +60,9 @@ public final class HistogramChild: DurationObserver, Sendable {
 
     var createdTime: Double { created.value }
     /// The bucket exemplars, or nil when the child never had one (no lock, no allocation).
+    /// Whether the series ever had an exemplar (no lock).
+    var hasExemplar: Bool { exemplars.load() != nil }
+
     var bucketExemplarsIfAny: [Exemplar?]? {
         exemplars.load()?.exemplars
     }
