@@ -76,14 +76,14 @@ struct SeriesLineWriter {
     }
 
     /// Whether the kept blocks serve this scrape, so that a whole pass over the children can be
-    /// written into room reserved once (see ``passBound(children:labelBytes:lineBytes:)``).
+    /// written into room reserved once per chunk of children (see ``passBound(children:labelBytes:lineBytes:linesPerChild:)``).
     var keepsBlocks: Bool { rewriting == nil }
 
     /// The most bytes a pass writes that gives each of `children` series `linesPerChild` lines of
-    /// at most `lineBytes` together besides their label blocks, the blocks taking `labelBytes`
-    /// together; nil when the blocks are rewritten this scrape, whose size is not known in advance.
-    func passBound(children: Int, labelBytes: Int, lineBytes: Int, linesPerChild: Int) -> Int? {
-        keepsBlocks ? children * (lineBytes + 4 * linesPerChild) + labelBytes * linesPerChild : nil
+    /// at most `lineBytes` together besides their kept label blocks, the blocks taking `labelBytes`
+    /// together (only while ``keepsBlocks``: rewritten blocks have no size known in advance).
+    static func passBound(children: Int, labelBytes: Int, lineBytes: Int, linesPerChild: Int) -> Int {
+        children * (lineBytes + 4 * linesPerChild) + labelBytes * linesPerChild
     }
 
     /// The most bytes of a line of `name` and a value, besides the label block and an extra label.

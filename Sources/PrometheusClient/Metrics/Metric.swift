@@ -190,9 +190,9 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
     }
 
     /// Writes one pass over `children` with as few reservations as possible: while the kept label
-    /// blocks serve the scrape, each run of children that `fast` accepts (it returns false, having
-    /// written nothing, for a child it cannot write into reserved room, such as one with an
-    /// exemplar) is written into room reserved once; `slow` writes the others, and every child when
+    /// blocks serve the scrape, the children that `fast` accepts (it returns false, having written
+    /// nothing, for a child it cannot write into reserved room, such as one with an exemplar) are
+    /// written into room reserved once per chunk of them; `slow` writes the others, and every child when
     /// the blocks are rewritten.
     ///
     /// - Parameters:
@@ -204,29 +204,38 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
         fast: (Int, Child, inout SeriesLineWriter, inout LineWriter) -> Bool,
         slow: (Int, Child, inout SeriesLineWriter, inout ExpositionBuffer) -> Void
     ) {
-        guard
-            let bound = lines.passBound(
-                children: children.count, labelBytes: children.labelBytes, lineBytes: lineBytes,
-                linesPerChild: linesPerChild)
-        else {
+        guard lines.keepsBlocks else {
             children.forEachSeries(with: &lines) { index, child, lines in slow(index, child, &lines, &buffer) }
             return
         }
+        // Room is reserved for a chunk of children at a time: a bound for the whole family would pad
+        // the output array far beyond what is written (the bound counts every value at its longest).
+        let chunk = 256
         var next = 0
         while next < children.count {
-            var stopped = children.count
             let start = next
-            buffer.write(atMost: bound - start * (lineBytes + 4 * linesPerChild)) { writer in
+            let end = Swift.min(children.count, start + chunk)
+            let bound = SeriesLineWriter.passBound(
+                children: end - start, labelBytes: children.labelBytes(from: start, to: end), lineBytes: lineBytes,
+                linesPerChild: linesPerChild)
+            var stopped = end
+            var needsSlowPath = false
+            buffer.write(atMost: bound) { writer in
                 stopped = children.forEachSeries(from: start, with: &lines) { index, child, lines in
-                    fast(index, child, &lines, &writer)
+                    guard index < end else { return false }
+                    if fast(index, child, &lines, &writer) { return true }
+                    needsSlowPath = true
+                    return false
                 }
             }
-            guard stopped < children.count else { break }
-            _ = children.forEachSeries(from: stopped, with: &lines) { index, child, lines in
-                slow(index, child, &lines, &buffer)
-                return false
+            next = Swift.min(stopped, end)
+            if needsSlowPath {
+                _ = children.forEachSeries(from: stopped, with: &lines) { index, child, lines in
+                    slow(index, child, &lines, &buffer)
+                    return false
+                }
+                next = stopped + 1
             }
-            next = stopped + 1
         }
     }
 
@@ -276,8 +285,12 @@ struct ChildrenSnapshot<Child: AnyObject & Sendable> {
 
     var count: Int { single == nil ? entries.count : 1 }
 
-    /// The size of all the children's label blocks together.
-    var labelBytes: Int { labelBlocks.count }
+    /// The size of the label blocks of the children from position `start` to `end` (excluded):
+    /// the blocks lie one after the other in creation order.
+    func labelBytes(from start: Int, to end: Int) -> Int {
+        guard single == nil, start < end else { return 0 }
+        return Int(entries[end - 1].blockStart) + Int(entries[end - 1].blockLength) - Int(entries[start].blockStart)
+    }
 
     /// Calls `body` for each child in creation order, its position and the child, after starting
     /// its series on `lines`.
