@@ -88,16 +88,82 @@ import Testing
         }
     }
 
+    /// Children are written in chunks of room reserved at once; exemplars around and on the chunk
+    /// boundaries take the line-by-line path.
+    static func largeRegistry() throws -> CollectorRegistry {
+        let registry = CollectorRegistry()
+        let requests = try Counter(name: "requests", help: "R.", labelNames: ["route", "code"], registry: registry)
+        let latency = try Histogram(
+            name: "latency_seconds", help: "L.", labelNames: ["zone", "b_route"], buckets: [0.1, 1], registry: registry)
+        let depth = try Gauge(name: "depth", help: "D.", labelNames: ["queue"], registry: registry)
+        for index in 0..<700 {
+            let child = try requests.labels("/r/\(index)", index % 2 == 0 ? "200" : "5\"0\"0")
+            if [0, 255, 256, 257, 511, 512, 699].contains(index) {
+                try child.inc(by: Double(index), exemplar: ["trace_id": "t\(index)"])
+            } else {
+                try child.inc(by: Double(index) + 0.5)
+            }
+            let histogram = try latency.labels("zone \(index % 3)", "/r/\(index)")
+            if index % 256 == 0 {
+                try histogram.observe(0.5, exemplar: ["trace_id": "h\(index)"])
+            } else {
+                histogram.observe(Double(index) / 100)
+            }
+            try depth.labels("q\n\(index)").set(Double(index) * 0.37)
+        }
+        return registry
+    }
+
+    @Test func familiesOfManyChildrenRenderAsTheSamplePath() throws {
+        let registry = try Self.largeRegistry()
+        // `_created` on (the default): switching it off here for long could disturb tests running
+        // alongside that expect it; the fixed registry covers the off case.
+        try withCreatedSeries(true) {
+            for format in Self.formats {
+                for escaping in [NameEscapingScheme.underscores, .dots] {
+                    var bytes: [UInt8] = []
+                    registry.render(as: format, escaping: escaping, into: &bytes)
+                    try #require(
+                        bytes == Exposition.render(registry.collect().families, as: format, escaping: escaping),
+                        "\(format) \(escaping)")
+                }
+            }
+        }
+    }
+
+    @Test func childrenRemovedAndAddedAgainRenderAsTheSamplePath() throws {
+        let registry = CollectorRegistry()
+        let requests = try Counter(name: "requests", help: "R.", labelNames: ["route"], registry: registry)
+        for index in 0..<300 { try requests.labels("/r/\(index)").inc(by: Double(index)) }
+        try requests.remove("/r/7")
+        try requests.remove(matching: ["route": "/r/250"])
+        try requests.labels("/r/7").inc()
+        var bytes: [UInt8] = []
+        try withCreatedSeries(true) {
+            registry.render(as: .openMetrics100, into: &bytes)
+            try #require(bytes == Exposition.render(registry.collect().families, as: .openMetrics100))
+        }
+        requests.clear()
+        try requests.labels("again").inc()
+        withCreatedSeries(true) {
+            registry.render(as: .prometheusText004, into: &bytes)
+            #expect(bytes == Exposition.render(registry.collect().families, as: .prometheusText004))
+        }
+    }
+
     @Test func renderingReplacesTheContentsOfAReusedArray() throws {
         let registry = try Self.fixedRegistry()
-        let expected = Exposition.render(registry.collect().families, as: .openMetrics100)
-        var bytes = [UInt8](repeating: UInt8(ascii: "x"), count: 100_000)
-        registry.render(as: .openMetrics100, into: &bytes)
-        #expect(bytes == expected)
-        let capacity = bytes.capacity
-        registry.render(as: .openMetrics100, into: &bytes)
-        #expect(bytes == expected)
-        #expect(bytes.capacity == capacity)
+        // With the switch held, so that a test switching `_created` off meanwhile cannot interfere.
+        withCreatedSeries(true) {
+            let expected = Exposition.render(registry.collect().families, as: .openMetrics100)
+            var bytes = [UInt8](repeating: UInt8(ascii: "x"), count: 100_000)
+            registry.render(as: .openMetrics100, into: &bytes)
+            #expect(bytes == expected)
+            let capacity = bytes.capacity
+            registry.render(as: .openMetrics100, into: &bytes)
+            #expect(bytes == expected)
+            #expect(bytes.capacity == capacity)
+        }
     }
 
     @Test func aCollectorThatThrowsIsReportedAndTheOthersServed() throws {
