@@ -18,6 +18,17 @@ package enum SystemClock {
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
+    /// The wall-clock time at which the machine booted, to nanoseconds (`CLOCK_REALTIME` minus
+    /// `CLOCK_BOOTTIME`), the origin of the start times in `/proc/<pid>/stat`. Unlike `btime` in
+    /// `/proc/stat` it is not rounded to whole seconds.
+    package static func bootWallTime() -> Double {
+        var boot = timespec()
+        var wall = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &boot)
+        clock_gettime(CLOCK_REALTIME, &wall)
+        return (Double(wall.tv_sec) - Double(boot.tv_sec)) + (Double(wall.tv_nsec) - Double(boot.tv_nsec)) / 1e9
+    }
+
     /// Sleeps the calling thread for `seconds`.
     package static func sleep(seconds: Double) {
         var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))

@@ -1,3 +1,4 @@
+internal import CPrometheusSupport
 internal import Glibc
 
 /// An open file descriptor: a thin, typed wrapper over the system calls on it.
@@ -200,5 +201,29 @@ package struct FileDescriptor: Hashable, Sendable {
     package func lock(_ kind: LockKind) throws(Errno) {
         let operation = kind == .shared ? LOCK_SH : LOCK_EX
         _ = try retryingInterrupts { flock(rawValue, operation) }
+    }
+
+    /// Takes an exclusive open-file-description lock on the whole file without waiting (`F_OFD_SETLK`).
+    /// The lock belongs to the open file description, not the process: a forked child's copy of the
+    /// descriptor shares it, and the kernel releases it when the last copy is closed, however the
+    /// holder ends (SIGKILL and the OOM killer included).
+    ///
+    /// - Returns: false when another open file description holds a lock on the file.
+    /// - Throws: the `Errno` of `fcntl(2)` for other failures.
+    package func tryLockExclusively() throws(Errno) -> Bool {
+        if prometheus_ofd_try_lock_exclusive(rawValue) == 0 { return true }
+        let error = Errno.current
+        if error.rawValue == EAGAIN || error.rawValue == EACCES { return false }
+        throw error
+    }
+
+    /// Whether another open file description holds a lock on the file (`F_OFD_GETLK`); takes none,
+    /// so asking never disturbs a process trying to lock it.
+    ///
+    /// - Throws: the `Errno` of `fcntl(2)`.
+    package func isLockedByAnother() throws(Errno) -> Bool {
+        let result = prometheus_ofd_is_locked(rawValue)
+        if result < 0 { throw Errno.current }
+        return result == 1
     }
 }

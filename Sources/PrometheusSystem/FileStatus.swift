@@ -43,6 +43,9 @@ package struct FileStatus: Sendable, Hashable {
     /// Modification time, in seconds and nanoseconds since the epoch.
     package var modificationSeconds: Int
     package var modificationNanoseconds: Int
+    /// Status change time (`st_ctim`) as fractional seconds since the epoch: it moves with every
+    /// write, truncation, rename or permission change, and cannot be set back by a user.
+    package var changeTime: Double
 
     init(_ raw: stat) {
         kind = Kind(mode: raw.st_mode)
@@ -51,6 +54,7 @@ package struct FileStatus: Sendable, Hashable {
         inode = UInt64(raw.st_ino)
         modificationSeconds = Int(raw.st_mtim.tv_sec)
         modificationNanoseconds = Int(raw.st_mtim.tv_nsec)
+        changeTime = Double(raw.st_ctim.tv_sec) + Double(raw.st_ctim.tv_nsec) / 1e9
     }
 
     /// The modification time as fractional seconds.

@@ -12,6 +12,7 @@
 
 #include "CPrometheusGzip.h"
 #include "CPrometheusServing.h"
+#include "CPrometheusLifecycle.h"
 
 /// Whether `count` bytes at `lhs` and `rhs` are equal (memcmp, which Swift code cannot reach without
 /// importing the C library).

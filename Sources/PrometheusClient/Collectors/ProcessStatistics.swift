@@ -29,6 +29,21 @@ struct ProcessStatistics: Sendable, Equatable {
         return statistics
     }
 
+    /// When the process `pid` started, in seconds since the epoch, to the clock tick: its start in
+    /// `/proc/<pid>/stat` on the boot-time clock plus the exact wall time of boot (not `btime`, which
+    /// is rounded to whole seconds). Nil when the process does not exist or `/proc` is not there.
+    static func preciseStartTime(pid: Int32) -> Double? {
+        guard let stat = text(ofFile: "/proc/\(pid)/stat"), let ticks = startTicks(stat: stat) else { return nil }
+        return SystemClock.bootWallTime() + ticks / clockTicksPerSecond
+    }
+
+    /// Field 22 of `/proc/<pid>/stat`: the start time in clock ticks since boot.
+    static func startTicks(stat: String) -> Double? {
+        guard let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
+        return fields.count > 19 ? Double(fields[19]) : nil
+    }
+
     private static func text(ofFile path: String) -> String? {
         (try? FileSystem.contents(ofFile: path)).map { String(decoding: $0, as: UTF8.self) }
     }
@@ -41,7 +56,7 @@ struct ProcessStatistics: Sendable, Equatable {
         // fields[0] is field 3 (state) of proc(5); utime is field 14, so fields[11].
         guard fields.count > 21,
             let userTicks = Double(fields[11]), let systemTicks = Double(fields[12]),
-            let threads = Double(fields[17]), let startTicks = Double(fields[19]),
+            let threads = Double(fields[17]), let startTicks = startTicks(stat: stat),
             let virtualBytes = Double(fields[20]), let residentPages = Double(fields[21])
         else { return nil }
         return ProcessStatistics(

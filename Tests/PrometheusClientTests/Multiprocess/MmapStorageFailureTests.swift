@@ -15,7 +15,9 @@ struct MmapStorageFailureTests {
 
     @Test("a full disk keeps series counting in memory, counts the failure in the file, and never crashes")
     func fullDiskFallsBackToMemory() throws {
-        guard let mountPoint = try Fixtures.mountTmpfs(size: 128 * 1024) else {
+        // 64 KiB for the counter file, a page for the writer's lease, 64 KiB for the gauge file, and
+        // less than the 64 KiB its growth needs.
+        guard let mountPoint = try Fixtures.mountTmpfs(size: 192 * 1024) else {
             try ExternalTool.unavailable("permission to mount a small tmpfs (needed to fill a disk safely)")
         }
         defer { Fixtures.unmount(mountPoint) }
@@ -71,7 +73,9 @@ struct MmapStorageFailureTests {
         }
         #expect(try failures() == 5)
 
-        // Still full: the marker cannot be folded, and keeps counting.
+        // Still full: the marker cannot be folded, and keeps counting. (The store's lease is given up
+        // first: a writer that holds its lease is alive, and markProcessDead leaves it alone.)
+        store.releaseLease()
         #expect(throws: MultiprocessError.self) { try markProcessDead(processIdentifier: "7", path: mountPoint) }
         #expect(try failures() == 5)
         Fixtures.unfill(mountPoint)

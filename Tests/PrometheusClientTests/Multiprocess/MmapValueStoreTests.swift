@@ -91,7 +91,10 @@ struct MmapValueStoreTests {
         let series = Self.writeSampleMetrics(into: store)
         _ = try ExternalTool.runPython(Self.pythonSampleScript, arguments: [theirs] + Self.pythonSampleArguments)
 
-        let ourNames = try FileManager.default.contentsOfDirectory(atPath: ours).sorted()
+        // Our writer's lease (not a .db file, so Python ignores it) is the only extra file.
+        let ourFiles = try FileManager.default.contentsOfDirectory(atPath: ours).sorted()
+        #expect(ourFiles.filter { !$0.hasSuffix(".db") } == ["writer_sw.lock"])
+        let ourNames = ourFiles.filter { $0.hasSuffix(".db") }
         let theirNames = try FileManager.default.contentsOfDirectory(atPath: theirs).sorted()
         #expect(ourNames == theirNames)
         #expect(ourNames.count == 6)
@@ -229,7 +232,7 @@ struct MmapValueStoreTests {
         for (index, kind) in kinds.enumerated() {
             store.makeSeries(Fixtures.descriptor(kind, "m\(index)", slots: [("m\(index)", nil)])).set(1, at: 0)
         }
-        let names = Set(try FileManager.default.contentsOfDirectory(atPath: directory))
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".db") })
         let expected = Set([
             "counter_3.db", "summary_3.db", "histogram_3.db", "gauge_liveinfo_3.db", "gauge_livestateset_3.db",
         ]).union(MultiprocessMode.allCases.map { "gauge_\($0.rawValue)_3.db" })
@@ -243,6 +246,8 @@ struct MmapValueStoreTests {
         let store = MmapValueStore(directory: try MultiprocessDirectory(path: directory, forWriting: true))
         store.makeSeries(Fixtures.gauge("g", mode: .max)).set(1, at: 0)
         for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
+            // Besides the .db files: the writer's lease and the directory lock, never read as metrics.
+            if name == "writer_\(store.processIdentifier).lock" || name == DirectoryLock.fileName { continue }
             #expect(name.hasSuffix(".db"))
             let entries = try Fixtures.entries(ofFile: "\(directory)/\(name)")
             #expect(!entries.isEmpty)
@@ -261,7 +266,7 @@ struct MmapValueStoreTests {
             directory: try MultiprocessDirectory(path: directory, forWriting: true), processIdentifier: "fx")
         store.makeSeries(Fixtures.counter("jobs")).add(1, at: 0)
         #expect(store.storageFailureCount == 0)
-        #expect(try Fixtures.names(directory) == ["counter_fx.db", "counter_other.db.1.tmp"])
+        #expect(try Fixtures.names(directory) == ["counter_fx.db", "counter_other.db.1.tmp", "writer_fx.lock"])
     }
 
     @Test("temporary names are random, so two incarnations of one pid never pick the same")

@@ -57,8 +57,34 @@ public func markProcessDead(processIdentifier: String, path: String? = nil, arch
 struct ProcessArchiver {
     let directory: MultiprocessDirectory
 
-    func markDead(processIdentifier: String, archiving: Bool) throws(MultiprocessError) {
-        try Self.validate(processIdentifier)
+    /// What to do with a dead writer's files.
+    enum Scope {
+        /// Delete the live-mode files; with archiving fold the durable ones.
+        case deadWriter(archiving: Bool)
+        /// The successor of a stable identity takes over: delete the live-mode and `all`-mode gauge
+        /// files, fold the other gauges, leave counters, histograms and summaries to be continued.
+        case successor
+        /// A writer of an earlier run, carried over by a new master: archive as a dead writer, and
+        /// delete its `all`-mode gauges too (they described processes of that run).
+        case previousGeneration
+        /// A writer of an earlier run, removed by a new master: delete every file of it.
+        case removal
+    }
+
+    /// Handles the files of the writer `processIdentifier`, under the exclusive directory lock.
+    /// Without `confirm`, a writer that still holds its lease is left alone (it is alive, whatever
+    /// the caller believes); with it, `confirm` decides under the lock.
+    ///
+    /// - Returns: whether the writer's files were handled (false when it turned out alive).
+    /// - Throws: the first file operation that failed (the rest were still done).
+    @discardableResult
+    func markDead(processIdentifier: String, archiving: Bool) throws(MultiprocessError) -> Bool {
+        try handle(processIdentifier: processIdentifier, scope: .deadWriter(archiving: archiving), confirm: nil)
+    }
+
+    @discardableResult
+    func handle(processIdentifier: String, scope: Scope, confirm: (() -> Bool)?) throws(MultiprocessError) -> Bool {
+        try WriterIdentity.validate(processIdentifier)
         var firstFailure: MultiprocessError?
         func attempt(_ step: () throws(MultiprocessError) -> Void) {
             do {
@@ -67,23 +93,50 @@ struct ProcessArchiver {
                 if firstFailure == nil { firstFailure = error }
             }
         }
+        let leaseName = WriterLease.fileName(for: processIdentifier)
+        var isSuccessor = false
+        var archiving = true
+        var deletesAllMode = false
+        var deletesEverything = false
+        switch scope {
+        case .deadWriter(let archive): archiving = archive
+        case .successor: (isSuccessor, deletesAllMode) = (true, true)
+        case .previousGeneration: deletesAllMode = true
+        case .removal: (archiving, deletesEverything) = (false, true)
+        }
         do {
             let lock = DirectoryLock(directory: directory.path, exclusive: true)
             defer { lock.release() }
+            let alive: Bool
+            if let confirm {
+                alive = !confirm()
+            } else if isSuccessor {
+                alive = false
+            } else {
+                alive = WriterLease.probe(fileName: leaseName, in: directory.path)?.held == true
+            }
+            if alive {
+                if confirm == nil {
+                    CurrentProcess.writeToStandardError(
+                        "prometheus: not marking \(processIdentifier) dead in \(directory.path): it still holds its writer lease")
+                }
+                return false
+            }
             attempt { () throws(MultiprocessError) in try recoverInterruptedFold() }
             let names = try listNames()
             let processFiles = names.compactMap(DBFileName.init(fileName:)).filter {
                 $0.processIdentifier == processIdentifier && !$0.isArchive
             }
             // Live files first: whatever fails later, the dead process's live gauges are gone.
-            for name in processFiles where name.kind.isLive {
+            for name in processFiles
+            where name.kind.isLive || deletesEverything || (deletesAllMode && name.kind == .gauge(.all)) {
                 attempt { () throws(MultiprocessError) in try DurableFile.remove(directory.file(named: name.fileName)) }
             }
             for name in names where DBFileName.isTemporaryFile(name, of: processIdentifier) {
                 attempt { () throws(MultiprocessError) in try DurableFile.remove(directory.file(named: name)) }
             }
             if archiving {
-                for name in processFiles where !name.kind.isLive && name.kind != .gauge(.all) {
+                for name in processFiles where Self.isFolded(name.kind, bySuccessor: isSuccessor) {
                     attempt { () throws(MultiprocessError) in try fold(name) }
                 }
                 for marker in names.compactMap(StorageFailureMarker.init(fileName:))
@@ -91,10 +144,48 @@ struct ProcessArchiver {
                     attempt { () throws(MultiprocessError) in try fold(marker) }
                 }
             }
+            if deletesEverything {
+                for marker in names.compactMap(StorageFailureMarker.init(fileName:))
+                where marker.processIdentifier == processIdentifier {
+                    attempt { () throws(MultiprocessError) in try DurableFile.remove(directory.file(named: marker.fileName)) }
+                }
+            }
+            if !isSuccessor && firstFailure == nil && names.contains(leaseName) {
+                attempt { () throws(MultiprocessError) in try DurableFile.remove(directory.file(named: leaseName)) }
+            }
             attempt { () throws(MultiprocessError) in try DurableFile.syncDirectory(directory.path) }
         }
-        Self.record(processIdentifier, archiving: archiving, in: directory.path, failed: firstFailure != nil)
+        if !isSuccessor {
+            Self.record(processIdentifier, archiving: archiving, in: directory.path, failed: firstFailure != nil)
+        }
         if let firstFailure { throw firstFailure }
+        return true
+    }
+
+    /// Whether files of `kind` are folded into an archive: a dead writer's durable files except
+    /// `all`-mode gauges (whose pid label must survive); for a successor, only the gauges it must not
+    /// continue.
+    private static func isFolded(_ kind: StorageKind, bySuccessor: Bool) -> Bool {
+        guard !kind.isLive, kind != .gauge(.all) else { return false }
+        if case .gauge = kind { return true }
+        return !bySuccessor
+    }
+
+    /// Deletes every archive file (and a journal's leftovers), for a new run that starts from zero.
+    ///
+    /// - Returns: the number of archives deleted.
+    /// - Throws: the first file operation that failed.
+    func removeArchives() throws(MultiprocessError) -> Int {
+        let lock = DirectoryLock(directory: directory.path, exclusive: true)
+        defer { lock.release() }
+        try recoverInterruptedFold()
+        var removed = 0
+        for name in try listNames() where DBFileName(fileName: name)?.isArchive == true {
+            try DurableFile.remove(directory.file(named: name))
+            removed += 1
+        }
+        try DurableFile.syncDirectory(directory.path)
+        return removed
     }
 
     /// The names in the directory (those that are valid UTF-8).
@@ -105,16 +196,6 @@ struct ProcessArchiver {
             }.sorted()
         } catch {
             throw .fileFailure(path: directory.path, operation: "list", errno: error)
-        }
-    }
-
-    private static func validate(_ identifier: String) throws(MultiprocessError) {
-        guard !identifier.isEmpty else { throw .invalidProcessIdentifier(identifier, reason: "it is empty") }
-        guard identifier != DBFileName.archiveIdentifier else {
-            throw .invalidProcessIdentifier(identifier, reason: "\"archive\" names the archive files")
-        }
-        guard !identifier.contains("/"), !identifier.contains("_"), !identifier.utf8.contains(0) else {
-            throw .invalidProcessIdentifier(identifier, reason: "it must not contain /, _ or NUL")
         }
     }
 
@@ -264,7 +345,7 @@ struct ProcessArchiver {
             return due
         }
         for (identifier, archiving) in due.sorted(by: { $0.key < $1.key }) {
-            try? ProcessArchiver(directory: directory).markDead(processIdentifier: identifier, archiving: archiving)
+            _ = try? ProcessArchiver(directory: directory).markDead(processIdentifier: identifier, archiving: archiving)
         }
     }
 }

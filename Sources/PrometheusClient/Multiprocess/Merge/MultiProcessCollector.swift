@@ -32,47 +32,210 @@ import Synchronization
 public final class MultiProcessCollector: Collector {
     /// The directory read.
     public let directory: MultiprocessDirectory
+    /// How writers are judged alive and what happens to dead writers' files.
+    public let lifecycle: MultiprocessLifecycle
 
     /// The self-metric counting files skipped in the latest collection.
     static let unreadableFilesFamily = "prometheus_multiproc_unreadable_files"
     /// The self-metric counting entries skipped in files that were otherwise merged.
     static let unreadableEntriesFamily = "prometheus_multiproc_unreadable_entries"
+    /// The lifecycle self-metrics.
+    static let writersFamily = "prometheus_multiproc_writers"
+    static let filesFamily = "prometheus_multiproc_files"
+    static let usedBytesFamily = "prometheus_multiproc_used_bytes"
+    static let archiveFilesFamily = "prometheus_multiproc_archive_files"
+    static let reapedWritersFamily = "prometheus_multiproc_reaped_writers"
+    static let mergeDurationFamily = "prometheus_multiproc_merge_duration_seconds"
+    static let selfMetricFamilies = [
+        unreadableFilesFamily, unreadableEntriesFamily, writersFamily, filesFamily, usedBytesFamily,
+        archiveFilesFamily, reapedWritersFamily, mergeDurationFamily,
+    ]
     /// How often, at most, a collection retries folding dead processes' files after a failure.
     public static let foldRetryInterval = 10.0
 
     private struct State {
-        var merger = MultiprocessMerger(reservedFamilies: [unreadableFilesFamily, unreadableEntriesFamily])
+        var merger = MultiprocessMerger(reservedFamilies: selfMetricFamilies)
         var reported: Set<String> = []
         /// The last listing and the directory's modification time when it was taken.
         var listing = MultiprocessListing()
         var listingTime: (seconds: Int, nanoseconds: Int)?
+        var judge: WriterLivenessJudge
+        var reapedWriters = 0
+        var lastMergeSeconds = 0.0
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     /// Creates a collector for `path`, or for `PROMETHEUS_MULTIPROC_DIR` when `path` is nil.
     ///
+    /// - Parameter lifecycle: how writers are judged alive and what happens to the files of dead
+    ///   ones (by default judged at every scrape and archived; ``MultiprocessLifecycle/manual`` is
+    ///   the Python client's behaviour). With ``MultiprocessLifecycle/Archiving/background(interval:)``
+    ///   the collector starts a thread that archives until the collector is deinitialised.
     /// - Throws: `MultiprocessError.invalidDirectory` when no directory is configured, or it is
     ///   missing, not a directory or not readable.
-    public init(path: String? = nil) throws(MultiprocessError) {
+    public init(path: String? = nil, lifecycle: MultiprocessLifecycle = .automatic) throws(MultiprocessError) {
         if let path {
             directory = try MultiprocessDirectory(path: path, forWriting: false)
         } else {
             directory = try MultiprocessDirectory.fromEnvironment(forWriting: false)
         }
+        self.lifecycle = lifecycle
+        state = Mutex(State(judge: WriterLivenessJudge(directory: directory.path, liveness: lifecycle.liveness)))
+        if case .background(let interval) = lifecycle.archiving {
+            startBackgroundArchiving(every: Swift.max(0.05, interval))
+        }
     }
 
     /// Merges the directory's files now. Costs one read per file when warm, plus decoding of new
-    /// entries; the first collection decodes every key.
+    /// entries, plus one lock query (or one `poll`) per writer; the first collection decodes every
+    /// key. With archiving on scrape, dead writers' files are then archived.
     ///
     /// - Throws: `MultiprocessError.fileFailure` when the directory itself cannot be listed (single
     ///   unreadable files never fail the collection).
     public func collect() throws -> [MetricFamily] {
         ProcessArchiver.retryFailedFolds(in: directory, notMoreOftenThan: Self.foldRetryInterval)
+        let started = SystemClock.monotonic()
         // Listed under the lock: a listing taken before a concurrent archive step could miss both the
         // process file (deleted) and the archive (created after the listing).
         let lock = DirectoryLock(directory: directory.path, exclusive: false)
-        defer { lock.release() }
+        let listing: MultiprocessListing
+        do {
+            listing = try currentListing()
+        } catch {
+            lock.release()
+            throw error
+        }
+        // A journal left by an interrupted markProcessDead whose archive already includes a process
+        // file or marker: that file must not be counted again.
+        var absorbed: String?
+        if let journal = ArchiveJournal.read(in: directory.path), journal.isArchiveInPlace(in: directory.path) {
+            absorbed = journal.absorbed
+        }
+        let writers = WriterRecord.writers(of: listing)
+        let directoryPath = directory.path
+        let outcome = state.withLock { state in
+            let verdicts = state.judge.judge(writers)
+            var excluded = 0
+            let files = listing.files.compactMap { file -> MultiprocessMerger.ListedFile? in
+                if file.name == absorbed { return nil }
+                if let name = DBFileName(fileName: file.name), name.kind.isLive,
+                    verdicts[name.processIdentifier]?.isAlive == false
+                {
+                    // A dead writer's live-mode series leave the merge at once, archived or not.
+                    excluded += 1
+                    return nil
+                }
+                return MultiprocessMerger.ListedFile(
+                    fileName: file.name, inode: file.inode, listedAsRegular: file.isRegular)
+            }
+            let outcome = state.merger.merge(directory: directoryPath, files: files)
+            for problem in listing.problems + outcome.unreadableFiles + outcome.skippedEntries
+            where state.reported.insert(problem.path + "\u{0}" + problem.reason).inserted {
+                CurrentProcess.writeToStandardError(
+                    "prometheus: skipping in multiprocess file \(problem.path): \(problem.reason)")
+            }
+            let alive = verdicts.values.filter(\.isAlive).count
+            return (outcome, verdicts, alive, excluded)
+        }
+        lock.release()
+        var families = outcome.0.families
+        let markers = listing.markers.filter { $0.fileName != absorbed }
+        Self.addMarkers(markers, to: &families)
+        if lifecycle.archiving == .onScrape {
+            archiveDeadWriters(writers, verdicts: outcome.1)
+        }
+        let duration = SystemClock.monotonic() - started
+        let (reaped, previousDuration) = state.withLock { state in
+            let previous = state.lastMergeSeconds
+            state.lastMergeSeconds = duration
+            return (state.reapedWriters, previous)
+        }
+        let archives = listing.files.filter { DBFileName(fileName: $0.name)?.isArchive == true }.count
+        let selfFamilies = [
+            Self.selfMetric(
+                Self.unreadableFilesFamily,
+                help: "Multiprocess files skipped in the latest collection because they could not be read or parsed.",
+                value: listing.problems.count + outcome.0.unreadableFiles.count),
+            Self.selfMetric(
+                Self.unreadableEntriesFamily,
+                help:
+                    "Entries of multiprocess files skipped in the latest collection because they cannot be valid series.",
+                value: outcome.0.skippedEntries.count),
+            MetricFamily(
+                name: Self.writersFamily, help: "Writers of the multiprocess directory, by liveness.", type: .gauge,
+                samples: [
+                    Sample(name: Self.writersFamily, labels: [Label("state", "alive")], value: Double(outcome.2)),
+                    Sample(
+                        name: Self.writersFamily, labels: [Label("state", "dead")],
+                        value: Double(outcome.1.count - outcome.2)),
+                ]),
+            Self.selfMetric(
+                Self.filesFamily, help: "The .db files in the multiprocess directory at the latest collection.",
+                value: listing.files.count),
+            Self.selfMetric(
+                Self.usedBytesFamily, help: "Bytes in use in the .db files merged by the latest collection.",
+                value: outcome.0.usedBytes),
+            Self.selfMetric(
+                Self.archiveFilesFamily, help: "Archive files that dead writers' values are folded into.",
+                value: archives),
+            MetricFamily(
+                name: Self.reapedWritersFamily, help: "Dead writers whose files this collector archived.",
+                type: .counter,
+                samples: [Sample(name: Self.reapedWritersFamily + "_total", value: Double(reaped))]),
+            MetricFamily(
+                name: Self.mergeDurationFamily,
+                help: "Seconds the previous collection took (listing, judging writers, merging, archiving).",
+                type: .gauge, samples: [Sample(name: Self.mergeDurationFamily, value: previousDuration)]),
+        ]
+        for family in selfFamilies {
+            Self.insertSorted(family, into: &families)
+        }
+        return families
+    }
+
+    /// The writers of the directory now, each with its verdict: what `prometheus-multiproc status`
+    /// prints.
+    ///
+    /// - Throws: `MultiprocessError.fileFailure` when the directory cannot be listed.
+    public func writerStatus() throws(MultiprocessError) -> [(identity: String, verdict: WriterVerdict)] {
+        let listing = try currentListing()
+        let writers = WriterRecord.writers(of: listing)
+        let verdicts = state.withLock { $0.judge.judge(writers) }
+        return verdicts.sorted { ByteIdentity.precedes($0.key, $1.key) }.map { ($0.key, $0.value) }
+    }
+
+    /// Archives every writer judged dead now, whatever the policy (what `prometheus-multiproc reap`
+    /// does).
+    ///
+    /// - Returns: the identities archived.
+    /// - Throws: `MultiprocessError.fileFailure` when the directory cannot be listed.
+    @discardableResult
+    public func archiveDeadWriters() throws(MultiprocessError) -> [String] {
+        let writers = WriterRecord.writers(of: try currentListing())
+        let verdicts = state.withLock { $0.judge.judge(writers) }
+        return archiveDeadWriters(writers, verdicts: verdicts)
+    }
+
+    @discardableResult
+    private func archiveDeadWriters(_ writers: [String: WriterRecord], verdicts: [String: WriterVerdict]) -> [String]
+    {
+        var archived: [String] = []
+        for (identity, writer) in writers.sorted(by: { $0.key < $1.key })
+        where verdicts[identity]?.isAlive == false && writer.needsReaping {
+            let done = try? ProcessArchiver(directory: directory).handle(
+                processIdentifier: identity, scope: .deadWriter(archiving: true),
+                confirm: { self.state.withLock { $0.judge.confirmDead(writer) } })
+            if done == true { archived.append(identity) }
+        }
+        if !archived.isEmpty {
+            state.withLock { $0.reapedWriters += archived.count }
+        }
+        return archived
+    }
+
+    /// The directory's listing, reused while its modification time stands still.
+    private func currentListing() throws(MultiprocessError) -> MultiprocessListing {
         let directoryPath = directory.path
         let listed: Result<MultiprocessListing, Errno> = state.withLock { state in
             // Creating, deleting or renaming a file changes the directory's modification time, so an
@@ -95,49 +258,30 @@ public final class MultiProcessCollector: Collector {
                 return .failure(error)
             }
         }
-        let listing: MultiprocessListing
         switch listed {
-        case .success(let value): listing = value
-        case .failure(let error):
-            throw MultiprocessError.fileFailure(path: directory.path, operation: "list", errno: error)
+        case .success(let value): return value
+        case .failure(let error): throw .fileFailure(path: directory.path, operation: "list", errno: error)
         }
-        // A journal left by an interrupted markProcessDead whose archive already includes a process
-        // file or marker: that file must not be counted again.
-        var absorbed: String?
-        if let journal = ArchiveJournal.read(in: directory.path), journal.isArchiveInPlace(in: directory.path) {
-            absorbed = journal.absorbed
-        }
-        let files = listing.files.compactMap { file in
-            file.name == absorbed
-                ? nil
-                : MultiprocessMerger.ListedFile(fileName: file.name, inode: file.inode, listedAsRegular: file.isRegular)
-        }
-        let markers = listing.markers.filter { $0.fileName != absorbed }
-        let outcome = state.withLock { state in
-            let outcome = state.merger.merge(directory: directoryPath, files: files)
-            for problem in listing.problems + outcome.unreadableFiles + outcome.skippedEntries
-            where state.reported.insert(problem.path + "\u{0}" + problem.reason).inserted {
-                CurrentProcess.writeToStandardError(
-                    "prometheus: skipping in multiprocess file \(problem.path): \(problem.reason)")
+    }
+
+    /// A thread that archives dead writers every `interval` seconds and ends soon after the
+    /// collector is deinitialised (it holds the collector only while archiving).
+    private func startBackgroundArchiving(every interval: Double) {
+        let reference = WeakReference(self)
+        try? NativeThread.startDetached(stackSize: 256 << 10) {
+            var next = SystemClock.monotonic() + interval
+            while reference.target != nil {
+                SystemClock.sleep(seconds: Swift.min(0.1, Swift.max(0, next - SystemClock.monotonic())))
+                guard SystemClock.monotonic() >= next else { continue }
+                _ = try? reference.target?.archiveDeadWriters()
+                next = SystemClock.monotonic() + interval
             }
-            return outcome
         }
-        var families = outcome.families
-        Self.addMarkers(markers, to: &families)
-        Self.insertSorted(
-            Self.selfMetric(
-                Self.unreadableFilesFamily,
-                help: "Multiprocess files skipped in the latest collection because they could not be read or parsed.",
-                value: listing.problems.count + outcome.unreadableFiles.count),
-            into: &families)
-        Self.insertSorted(
-            Self.selfMetric(
-                Self.unreadableEntriesFamily,
-                help:
-                    "Entries of multiprocess files skipped in the latest collection because they cannot be valid series.",
-                value: outcome.skippedEntries.count),
-            into: &families)
-        return families
+    }
+
+    private final class WeakReference: @unchecked Sendable {
+        weak var target: MultiProcessCollector?
+        init(_ target: MultiProcessCollector) { self.target = target }
     }
 
     private static func selfMetric(_ name: String, help: String, value: Int) -> MetricFamily {

@@ -9,6 +9,8 @@ struct MultiprocessListing {
     /// spares a `stat` per file on a cold merge).
     var files: [(name: String, inode: UInt64, isRegular: Bool)] = []
     var markers: [StorageFailureMarker] = []
+    /// The writer leases (`writer_<identity>.lock`), by identity, with their inodes.
+    var leases: [(identity: String, inode: UInt64)] = []
     /// Entries named like `.db` files whose names are not UTF-8.
     var problems: [MultiprocessMerger.Problem] = []
 
@@ -17,7 +19,7 @@ struct MultiprocessListing {
     /// - Throws: the `Errno` of listing the directory.
     static func read(_ path: String) throws(Errno) -> MultiprocessListing {
         let entries = try DirectoryStream.entries(of: path) { name in
-            DBFileName.hasDBSuffix(name)
+            DBFileName.hasDBSuffix(name) || WriterLease.looksLikeLease(name)
                 || (name.starts(with: StorageFailureMarker.prefix.utf8)
                     && name.reversed().starts(with: StorageFailureMarker.suffix.utf8.reversed()))
         }
@@ -38,6 +40,8 @@ struct MultiprocessListing {
                 listing.files.append((name, entry.inode, entry.kind == .regular))
             } else if let marker = StorageFailureMarker(fileName: name) {
                 listing.markers.append(marker)
+            } else if let identity = WriterLease.identity(ofFileName: name) {
+                listing.leases.append((identity, entry.inode))
             }
         }
         return listing

@@ -31,6 +31,8 @@ final class MultiprocessMerger {
         var unreadableFiles: [Problem]
         /// Entries skipped in files that were otherwise merged, one problem per entry.
         var skippedEntries: [Problem]
+        /// The used bytes of the files merged.
+        var usedBytes = 0
     }
 
     private let cache: DBFileCache
@@ -83,6 +85,7 @@ final class MultiprocessMerger {
                 else { continue }
                 opened = file
                 try merge(file, into: &values)
+                outcome.usedBytes += file.parsedEnd
                 cache.closeIfOverBudget(file)
                 for rejection in file.rejections {
                     outcome.skippedEntries.append(Problem(path: cache.path(of: file.fileName), reason: "\(rejection)"))

@@ -40,11 +40,21 @@ enum ActiveValueStore {
     /// - Throws: `MultiprocessError.configuredTooLate` when a store was already chosen for another
     ///   directory or for in-memory values; `MultiprocessError.invalidDirectory` for an unusable
     ///   directory.
-    static func enable(directory: String) throws(MultiprocessError) {
+    static func enable(directory: String, identity: WriterIdentity = .processID) throws(MultiprocessError) {
         let validated = try MultiprocessDirectory(path: directory, forWriting: true)
         let failure: MultiprocessError? = state.withLock { state in
             guard state.chosenStore != nil || state.failure != nil else {
                 state.enabledDirectory = validated.path
+                if identity != .processID {
+                    // Chosen now, so that a taken identity is an error at start-up.
+                    let store = MmapValueStore(directory: validated, identity: identity)
+                    do throws(MultiprocessError) {
+                        try store.claimStableIdentity()
+                    } catch {
+                        return error
+                    }
+                    state.chosenStore = store
+                }
                 return nil
             }
             guard let store = state.chosenStore as? MmapValueStore else {

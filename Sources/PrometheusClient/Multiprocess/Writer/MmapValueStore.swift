@@ -27,9 +27,15 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     let directory: MultiprocessDirectory
     var isMultiprocess: Bool { true }
 
-    private let fixedIdentifier: String?
     private let mutex = ProcessMutex()
     // Everything below is guarded by `mutex`.
+    /// The identity asked for; a forked child of a stable identity's holder writes as its pid.
+    private var identity: WriterIdentity
+    /// The identity this process writes under, once claimed (at the first file, or at enable for
+    /// stable identities), and the lease that holds it.
+    private var claimedIdentifier: String?
+    private var lease: WriterLease?
+    private var loggedClaimFailure = false
     private var processID: Int32
     private var files: [String: MmapFile] = [:]
     private var liveSeries: [WeakSeries] = []
@@ -46,17 +52,22 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         weak var series: SeriesStorage?
     }
 
-    /// Creates a store writing into `directory`.
-    ///
-    /// - Parameter processIdentifier: a fixed identifier used in file names instead of the process
-    ///   id (as Python's `MultiProcessValue(process_identifier)`), mainly for tests. It must not
-    ///   contain `_` and must be unique among running processes. With it, a forked child keeps
-    ///   writing under the same name, so it is meant for processes that do not fork.
-    init(directory: MultiprocessDirectory, processIdentifier: String? = nil) {
+    /// Most `<pid>-<n>` identities tried before a writer gives up on a lease.
+    static let maximumPidSuffixes = 64
+
+    /// Creates a store writing into `directory` under `identity` (see ``WriterIdentity``). A stable
+    /// identity is claimed by ``claimStableIdentity()``, a pid at the first write.
+    init(directory: MultiprocessDirectory, identity: WriterIdentity = .processID) {
         self.directory = directory
-        fixedIdentifier = processIdentifier
+        self.identity = identity
         processID = CurrentProcess.id
         ForkHandler.register(self)
+    }
+
+    /// A store for tests: `processIdentifier` is claimed as a ``WriterIdentity/named(_:)`` identity at
+    /// the first write (a failed claim falls back to the pid).
+    convenience init(directory: MultiprocessDirectory, processIdentifier: String?) {
+        self.init(directory: directory, identity: processIdentifier.map { .named($0) } ?? .processID)
     }
 
     deinit {
@@ -64,12 +75,35 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         for file in files.values {
             file.close()
         }
+        lease?.release()
+    }
+
+    /// Claims a stable identity now, so that a taken one is reported at start-up: its lease, then
+    /// the predecessor's gauges and live files are dealt with (its counters, histograms and summaries
+    /// are continued).
+    ///
+    /// - Throws: `MultiprocessError.identityInUse`, `.noFreeSlot`, `.invalidProcessIdentifier`, or
+    ///   `.fileFailure` when the lease cannot be created.
+    func claimStableIdentity() throws(MultiprocessError) {
+        try mutex.withLock { () throws(MultiprocessError) in
+            guard claimedIdentifier == nil else { return }
+            try claimStableLocked()
+        }
     }
 
     /// Series kept in memory because of file failures since this store (or, after a fork, this
     /// process) started.
     var storageFailureCount: Int {
         withLock { failureCount }
+    }
+
+    /// Gives up the identity's lease while the store stays (what the end of the process does), so
+    /// that masters judge this writer dead. For tests.
+    func releaseLease() {
+        withLock {
+            lease?.release()
+            lease = nil
+        }
     }
 
     /// The identifier in this process's file names.
@@ -102,7 +136,84 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     }
 
     private func identifierLocked() -> String {
-        fixedIdentifier ?? String(processID)
+        if let claimedIdentifier { return claimedIdentifier }
+        if case .named(let name) = identity { return name }
+        return String(processID)
+    }
+
+    private func claimStableLocked() throws(MultiprocessError) {
+        let candidates: [String]
+        switch identity {
+        case .processID: return
+        case .named(let name): candidates = [name]
+        case .slot(let index): candidates = [WriterIdentity.slotName(index)]
+        case .firstFreeSlot(let count): candidates = (0..<Swift.max(0, count)).map(WriterIdentity.slotName)
+        }
+        for candidate in candidates {
+            try WriterIdentity.validate(candidate)
+            guard let claimed = try WriterLease.claim(candidate, in: directory) else { continue }
+            // The lease is ours, so no master archives this identity while the predecessor's files
+            // are dealt with; its gauges must not be continued as if they were this process's.
+            if hasFilesLocked(of: candidate) {
+                try ProcessArchiver(directory: directory).handle(
+                    processIdentifier: candidate, scope: .successor, confirm: nil)
+            }
+            lease = claimed
+            claimedIdentifier = candidate
+            return
+        }
+        if case .firstFreeSlot(let count) = identity { throw .noFreeSlot(count: count, path: directory.path) }
+        throw .identityInUse(candidates[0], path: directory.path)
+    }
+
+    /// Claims `<pid>`, or `<pid>-1`, `<pid>-2`, ... when a live process holds it (the same pid in
+    /// another pid namespace) or an earlier incarnation's files are still there (a reused pid).
+    private func claimProcessIdentityLocked() {
+        let pid = String(processID)
+        // Shared: no master archives while this process decides which files are free.
+        let directoryLock = DirectoryLock(directory: directory.path, exclusive: false)
+        defer { directoryLock.release() }
+        do {
+            for suffix in 0..<Self.maximumPidSuffixes {
+                let candidate = suffix == 0 ? pid : "\(pid)-\(suffix)"
+                guard let claimed = try WriterLease.claim(candidate, in: directory) else { continue }
+                if hasFilesLocked(of: candidate) {
+                    claimed.release()
+                    continue
+                }
+                lease = claimed
+                claimedIdentifier = candidate
+                return
+            }
+            claimedIdentifier = "\(pid)-\(String(UInt64.random(in: 1...UInt64.max), radix: 16))"
+            logClaimFailureLocked(
+                "no free identity among \(pid) and \(pid)-1...\(pid)-\(Self.maximumPidSuffixes - 1); writing as \(claimedIdentifier!) without a lease"
+            )
+        } catch {
+            // No lease possible (a read-only or full directory): write as the pid, as Python does.
+            claimedIdentifier = pid
+            logClaimFailureLocked("cannot claim a writer lease (\(error)); liveness is judged by pid")
+        }
+    }
+
+    private func logClaimFailureLocked(_ message: String) {
+        guard !loggedClaimFailure else { return }
+        loggedClaimFailure = true
+        CurrentProcess.writeToStandardError("prometheus: process \(processID): \(message)")
+    }
+
+    /// Whether `identifier` has `.db` files or failure markers in the directory.
+    private func hasFilesLocked(of identifier: String) -> Bool {
+        let entries = (try? DirectoryStream.entries(of: directory.path) { _ in true }) ?? []
+        for entry in entries {
+            guard let name = String(validating: entry.name, as: UTF8.self) else { continue }
+            if DBFileName(fileName: name)?.processIdentifier == identifier
+                || StorageFailureMarker(fileName: name)?.processIdentifier == identifier
+            {
+                return true
+            }
+        }
+        return false
     }
 
     private func rememberLocked(_ series: SeriesStorage) {
@@ -137,6 +248,20 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     }
 
     private func fileLocked(for kind: StorageKind) throws(MultiprocessError) -> MmapFile {
+        if claimedIdentifier == nil {
+            if case .processID = identity {
+                claimProcessIdentityLocked()
+            } else {
+                do {
+                    try claimStableLocked()
+                } catch {
+                    // Claimed lazily (a test store) and taken: write as the pid rather than share.
+                    logClaimFailureLocked("\(error); writing as its pid instead")
+                    identity = .processID
+                    claimProcessIdentityLocked()
+                }
+            }
+        }
         if !cleanedUp {
             cleanedUp = true
             removeLeftoversLocked()
@@ -241,6 +366,12 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     /// to the child's own files, starting from zero as in the Python client.
     func resetInForkedChild() {
         processID = CurrentProcess.id
+        // The parent keeps its identity and lease; the child claims its own at its first write.
+        lease?.abandonInForkedChild()
+        lease = nil
+        claimedIdentifier = nil
+        identity = .processID
+        loggedClaimFailure = false
         for index in liveSeries.indices {
             liveSeries[index].series?.unbindAfterFork()
         }

@@ -6,13 +6,21 @@
 /// workers. Setting the environment variable `PROMETHEUS_MULTIPROC_DIR` instead has the same effect.
 public enum Multiprocess {
     /// Makes every metric created from now on store its values in per-process files under
-    /// `directory`. Calling it again with the same directory does nothing.
+    /// `directory`, named after `identity` (the pid by default). Calling it again with the same
+    /// directory does nothing.
+    ///
+    /// A stable identity (``WriterIdentity/named(_:)``, ``WriterIdentity/slot(_:)``,
+    /// ``WriterIdentity/firstFreeSlot(below:)``) is claimed here, with an exclusive lease that the
+    /// kernel releases when this process ends; a pid identity is claimed at the first write.
     ///
     /// - Throws: `MultiprocessError.invalidDirectory` when `directory` is empty, does not exist, is
     ///   not a directory or is not writable; `MultiprocessError.configuredTooLate` when a metric was
-    ///   already created (in single-process mode or with another directory).
-    public static func enable(directory: String) throws(MultiprocessError) {
-        try ActiveValueStore.enable(directory: directory)
+    ///   already created (in single-process mode or with another directory);
+    ///   `MultiprocessError.identityInUse` or `.noFreeSlot` when another live process holds the
+    ///   identity; `MultiprocessError.invalidProcessIdentifier` for a name that cannot appear in
+    ///   file names.
+    public static func enable(directory: String, identity: WriterIdentity = .processID) throws(MultiprocessError) {
+        try ActiveValueStore.enable(directory: directory, identity: identity)
     }
 
     /// The multiprocess directory: the one in use, else the one enabled or set in the environment;

@@ -12,6 +12,12 @@ public enum MultiprocessError: Error, Sendable, Equatable, CustomStringConvertib
     /// A process identifier that cannot name a process's files (empty, `archive`, or containing `/`
     /// or `_`).
     case invalidProcessIdentifier(String, reason: String)
+    /// The writer identity is held by another live process of the directory (its lease is locked).
+    case identityInUse(String, path: String)
+    /// Every slot of ``WriterIdentity/firstFreeSlot(below:)`` is held by a live process.
+    case noFreeSlot(count: Int, path: String)
+    /// Another live master has claimed the directory with ``MultiprocessGeneration/claim(path:previousRun:)``.
+    case directoryClaimed(path: String, holder: String)
 
     /// A message a user can act on.
     public var description: String {
@@ -24,6 +30,14 @@ public enum MultiprocessError: Error, Sendable, Equatable, CustomStringConvertib
             return "multiprocess mode must be configured before any metric is created: \(detail)"
         case .invalidProcessIdentifier(let identifier, let reason):
             return "\"\(identifier)\" cannot identify a process's multiprocess files: \(reason)"
+        case .identityInUse(let identity, let path):
+            return
+                "writer identity \"\(identity)\" is held by another live process in \(path); give each process its own identity"
+        case .noFreeSlot(let count, let path):
+            return "all \(count) writer slots of \(path) are held by live processes; allow more slots"
+        case .directoryClaimed(let path, let holder):
+            return
+                "multiprocess directory \(path) is already claimed by a live master (\(holder)); run one master per directory"
         }
     }
 }

@@ -1,0 +1,218 @@
+import PrometheusSystem
+
+/// Everything of one writer identity a directory listing shows: its `.db` files, failure markers and
+/// lease.
+struct WriterRecord {
+    var identity: String
+    var files: [(name: DBFileName, inode: UInt64)] = []
+    var markers: [StorageFailureMarker] = []
+    var leaseInode: UInt64?
+
+    /// The writers of a listing, by identity (archives belong to nobody).
+    static func writers(of listing: MultiprocessListing) -> [String: WriterRecord] {
+        var writers: [String: WriterRecord] = [:]
+        for file in listing.files {
+            guard let name = DBFileName(fileName: file.name), !name.isArchive else { continue }
+            writers[name.processIdentifier, default: WriterRecord(identity: name.processIdentifier)].files.append(
+                (name, file.inode))
+        }
+        for marker in listing.markers {
+            writers[marker.processIdentifier, default: WriterRecord(identity: marker.processIdentifier)].markers
+                .append(marker)
+        }
+        for lease in listing.leases {
+            writers[lease.identity, default: WriterRecord(identity: lease.identity)].leaseInode = lease.inode
+        }
+        return writers
+    }
+
+    /// Whether a dead writer leaves anything for archiving to do: live-mode files to delete, durable
+    /// files or markers to fold, a lease to remove. (`all`-mode gauges stay, so a dead writer with only
+    /// those needs nothing.)
+    var needsReaping: Bool {
+        leaseInode != nil || !markers.isEmpty || files.contains { $0.name.kind != .gauge(.all) }
+    }
+}
+
+/// Why a writer is judged alive or dead, for self-metrics and `prometheus-multiproc status`.
+public struct WriterVerdict: Sendable, Hashable, CustomStringConvertible {
+    /// Whether the writer counts as alive.
+    public var isAlive: Bool
+    /// The evidence, for example `holds its lease` or `no process 1234`.
+    public var reason: String
+
+    public var description: String { (isAlive ? "alive: " : "dead: ") + reason }
+}
+
+/// Tells live writers of a multiprocess directory from dead ones, by the rules of
+/// ``MultiprocessLifecycle/Liveness``, remembering what it learned between scrapes: a lease's open
+/// descriptor (one `fcntl` per writer per scrape), and for writers without a lease a process handle
+/// (`pidfd`) of the process found writing, so that later scrapes cost one `poll` and a reused pid is
+/// never taken for it.
+///
+/// Not thread-safe; ``MultiProcessCollector`` calls it under its lock.
+final class WriterLivenessJudge {
+    let directory: String
+    let liveness: MultiprocessLifecycle.Liveness
+    /// Files changed this recently belong to a writer that may not have mapped them yet.
+    static let settlingSeconds = 2.0
+    /// How long a verdict of dead is kept for a writer without a lease before it is judged again.
+    static let deadVerdictSeconds = 5.0
+
+    private var leases: [String: (inode: UInt64, descriptor: FileDescriptor)] = [:]
+    private struct ProcessRecord {
+        var handle: ProcessHandle?
+        var verdict: WriterVerdict
+        var judgedAt: Double
+        var inodes: [UInt64]
+    }
+    private var processes: [String: ProcessRecord] = [:]
+
+    init(directory: String, liveness: MultiprocessLifecycle.Liveness) {
+        self.directory = directory
+        self.liveness = liveness
+    }
+
+    deinit {
+        for lease in leases.values { lease.descriptor.close() }
+    }
+
+    /// Judges every writer; forgets what it knew of writers no longer listed.
+    func judge(_ writers: [String: WriterRecord]) -> [String: WriterVerdict] {
+        var verdicts: [String: WriterVerdict] = [:]
+        verdicts.reserveCapacity(writers.count)
+        for (identity, writer) in writers {
+            verdicts[identity] = judge(writer, cached: true)
+        }
+        if leases.count > writers.count {
+            for identity in leases.keys where writers[identity]?.leaseInode == nil {
+                leases.removeValue(forKey: identity)?.descriptor.close()
+            }
+        }
+        if processes.count > writers.count {
+            for identity in processes.keys where writers[identity] == nil {
+                processes.removeValue(forKey: identity)
+            }
+        }
+        return verdicts
+    }
+
+    /// Judges one writer afresh, without what was learned before: the check under the exclusive lock
+    /// before its files are archived.
+    func confirmDead(_ writer: WriterRecord) -> Bool {
+        guard let verdict = judge(writer, cached: false) else { return false }
+        return !verdict.isAlive
+    }
+
+    private func judge(_ writer: WriterRecord, cached: Bool) -> WriterVerdict? {
+        if liveness == .off { return WriterVerdict(isAlive: true, reason: "liveness is not judged") }
+        if let inode = writer.leaseInode {
+            return judgeLease(writer.identity, inode: inode, cached: cached)
+        }
+        if liveness == .leasesOnly {
+            return WriterVerdict(isAlive: true, reason: "no lease: alive until marked dead")
+        }
+        guard let pid = Int32(writer.identity), pid > 0, String(pid) == writer.identity else {
+            return WriterVerdict(isAlive: true, reason: "no lease and no pid to check: alive until marked dead")
+        }
+        let inodes = writer.files.map(\.inode).sorted()
+        let now = SystemClock.monotonic()
+        if cached, let record = processes[writer.identity], record.inodes == inodes {
+            if record.verdict.isAlive, let handle = record.handle {
+                if !handle.hasExited { return record.verdict }
+                let verdict = WriterVerdict(isAlive: false, reason: "process \(pid) exited")
+                processes[writer.identity] = ProcessRecord(handle: nil, verdict: verdict, judgedAt: now, inodes: inodes)
+                return verdict
+            }
+            if !record.verdict.isAlive && now - record.judgedAt < Self.deadVerdictSeconds { return record.verdict }
+        }
+        let (verdict, handle, settled) = judgeProcess(pid, writer)
+        if cached && settled {
+            processes[writer.identity] = ProcessRecord(handle: handle, verdict: verdict, judgedAt: now, inodes: inodes)
+        }
+        return verdict
+    }
+
+    private func judgeLease(_ identity: String, inode: UInt64, cached: Bool) -> WriterVerdict? {
+        let name = WriterLease.fileName(for: identity)
+        if cached, let known = leases[identity], known.inode == inode {
+            if let held = try? known.descriptor.isLockedByAnother() {
+                return Self.leaseVerdict(held)
+            }
+        }
+        if cached { leases.removeValue(forKey: identity)?.descriptor.close() }
+        guard
+            let descriptor = try? FileDescriptor.open(
+                directory + "/" + name, .readOnly, options: [.noFollow, .nonBlocking])
+        else {
+            // Gone since the listing (reaped, or released and removed): judge again next time.
+            return cached ? WriterVerdict(isAlive: true, reason: "lease changed while judged") : nil
+        }
+        guard let status = try? descriptor.status(), status.kind == .regular,
+            let held = try? descriptor.isLockedByAnother()
+        else {
+            descriptor.close()
+            return WriterVerdict(isAlive: true, reason: "lease cannot be checked: alive until marked dead")
+        }
+        if cached && status.inode == inode {
+            leases[identity] = (inode, descriptor)
+        } else {
+            descriptor.close()
+        }
+        return Self.leaseVerdict(held)
+    }
+
+    private static func leaseVerdict(_ held: Bool) -> WriterVerdict {
+        held
+            ? WriterVerdict(isAlive: true, reason: "holds its lease")
+            : WriterVerdict(isAlive: false, reason: "its lease was released (the process ended)")
+    }
+
+    /// Judges a writer without a lease by its pid. `settled` is false when the verdict rests on files
+    /// too new to judge, so it must not be remembered.
+    private func judgeProcess(_ pid: Int32, _ writer: WriterRecord) -> (WriterVerdict, ProcessHandle?, Bool) {
+        var handle: ProcessHandle?
+        do {
+            handle = try ProcessHandle(pid: pid)
+        } catch {
+            if !ProcessTable.exists(pid) {
+                return (WriterVerdict(isAlive: false, reason: "no process \(pid)"), nil, true)
+            }
+        }
+        var statuses: [FileStatus] = []
+        for file in writer.files {
+            if let status = try? FileSystem.status(ofLink: directory + "/" + file.name.fileName) {
+                statuses.append(status)
+            }
+        }
+        for marker in writer.markers {
+            if let status = try? FileSystem.status(ofLink: directory + "/" + marker.fileName) {
+                statuses.append(status)
+            }
+        }
+        let lastChange = statuses.map(\.changeTime).max() ?? 0
+        var mapsReadable = false
+        for status in statuses where status.kind == .regular {
+            guard let maps = ProcessTable.mapsFile(pid: pid, device: status.device, inode: status.inode) else { break }
+            mapsReadable = true
+            if maps { return (WriterVerdict(isAlive: true, reason: "process \(pid) maps its files"), handle, true) }
+        }
+        if SystemClock.wallTime() - lastChange < Self.settlingSeconds {
+            return (WriterVerdict(isAlive: true, reason: "its files changed in the last seconds"), nil, false)
+        }
+        if mapsReadable {
+            return (
+                WriterVerdict(isAlive: false, reason: "pid \(pid) is another process: it does not map the files"), nil,
+                true
+            )
+        }
+        // Memory maps not readable (another user's process): the start time must precede the files.
+        if let start = ProcessStatistics.preciseStartTime(pid: pid), start > lastChange + 0.05 {
+            return (
+                WriterVerdict(isAlive: false, reason: "pid \(pid) was reused: its process started after the files changed"),
+                nil, true
+            )
+        }
+        return (WriterVerdict(isAlive: true, reason: "process \(pid) exists"), handle, true)
+    }
+}

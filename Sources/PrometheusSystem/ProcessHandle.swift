@@ -1,0 +1,64 @@
+internal import CPrometheusSupport
+internal import Glibc
+
+/// A descriptor for one process (`pidfd_open(2)`): unlike a pid, it can never come to name a later
+/// process that reuses the number, so asking it whether the process has ended is exact.
+package final class ProcessHandle {
+    /// The pid the handle was opened for.
+    package let pid: Int32
+    private let descriptor: Int32
+
+    /// Opens a handle on the process `pid` names now.
+    ///
+    /// - Throws: `ESRCH` when no such process exists, `ENOSYS` on kernels before Linux 5.3, `EMFILE`
+    ///   when out of descriptors.
+    package init(pid: Int32) throws(Errno) {
+        let raw = prometheus_pidfd_open(pid)
+        guard raw >= 0 else { throw Errno.current }
+        self.pid = pid
+        descriptor = raw
+    }
+
+    deinit {
+        Glibc.close(descriptor)
+    }
+
+    /// Whether the process has ended (its handle polls readable); one `poll(2)` that never waits.
+    package var hasExited: Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&entry, 1, 0)
+        return ready > 0 && entry.revents != 0
+    }
+}
+
+/// Questions about other processes, answered from the kernel and `/proc`.
+package enum ProcessTable {
+    /// Whether a process `pid` exists in this process's pid namespace (`kill(pid, 0)`; a process this
+    /// one may not signal exists too).
+    package static func exists(_ pid: Int32) -> Bool {
+        guard pid > 0 else { return false }
+        return kill(pid, 0) == 0 || errno == EPERM
+    }
+
+    /// Whether the process `pid` has the file with `device` and `inode` mapped into its memory, from
+    /// `/proc/<pid>/maps`; nil when the maps cannot be read (no such process, or not permitted).
+    package static func mapsFile(pid: Int32, device: UInt64, inode: UInt64) -> Bool? {
+        guard let bytes = try? FileSystem.contents(ofFile: "/proc/\(pid)/maps", limit: 16 << 20) else { return nil }
+        // Each line: address perms offset major:minor inode path. Devices are printed in hex.
+        let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~UInt64(0xfff))
+        let minor = (device & 0xff) | ((device >> 12) & ~UInt64(0xff))
+        let wantedInode = String(inode)
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 5, omittingEmptySubsequences: true)
+            guard fields.count >= 5, fields[4].elementsEqual(wantedInode.utf8) else { continue }
+            // Device numbers may be printed zero-padded ("00:2a"); compare them as numbers.
+            let parts = fields[3].split(separator: UInt8(ascii: ":"))
+            guard parts.count == 2,
+                let lineMajor = UInt64(String(decoding: parts[0], as: UTF8.self), radix: 16),
+                let lineMinor = UInt64(String(decoding: parts[1], as: UTF8.self), radix: 16)
+            else { continue }
+            if lineMajor == major && lineMinor == minor { return true }
+        }
+        return false
+    }
+}
