@@ -8,8 +8,13 @@ let usage = """
     usage: prometheus-multiproc <command> [arguments]
 
     commands:
-      merge DIR [--format text|openmetrics]
-                    print the merged exposition of every .db file in DIR, as a master would serve it
+      merge DIR [--format text|openmetrics] [--no-liveness]
+                    print the merged exposition of every .db file in DIR, as a master would serve it:
+                    live-mode gauges of dead writers are left out (--no-liveness: every file counts,
+                    as in Python); nothing in DIR is changed
+      status DIR    list every writer of DIR: identity, alive or dead and why, files, bytes
+      reap DIR      archive every dead writer of DIR now (live-mode files deleted, the rest folded
+                    into the archives), as a master with automatic archiving does at each scrape
       inspect FILE  list the entries of one .db file (offset, key, value, timestamp) and report
                     every problem the merge would skip, with byte offsets (exit status 1 if any)
       mark-dead [--no-archive] DIR PID
@@ -28,8 +33,13 @@ func fail(_ message: String, status: Int32 = 2) -> Never {
 func merge(_ arguments: [String]) throws {
     guard let directory = arguments.first else { fail("merge needs a directory\n\n\(usage)") }
     var format = ExpositionFormat.prometheusText004
+    var lifecycle = MultiprocessLifecycle(liveness: .leasesAndProcesses, archiving: .off)
     var rest = arguments.dropFirst()
     while let option = rest.popFirst() {
+        if option == "--no-liveness" {
+            lifecycle = .manual
+            continue
+        }
         guard option == "--format", let value = rest.popFirst() else { fail("unknown option \(option)") }
         switch value {
         case "text": format = .prometheusText004
@@ -37,7 +47,7 @@ func merge(_ arguments: [String]) throws {
         default: fail("--format must be text or openmetrics, not \(value)")
         }
     }
-    let families = try MultiProcessCollector(path: directory).collect()
+    let families = try MultiProcessCollector(path: directory, lifecycle: lifecycle).collect()
     FileHandle.standardOutput.write(Data(Exposition.render(families, as: format)))
 }
 
@@ -70,6 +80,27 @@ func markDead(_ arguments: [String]) throws {
     try markProcessDead(pid: pid, path: rest[0], archiving: archiving)
 }
 
+func status(_ arguments: [String]) throws {
+    guard arguments.count == 1 else { fail("status needs exactly one directory\n\n\(usage)") }
+    let collector = try MultiProcessCollector(path: arguments[0], lifecycle: .init(archiving: .off))
+    let writers = try collector.writerStatus()
+    print("identity\tstate\treason\tfiles\tbytes")
+    for writer in writers {
+        print(
+            "\(writer.identity)\t\(writer.verdict.isAlive ? "alive" : "dead")\t\(writer.verdict.reason)"
+                + "\t\(writer.files.count)\t\(writer.bytes)")
+    }
+    let alive = writers.filter(\.verdict.isAlive).count
+    print("\(writers.count) writers: \(alive) alive, \(writers.count - alive) dead")
+}
+
+func reap(_ arguments: [String]) throws {
+    guard arguments.count == 1 else { fail("reap needs exactly one directory\n\n\(usage)") }
+    let collector = try MultiProcessCollector(path: arguments[0], lifecycle: .init(archiving: .off))
+    let archived = try collector.archiveDeadWriters()
+    print("archived \(archived.count) dead writers\(archived.isEmpty ? "" : ": " + archived.joined(separator: " "))")
+}
+
 var arguments = Array(CommandLine.arguments.dropFirst())
 let command = arguments.isEmpty ? "help" : arguments.removeFirst()
 do {
@@ -77,6 +108,8 @@ do {
     case "merge": try merge(arguments)
     case "inspect": inspect(arguments)
     case "mark-dead": try markDead(arguments)
+    case "status": try status(arguments)
+    case "reap": try reap(arguments)
     case "help", "--help", "-h": print(usage, terminator: "")
     default: fail("unknown command \(command)\n\n\(usage)")
     }

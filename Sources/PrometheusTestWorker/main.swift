@@ -5,8 +5,13 @@
 //   PrometheusTestWorker fork DIR CHILDREN INCREMENTS   fork CHILDREN children, each incrementing
 //                                                       from two threads while the parent writes too
 //   PrometheusTestWorker grow DIR                       create and increment series until SIGKILLed
-//   PrometheusTestWorker hold DIR                       write one counter, print ready, and keep its
-//                                                       file mapped until standard input closes
+//   PrometheusTestWorker hold DIR [IDENTITY]            write a counter and gauges (livesum, liveall,
+//                                                       max), print ready, and keep its files mapped
+//                                                       until standard input closes; IDENTITY is pid,
+//                                                       slot:N, name:NAME or free:COUNT
+//   PrometheusTestWorker churn DIR KILLS LIVE           keep LIVE forked writers, then fork and SIGKILL
+//                                                       KILLS more one by one, printing each pid and
+//                                                       waiting for a line on standard input
 //   PrometheusTestWorker env                            choose the mode from the environment only
 //   PrometheusTestWorker allocations SERIES             print the heap allocations of one warm scrape
 //                                                       of SERIES counter, gauge and histogram series
@@ -130,13 +135,99 @@ func runGrow(directory: String) throws -> Never {
 }
 
 /// Writes one counter, says so, and stays alive (its files mapped) until standard input closes.
-func runHold(directory: String) throws {
-    try Multiprocess.enable(directory: directory)
-    let counter = try Counter(name: "mp_hold", help: "A live worker.", registry: nil)
-    counter.inc()
+func identity(_ text: String) -> WriterIdentity {
+    let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+    switch (parts.first, parts.count == 2 ? parts[1] : nil) {
+    case ("pid", nil): return .processID
+    case ("slot", let index?): return .slot(Int(index) ?? -1)
+    case ("name", let name?): return .named(name)
+    case ("free", let count?): return .firstFreeSlot(below: Int(count) ?? 0)
+    default: fail("bad identity \(text)")
+    }
+}
+
+/// The metrics of a held or churned worker: a counter and one gauge per interesting mode.
+struct HoldMetrics {
+    let counter: Counter<Unlabelled>
+    let busy: Gauge<Unlabelled>
+    let pidGauge: Gauge<Unlabelled>
+    let peak: Gauge<Unlabelled>
+
+    init() throws {
+        counter = try Counter(name: "mp_hold", help: "A live worker.", registry: nil)
+        busy = try Gauge(name: "mp_hold_busy", help: "Busy workers.", multiprocessMode: .livesum, registry: nil)
+        pidGauge = try Gauge(name: "mp_hold_pid", help: "Worker pids.", multiprocessMode: .liveall, registry: nil)
+        peak = try Gauge(name: "mp_hold_peak", help: "Largest pid.", multiprocessMode: .max, registry: nil)
+    }
+
+    func write() {
+        counter.inc()
+        busy.set(1)
+        pidGauge.set(Double(getpid()))
+        peak.set(Double(getpid()))
+    }
+}
+
+func runHold(directory: String, identity: WriterIdentity) throws {
+    do {
+        try Multiprocess.enable(directory: directory, identity: identity)
+    } catch {
+        print("error=\(error)")
+        exit(3)
+    }
+    try HoldMetrics().write()
     print("ready pid=\(getpid())")
     fflush(nil)
     while readLine() != nil {}
+}
+
+/// Keeps `live` writers, then forks `kills` more one at a time; each writes, tells the parent, and
+/// is SIGKILLed by it (the parent is not the master and never calls markProcessDead).
+func runChurn(directory: String, kills: Int, live: Int) throws {
+    try Multiprocess.enable(directory: directory)
+    let parent = getpid()
+    func spawnWriter() -> pid_t {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { fail("pipe failed") }
+        let pid = fork()
+        if pid == 0 {
+            close(fds[0])
+            // Metrics made in the child only: the parent never writes, so it is no writer itself.
+            guard let metrics = try? HoldMetrics() else { _exit(4) }
+            metrics.write()
+            var byte: UInt8 = 1
+            _ = write(fds[1], &byte, 1)
+            // Ends with the parent, so no writer outlives a killed test.
+            while getppid() == parent { usleep(50_000) }
+            _exit(0)
+        }
+        guard pid > 0 else { fail("fork failed: \(String(cString: strerror(errno)))") }
+        close(fds[1])
+        var byte: UInt8 = 0
+        guard read(fds[0], &byte, 1) == 1 else { fail("writer \(pid) died before writing") }
+        close(fds[0])
+        return pid
+    }
+    let keepers = (0..<live).map { _ in spawnWriter() }
+    print("live \(keepers.map(String.init).joined(separator: ","))")
+    fflush(nil)
+    guard readLine() != nil else { exit(1) }
+    for _ in 0..<kills {
+        let pid = spawnWriter()
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        print("killed \(pid)")
+        fflush(nil)
+        guard readLine() != nil else { break }
+    }
+    for pid in keepers {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
+    print("done")
+    fflush(nil)
 }
 
 func runEnvironment() {
@@ -182,8 +273,11 @@ do {
         try runFork(directory: arguments[2], children: children, increments: increments)
     case "grow" where arguments.count == 3:
         try runGrow(directory: arguments[2])
-    case "hold" where arguments.count == 3:
-        try runHold(directory: arguments[2])
+    case "hold" where arguments.count == 3 || arguments.count == 4:
+        try runHold(directory: arguments[2], identity: identity(arguments.count == 4 ? arguments[3] : "pid"))
+    case "churn" where arguments.count == 5:
+        guard let kills = Int(arguments[3]), let live = Int(arguments[4]) else { fail("bad numbers") }
+        try runChurn(directory: arguments[2], kills: kills, live: live)
     case "env":
         runEnvironment()
     case "allocations" where arguments.count == 3:
@@ -191,7 +285,8 @@ do {
         try runAllocations(series: series)
     default:
         fail(
-            "usage: PrometheusTestWorker fork DIR CHILDREN INCREMENTS | grow DIR | hold DIR | env | allocations SERIES")
+            "usage: PrometheusTestWorker fork DIR CHILDREN INCREMENTS | grow DIR | hold DIR [IDENTITY]"
+                + " | churn DIR KILLS LIVE | env | allocations SERIES")
     }
 } catch {
     fail("\(error)")

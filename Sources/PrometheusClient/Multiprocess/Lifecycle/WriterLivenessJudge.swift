@@ -44,6 +44,18 @@ public struct WriterVerdict: Sendable, Hashable, CustomStringConvertible {
     public var description: String { (isAlive ? "alive: " : "dead: ") + reason }
 }
 
+/// One writer of a multiprocess directory as ``MultiProcessCollector/writerStatus()`` reports it.
+public struct WriterStatus: Sendable, Hashable {
+    /// The identity in its file names (a pid, `<pid>-<n>`, `slot<k>` or a custom name).
+    public var identity: String
+    /// Whether it is alive, and why the master thinks so.
+    public var verdict: WriterVerdict
+    /// Its files: `.db` files, failure markers and lease.
+    public var files: [String]
+    /// The size of those files together.
+    public var bytes: Int
+}
+
 /// Tells live writers of a multiprocess directory from dead ones, by the rules of
 /// ``MultiprocessLifecycle/Liveness``, remembering what it learned between scrapes: a lease's open
 /// descriptor (one `fcntl` per writer per scrape), and for writers without a lease a process handle

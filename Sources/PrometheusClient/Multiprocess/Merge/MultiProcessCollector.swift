@@ -194,15 +194,25 @@ public final class MultiProcessCollector: Collector {
         return families
     }
 
-    /// The writers of the directory now, each with its verdict: what `prometheus-multiproc status`
-    /// prints.
+    /// The writers of the directory now, each with its verdict, files and bytes: what
+    /// `prometheus-multiproc status` prints. Costs a listing, a judgement and a `stat` per file.
     ///
     /// - Throws: `MultiprocessError.fileFailure` when the directory cannot be listed.
-    public func writerStatus() throws(MultiprocessError) -> [(identity: String, verdict: WriterVerdict)] {
+    public func writerStatus() throws(MultiprocessError) -> [WriterStatus] {
         let listing = try currentListing()
         let writers = WriterRecord.writers(of: listing)
         let verdicts = state.withLock { $0.judge.judge(writers) }
-        return verdicts.sorted { ByteIdentity.precedes($0.key, $1.key) }.map { ($0.key, $0.value) }
+        return writers.values.map { writer in
+            var names = writer.files.map(\.name.fileName) + writer.markers.map(\.fileName)
+            if writer.leaseInode != nil { names.append(WriterLease.fileName(for: writer.identity)) }
+            let bytes = names.reduce(0) { total, name in
+                total + ((try? FileSystem.status(ofLink: directory.file(named: name)).size) ?? 0)
+            }
+            return WriterStatus(
+                identity: writer.identity,
+                verdict: verdicts[writer.identity] ?? WriterVerdict(isAlive: true, reason: "not judged"),
+                files: names.sorted(), bytes: bytes)
+        }.sorted { ByteIdentity.precedes($0.identity, $1.identity) }
     }
 
     /// Archives every writer judged dead now, whatever the policy (what `prometheus-multiproc reap`
