@@ -1,4 +1,5 @@
 import Glibc
+import PrometheusClient
 
 /// The command line of `prefork-demo`.
 struct DemoConfiguration {
@@ -12,6 +13,8 @@ struct DemoConfiguration {
     var workers = 0
     /// The multiprocess directory; nil means PROMETHEUS_MULTIPROC_DIR or a fresh temporary one.
     var directory: String?
+    /// What the master does with an earlier run's files in the directory.
+    var previousRun = MultiprocessGeneration.PreviousRun.carryOver
     /// Internal: set when this process was spawned by the master to replace a dead worker.
     var workerListenFD: Int32?
     var workerMasterPID: pid_t = 0
@@ -29,13 +32,16 @@ struct DemoConfiguration {
                                   Port 0 picks a free port (printed at start-up). IPv6: [::1]:9100.
           --workers N             number of worker processes (default: number of cores).
           --dir PATH              multiprocess directory (default: $PROMETHEUS_MULTIPROC_DIR, else a
-                                  fresh temporary directory). Stale .db files from an earlier run
-                                  are removed at start-up.
+                                  fresh temporary directory). The master claims it: a second master
+                                  on the same directory is refused.
+          --previous-run POLICY   what to do with the files of an earlier run's dead writers:
+                                  carry-over (default: counters folded into the archives, totals go
+                                  on), remove (every total starts from zero) or keep.
           --help                  show this text.
 
         Application paths: /  /work?ms=N (sleeps up to 1000 ms)  /status/CODE  /pid
-        A worker that dies (e.g. kill -9 <pid>) is replaced; its live gauges leave the merge, its
-        counters stay. SIGINT or SIGTERM stops the master and every worker.
+        A worker that dies (e.g. kill -9 <pid>) is replaced; its live gauges leave the next scrape
+        (its lease is gone), its counters stay and its files are folded into the archives. SIGINT or SIGTERM stops the master and every worker.
         """
 
     enum ParseResult {
@@ -72,6 +78,13 @@ struct DemoConfiguration {
             case "--dir":
                 guard let path = value(), !path.isEmpty else { return .invalid("--dir needs a path") }
                 configuration.directory = path
+            case "--previous-run":
+                switch value() {
+                case "carry-over": configuration.previousRun = .carryOver
+                case "remove": configuration.previousRun = .remove
+                case "keep": configuration.previousRun = .keep
+                default: return .invalid("--previous-run needs carry-over, remove or keep")
+                }
             case "--worker-listen-fd":
                 guard let text = value(), let fd = Int32(text), fd >= 0 else {
                     return .invalid("bad --worker-listen-fd")

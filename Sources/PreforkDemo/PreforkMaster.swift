@@ -11,6 +11,7 @@ final class PreforkMaster {
     private let configuration: DemoConfiguration
     private var directory = ""
     private var createdDirectory = false
+    private var generation: MultiprocessGeneration?
     private var workers: [pid_t: Int] = [:]
     private var restartsDue: [(slot: Int, at: Double)] = []
     private var recentRestarts: [Int: [Double]] = [:]
@@ -144,8 +145,9 @@ final class PreforkMaster {
         workers.removeAll()
     }
 
-    /// Picks the directory, creates it if needed, removes stale `.db` files, and exports it so that
-    /// the workers' metrics use multiprocess mode.
+    /// Picks the directory, creates it if needed, claims it for this run (dealing with an earlier
+    /// run's files by the configured policy), and exports it so that the workers' metrics use
+    /// multiprocess mode.
     private func prepareDirectory() throws(DemoError) {
         if let configured = configuration.directory {
             directory = configured
@@ -160,32 +162,45 @@ final class PreforkMaster {
             directory = String(cString: created)
             createdDirectory = true
         }
-        let removed = try Self.removeDBFiles(in: directory)
-        if removed > 0 {
-            DemoLog.info("removed \(removed) stale .db files from \(directory)")
+        do {
+            let claimed = try MultiprocessGeneration.claim(path: directory, previousRun: configuration.previousRun)
+            let report = claimed.report
+            if !report.archivedWriters.isEmpty {
+                DemoLog.info("carried over \(report.archivedWriters.count) writers of an earlier run into the archives")
+            }
+            if !report.removedWriters.isEmpty || report.removedArchives > 0 {
+                DemoLog.info(
+                    "removed the files of \(report.removedWriters.count) writers and \(report.removedArchives) archives of an earlier run"
+                )
+            }
+            if !report.liveWriters.isEmpty {
+                DemoLog.info("left \(report.liveWriters.count) writers that are still alive alone")
+            }
+            generation = claimed
+        } catch {
+            throw .directory(directory, "\(error)")
         }
         setenv("PROMETHEUS_MULTIPROC_DIR", directory, 1)
     }
 
-    private static func removeDBFiles(in path: String) throws(DemoError) -> Int {
-        guard let handle = opendir(path) else { throw .directory(path, String(cString: strerror(errno))) }
+    /// Deletes every file of a directory the demo created itself.
+    private static func removeFiles(in path: String) {
+        guard let handle = opendir(path) else { return }
         defer { closedir(handle) }
         var names: [String] = []
         while let entry = readdir(handle) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) {
                 String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
             }
-            if name.hasSuffix(".db") { names.append(name) }
+            if name != "." && name != ".." { names.append(name) }
         }
-        for name in names where unlink(path + "/" + name) != 0 && errno != ENOENT {
-            throw .directory(path, "cannot remove \(name): \(String(cString: strerror(errno)))")
-        }
-        return names.count
+        for name in names { unlink(path + "/" + name) }
     }
 
     private func cleanUpDirectory() {
+        generation?.release()
         guard createdDirectory else { return }
-        _ = try? Self.removeDBFiles(in: directory)
+        Self.removeFiles(in: directory)
         rmdir(directory)
     }
 

@@ -180,7 +180,8 @@ struct LifecycleTests {
         defer { Fixtures.remove(directory) }
         let victim = try HeldWriter(directory)
         victim.kill()
-        let collector = try MultiProcessCollector(path: directory, lifecycle: .init(archiving: .background(interval: 0.05)))
+        let collector = try MultiProcessCollector(
+            path: directory, lifecycle: .init(archiving: .background(interval: 0.05)))
         let deadline = Date().addingTimeInterval(10)
         while try Self.dbFiles(directory) != ["counter_archive.db", "gauge_max_archive.db"] && Date() < deadline {
             usleep(20_000)
@@ -208,7 +209,8 @@ struct LifecycleTests {
         defer { Fixtures.remove(directory) }
         let kills = 1000
         let live = 3
-        let churn = try LineSession(try WorkerProcessTests.workerPath(), ["churn", directory, String(kills), String(live)])
+        let churn = try LineSession(
+            try WorkerProcessTests.workerPath(), ["churn", directory, String(kills), String(live)])
         defer { churn.kill() }
         let collector = try MultiProcessCollector(path: directory)
         let liveLine = try #require(churn.readLine())
@@ -243,7 +245,9 @@ struct LifecycleTests {
             let total = Self.value(families, "mp_hold_total") ?? -1
             let busy = Self.value(families, "mp_hold_busy")
             let files = try Self.dbFiles(directory).count
-            if pids.contains(dead) || pids != livePIDs { problems.append("round \(round): liveall pids \(pids.sorted())") }
+            if pids.contains(dead) || pids != livePIDs {
+                problems.append("round \(round): liveall pids \(pids.sorted())")
+            }
             if busy != Double(live) { problems.append("round \(round): livesum \(String(describing: busy))") }
             if total != Double(live + round) || total < previousTotal {
                 problems.append("round \(round): total \(total) after \(previousTotal)")
@@ -263,7 +267,9 @@ struct LifecycleTests {
 
     // MARK: - Identities
 
-    @Test("two processes in separate pid namespaces, both pid 1, never share a file; a third reusing pid 1 takes fresh files")
+    @Test(
+        "two processes in separate pid namespaces, both pid 1, never share a file; a third reusing pid 1 takes fresh files"
+    )
     func collidingPidsAcrossNamespaces() throws {
         try Self.requireRoot("unshare --pid")
         let directory = try Fixtures.temporaryDirectory()
@@ -365,7 +371,9 @@ struct LifecycleTests {
         #expect(try Self.dbFiles(directory).contains("counter_archive.db"))
     }
 
-    @Test("a pid reused by another process is not taken for the dead Python writer; a Python process joining its files is")
+    @Test(
+        "a pid reused by another process is not taken for the dead Python writer; a Python process joining its files is"
+    )
     func reusedPidIsNotTheDeadPythonWriter() throws {
         try Self.requireRoot("a private pid namespace where pids can be reused on purpose")
         let python = try ExternalTool.python()

@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import Testing
 
+@testable import PrometheusClient
+
 /// End-to-end tests of the `prefork-demo` executable: real processes, real sockets, real files.
 @Suite("Pre-fork demo", .serialized)
 struct PreforkDemoTests {
@@ -80,17 +82,45 @@ struct PreforkDemoTests {
         #expect(after.sum(Self.requests, ["route": "/"]) == 11)
     }
 
-    @Test("stale .db files from an earlier run are removed at start-up")
-    func staleFilesRemoved() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("prefork-stale-\(UUID())")
+    /// A directory holding what a dead worker of an earlier run left: 7 requests counted, a busy gauge.
+    static func directoryOfAnEarlierRun() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("prefork-earlier-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let counter = DBKey.encode(
+            familyName: "demo_http_requests", sampleName: Self.requests,
+            labels: [Label("route", "/"), Label("status", "200")],
+            help: "Application requests served, by route and status.")
+        try Data(DBFileLayout.makeFile(entries: [(counter, 7, 0)])).write(
+            to: directory.appendingPathComponent("counter_999999.db"))
+        let busy = DBKey.encode(
+            familyName: Self.inProgress, sampleName: Self.inProgress, labels: [], help: "Requests being served.")
+        try Data(DBFileLayout.makeFile(entries: [(busy, 3, 0)])).write(
+            to: directory.appendingPathComponent("gauge_livesum_999999.db"))
+        return directory
+    }
+
+    @Test("a master on an earlier run's directory carries its totals over and drops its live gauges")
+    func earlierRunIsCarriedOver() throws {
+        let directory = try Self.directoryOfAnEarlierRun()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let stale = directory.appendingPathComponent("counter_999999.db")
-        try Data(repeating: 0xFF, count: 64).write(to: stale)
         let demo = try DemoProcess(workers: 1, extraArguments: ["--dir", directory.path])
-        #expect(!FileManager.default.fileExists(atPath: stale.path))
-        #expect(demo.log.contains("removed 1 stale .db files"))
-        _ = try demo.scrape()
+        #expect(demo.log.contains("carried over 1 writers of an earlier run"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(!names.contains("counter_999999.db") && !names.contains("gauge_livesum_999999.db"))
+        let scrape = ExpositionSamples(try demo.scrape())
+        #expect((scrape.sum(Self.requests, ["route": "/"]) ?? 0) >= 7)
+        #expect(scrape.sum(Self.inProgress) == 0)
+    }
+
+    @Test("with --previous-run remove, an earlier run's files are deleted and totals start from zero")
+    func earlierRunIsRemoved() throws {
+        let directory = try Self.directoryOfAnEarlierRun()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let demo = try DemoProcess(workers: 1, extraArguments: ["--dir", directory.path, "--previous-run", "remove"])
+        #expect(demo.log.contains("removed the files of 1 writers"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(!names.contains { $0.hasSuffix("_999999.db") || $0.hasSuffix("_archive.db") })
+        #expect((ExpositionSamples(try demo.scrape()).sum(Self.requests, ["route": "/"]) ?? 0) < 7)
     }
 
     @Test("SIGTERM stops the master and every worker")

@@ -118,7 +118,8 @@ struct ProcessArchiver {
             if alive {
                 if confirm == nil {
                     CurrentProcess.writeToStandardError(
-                        "prometheus: not marking \(processIdentifier) dead in \(directory.path): it still holds its writer lease")
+                        "prometheus: not marking \(processIdentifier) dead in \(directory.path): it still holds its writer lease"
+                    )
                 }
                 return false
             }
@@ -147,7 +148,9 @@ struct ProcessArchiver {
             if deletesEverything {
                 for marker in names.compactMap(StorageFailureMarker.init(fileName:))
                 where marker.processIdentifier == processIdentifier {
-                    attempt { () throws(MultiprocessError) in try DurableFile.remove(directory.file(named: marker.fileName)) }
+                    attempt { () throws(MultiprocessError) in
+                        try DurableFile.remove(directory.file(named: marker.fileName))
+                    }
                 }
             }
             if !isSuccessor && firstFailure == nil && names.contains(leaseName) {

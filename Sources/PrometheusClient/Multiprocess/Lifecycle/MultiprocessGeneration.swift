@@ -64,7 +64,8 @@ public final class MultiprocessGeneration: Sendable {
     /// - Throws: `MultiprocessError.directoryClaimed` when another live master holds the directory,
     ///   `.invalidDirectory` for an unusable directory, `.fileFailure` for the first file operation
     ///   that failed (the claim is released then).
-    public static func claim(path: String, previousRun: PreviousRun) throws(MultiprocessError) -> MultiprocessGeneration {
+    public static func claim(path: String, previousRun: PreviousRun) throws(MultiprocessError) -> MultiprocessGeneration
+    {
         let directory = try MultiprocessDirectory(path: path, forWriting: true)
         let lockPath = directory.file(named: lockFileName)
         let descriptor: FileDescriptor
@@ -140,7 +141,11 @@ public final class MultiprocessGeneration: Sendable {
             let handled = try archiver.handle(
                 processIdentifier: identity, scope: scope, confirm: { judge.confirmDead(writer) })
             if handled {
-                if policy == .remove { report.removedWriters.append(identity) } else { report.archivedWriters.append(identity) }
+                if policy == .remove {
+                    report.removedWriters.append(identity)
+                } else {
+                    report.archivedWriters.append(identity)
+                }
             } else {
                 report.liveWriters.append(identity)
             }

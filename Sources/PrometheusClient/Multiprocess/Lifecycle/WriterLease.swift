@@ -50,7 +50,8 @@ final class WriterLease {
     ///
     /// - Throws: `MultiprocessError.fileFailure` when the lease file cannot be created or locked (a
     ///   read-only or full directory, no descriptors left).
-    static func claim(_ identity: String, in directory: MultiprocessDirectory) throws(MultiprocessError) -> WriterLease? {
+    static func claim(_ identity: String, in directory: MultiprocessDirectory) throws(MultiprocessError) -> WriterLease?
+    {
         let path = directory.file(named: fileName(for: identity))
         for _ in 0..<8 {
             let descriptor: FileDescriptor
@@ -59,7 +60,10 @@ final class WriterLease {
             } catch {
                 throw .fileFailure(path: path, operation: "create the writer lease", errno: error)
             }
-            enum Step { case claimed, heldByAnother, replaced, notRegular(FileStatus.Kind) }
+            enum Step {
+                case claimed, heldByAnother, replaced
+                case notRegular(FileStatus.Kind)
+            }
             let step: Step
             do throws(Errno) {
                 let opened = try descriptor.status()

@@ -221,7 +221,8 @@ final class WriterLivenessJudge {
         // Memory maps not readable (another user's process): the start time must precede the files.
         if let start = ProcessStatistics.preciseStartTime(pid: pid), start > lastChange + 0.05 {
             return (
-                WriterVerdict(isAlive: false, reason: "pid \(pid) was reused: its process started after the files changed"),
+                WriterVerdict(
+                    isAlive: false, reason: "pid \(pid) was reused: its process started after the files changed"),
                 nil, true
             )
         }

@@ -228,8 +228,7 @@ public final class MultiProcessCollector: Collector {
     }
 
     @discardableResult
-    private func archiveDeadWriters(_ writers: [String: WriterRecord], verdicts: [String: WriterVerdict]) -> [String]
-    {
+    private func archiveDeadWriters(_ writers: [String: WriterRecord], verdicts: [String: WriterVerdict]) -> [String] {
         var archived: [String] = []
         for (identity, writer) in writers.sorted(by: { $0.key < $1.key })
         where verdicts[identity]?.isAlive == false && writer.needsReaping {
