@@ -434,7 +434,7 @@ struct LifecycleTests {
             #expect(throws: MultiprocessError.self) {
                 try MultiprocessGeneration.claim(path: directory, previousRun: .carryOver)
             }
-            writers.forEach { $0.kill() }
+            for writer in writers { writer.kill() }
             withExtendedLifetime(generation) {}
         }
         let restarted = try MultiprocessGeneration.claim(path: directory, previousRun: .carryOver)

@@ -41,6 +41,7 @@ public struct WriterVerdict: Sendable, Hashable, CustomStringConvertible {
     /// The evidence, for example `holds its lease` or `no process 1234`.
     public var reason: String
 
+    /// `alive: <reason>` or `dead: <reason>`.
     public var description: String { (isAlive ? "alive: " : "dead: ") + reason }
 }
 
