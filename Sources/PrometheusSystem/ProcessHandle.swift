@@ -39,26 +39,4 @@ package enum ProcessTable {
         guard pid > 0 else { return false }
         return kill(pid, 0) == 0 || errno == EPERM
     }
-
-    /// Whether the process `pid` has the file with `device` and `inode` mapped into its memory, from
-    /// `/proc/<pid>/maps`; nil when the maps cannot be read (no such process, or not permitted).
-    package static func mapsFile(pid: Int32, device: UInt64, inode: UInt64) -> Bool? {
-        guard let bytes = try? FileSystem.contents(ofFile: "/proc/\(pid)/maps", limit: 16 << 20) else { return nil }
-        // Each line: address perms offset major:minor inode path. Devices are printed in hex.
-        let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~UInt64(0xfff))
-        let minor = (device & 0xff) | ((device >> 12) & ~UInt64(0xff))
-        let wantedInode = String(inode)
-        for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 5, omittingEmptySubsequences: true)
-            guard fields.count >= 5, fields[4].elementsEqual(wantedInode.utf8) else { continue }
-            // Device numbers may be printed zero-padded ("00:2a"); compare them as numbers.
-            let parts = fields[3].split(separator: UInt8(ascii: ":"))
-            guard parts.count == 2,
-                let lineMajor = UInt64(String(decoding: parts[0], as: UTF8.self), radix: 16),
-                let lineMinor = UInt64(String(decoding: parts[1], as: UTF8.self), radix: 16)
-            else { continue }
-            if lineMajor == major && lineMinor == minor { return true }
-        }
-        return false
-    }
 }

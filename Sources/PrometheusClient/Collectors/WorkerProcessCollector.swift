@@ -68,9 +68,7 @@ public final class WorkerProcessCollector: Collector {
         for (pid, files) in filesByProcess.sorted(by: { $0.key < $1.key }) {
             guard let start = ProcessStatistics.read(pid: pid, procRoot: procRoot)?.startTimeSeconds else { continue }
             if known[pid] != start {
-                guard let maps = try? FileSystem.contents(ofFile: "\(procRoot)/\(pid)/maps", limit: 64 << 20),
-                    Self.maps(maps, includeAnyOf: files)
-                else { continue }
+                guard ProcessMaps.read(pid: pid, procRoot: procRoot)?.mapsAny(of: files) == true else { continue }
                 known[pid] = start
             }
             workers.append(pid)
@@ -78,30 +76,5 @@ public final class WorkerProcessCollector: Collector {
         let candidates = Set(filesByProcess.keys)
         verified.withLock { $0 = known.filter { candidates.contains($0.key) } }
         return workers
-    }
-
-    /// Whether the text of a `/proc/<pid>/maps` file has a mapping of one of `files`: a line whose
-    /// inode field is the file's inode and whose path ends in its name. Pure.
-    static func maps(_ maps: [UInt8], includeAnyOf files: [(name: String, inode: UInt64)]) -> Bool {
-        let inodes = Set(files.map(\.inode))
-        for line in maps.split(separator: UInt8(ascii: "\n")) {
-            // address perms offset dev inode [path]
-            let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 5, omittingEmptySubsequences: true)
-            guard fields.count == 6, let inode = UInt64(String(decoding: fields[4], as: UTF8.self)),
-                inodes.contains(inode)
-            else { continue }
-            let path = String(decoding: fields[5], as: UTF8.self).trimmingSpaces
-            if files.contains(where: { $0.inode == inode && path.hasSuffix("/" + $0.name) }) {
-                return true
-            }
-        }
-        return false
-    }
-}
-
-extension String {
-    /// The string without leading spaces (the maps format pads the path column).
-    fileprivate var trimmingSpaces: String {
-        String(drop { $0 == " " })
     }
 }

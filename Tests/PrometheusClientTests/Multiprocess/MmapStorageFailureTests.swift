@@ -63,9 +63,8 @@ struct MmapStorageFailureTests {
         series[4].add(3, at: 0)
         #expect(series[4].value(at: 0) == 3)
         #expect(store.storageFailureCount == 5)
-        #expect(
-            try Fixtures.names(mountPoint).contains { $0.hasPrefix("storage_failures_7_") && $0.hasSuffix("_5.marker") }
-        )
+        let names = try Fixtures.names(mountPoint)
+        #expect(names.contains { $0.hasPrefix("storage_failures_7_") && $0.hasSuffix("_5.marker") }, "\(names)")
         let failures = { () throws -> Double? in
             try MultiProcessCollector(path: mountPoint).collect().first {
                 $0.name == MmapValueStore.failureFamilyName
@@ -107,7 +106,8 @@ struct MmapStorageFailureTests {
         let merged = try Fixtures.pythonMerge(directory)
         let failures = merged[Fixtures.sampleKey("prometheus_multiproc_storage_failures_total")] ?? 0
         #expect(failures > 0)
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory)
+        where !name.hasPrefix("writer_") && name != DirectoryLock.fileName {
             #expect(name.hasSuffix(".db"), "left behind: \(name)")
             let size = try FileManager.default.attributesOfItem(atPath: "\(directory)/\(name)")[.size] as? Int ?? 0
             #expect(size <= Self.fileSizeLimit)

@@ -45,9 +45,9 @@ import Testing
             55d0c0000000-55d0c0001000 r--p 00000000 fd:01 4242 /usr/bin/app
             7f00aa000000-7f00aa010000 rw-s 00000000 fd:01 777                        /tmp/mp/counter_12.db
             """.utf8)
-        #expect(WorkerProcessCollector.maps(maps, includeAnyOf: [("counter_12.db", 777)]))
-        #expect(!WorkerProcessCollector.maps(maps, includeAnyOf: [("counter_12.db", 778)]))
-        #expect(!WorkerProcessCollector.maps(maps, includeAnyOf: [("counter_13.db", 777)]))
+        #expect(ProcessMaps(bytes: maps).mapsAny(of: [("counter_12.db", 777)]))
+        #expect(!ProcessMaps(bytes: maps).mapsAny(of: [("counter_12.db", 778)]))
+        #expect(!ProcessMaps(bytes: maps).mapsAny(of: [("counter_13.db", 777)]))
     }
 
     @Test func anEmptyDirectoryGivesNoFamilies() throws {

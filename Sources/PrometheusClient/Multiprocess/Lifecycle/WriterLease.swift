@@ -76,9 +76,10 @@ final class WriterLease {
                     step = .replaced
                 } else {
                     let start = ProcessStatistics.preciseStartTime(pid: CurrentProcess.id) ?? 0
-                    try descriptor.truncate(size: 0)
+                    // Best effort: on a full disk the lock alone is the claim.
+                    try? descriptor.truncate(size: 0)
                     let record = Array("pid \(CurrentProcess.id)\nstart \(start)\n".utf8)
-                    try descriptor.writeAll(record)
+                    try? descriptor.writeAll(record)
                     step = .claimed
                 }
             } catch {

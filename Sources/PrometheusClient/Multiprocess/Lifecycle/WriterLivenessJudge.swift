@@ -204,12 +204,11 @@ final class WriterLivenessJudge {
             }
         }
         let lastChange = statuses.map(\.changeTime).max() ?? 0
-        var mapsReadable = false
-        for status in statuses where status.kind == .regular {
-            guard let maps = ProcessTable.mapsFile(pid: pid, device: status.device, inode: status.inode) else { break }
-            mapsReadable = true
-            if maps { return (WriterVerdict(isAlive: true, reason: "process \(pid) maps its files"), handle, true) }
+        let maps = ProcessMaps.read(pid: pid)
+        if let maps, maps.mapsAny(of: writer.files.map { ($0.name.fileName, $0.inode) }) {
+            return (WriterVerdict(isAlive: true, reason: "process \(pid) maps its files"), handle, true)
         }
+        let mapsReadable = maps != nil
         if SystemClock.wallTime() - lastChange < Self.settlingSeconds {
             return (WriterVerdict(isAlive: true, reason: "its files changed in the last seconds"), nil, false)
         }
