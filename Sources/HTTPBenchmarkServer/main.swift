@@ -39,7 +39,8 @@ pthread_sigmask(SIG_BLOCK, &signals, nil)
 
 let registry = CollectorRegistry()
 if let multiprocessDirectory {
-    try registry.register(MultiProcessCollector(path: multiprocessDirectory))
+    // Judging no writer: the directory is synthetic (made by make_multiproc_dir.py), as for Python.
+    try registry.register(MultiProcessCollector(path: multiprocessDirectory, lifecycle: .manual))
     families = 0
 }
 for family in 0..<families {

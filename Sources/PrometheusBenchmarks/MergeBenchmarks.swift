@@ -1,18 +1,59 @@
+import CPrometheusSupport
 import Foundation
+import Glibc
 import PrometheusClient
 
 /// The master's merge of a multiprocess directory: a cold collection (new collector, every key
-/// decoded) and warm ones (the same collector again, keys cached).
+/// decoded) and warm ones (the same collector again, keys cached). The merge figures judge no
+/// writer (`.manual`, the same work as Python's collector); the liveness figure is a warm collection
+/// that also judges every writer by its lease, each held by this process as a live worker would.
 enum MergeBenchmarks {
     static func run(directory: String, label: String) throws -> [Measurement] {
+        let merge = try runMerge(directory: directory, label: label)
+        return merge + (try runLiveness(directory: directory, label: label, mergeOnly: merge[1].value))
+    }
+
+    /// Warm collections with every writer judged by a held lease, against the same without judging.
+    private static func runLiveness(directory: String, label: String, mergeOnly: Double) throws -> [Measurement] {
+        var identities = Set<String>()
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasSuffix(".db") {
+            if let id = name.dropLast(3).split(separator: "_").last, id != "archive" { identities.insert(String(id)) }
+        }
+        var held: [(path: String, descriptor: Int32)] = []
+        defer {
+            for lease in held {
+                close(lease.descriptor)
+                unlink(lease.path)
+            }
+        }
+        for identity in identities {
+            let path = directory + "/writer_\(identity).lock"
+            let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard descriptor >= 0, prometheus_ofd_try_lock_exclusive(descriptor) == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+            }
+            held.append((path, descriptor))
+        }
+        let collector = try MultiProcessCollector(
+            path: directory, lifecycle: MultiprocessLifecycle(liveness: .leasesAndProcesses, archiving: .off))
+        _ = try collector.collect()
+        let warmRounds = Int(ProcessInfo.processInfo.environment["MERGE_WARM_ROUNDS"] ?? "") ?? 5
+        let judged = try bestOf(warmRounds) { _ = try collector.collect() } * 1e3
+        return [
+            Measurement(name: "merge_\(label)_warm_with_liveness_ms", value: judged),
+            Measurement(name: "merge_\(label)_liveness_share", value: max(0, judged - mergeOnly) / judged),
+        ]
+    }
+
+    private static func runMerge(directory: String, label: String) throws -> [Measurement] {
         // Cold: the first collection of a new collector (the master's first scrape). The collector is
         // created and released outside the timing: a master keeps it for its whole life.
         var cold = Double.infinity
         for _ in 0..<3 {
-            let fresh = try MultiProcessCollector(path: directory)
+            let fresh = try MultiProcessCollector(path: directory, lifecycle: .manual)
             cold = min(cold, try bestOf(1) { _ = try fresh.collect() })
         }
-        let collector = try MultiProcessCollector(path: directory)
+        let collector = try MultiProcessCollector(path: directory, lifecycle: .manual)
         _ = try collector.collect()
         let warmRounds = Int(ProcessInfo.processInfo.environment["MERGE_WARM_ROUNDS"] ?? "") ?? 5
         let warm = try bestOf(warmRounds) {

@@ -3,7 +3,8 @@ import PrometheusClient
 extension Pushgateway {
     /// Pushes the merged view of a multiprocess directory: the values every worker process of a batch
     /// job wrote, merged as a master's scrape would merge them, as one group (the Python client cannot
-    /// push in multiprocess mode).
+    /// push in multiprocess mode). Live-mode gauges of writers that have ended are left out, as in a
+    /// scrape; nothing in the directory is archived or deleted.
     ///
     /// - Parameters:
     ///   - directory: the multiprocess directory; nil for `PROMETHEUS_MULTIPROC_DIR`.
@@ -18,7 +19,8 @@ extension Pushgateway {
     ) throws(PushError) {
         let families: [MetricFamily]
         do {
-            families = try MultiProcessCollector(path: directory).collect()
+            // Dead writers' live gauges are left out, and pushing never changes the directory.
+            families = try MultiProcessCollector(path: directory, lifecycle: .init(archiving: .off)).collect()
         } catch {
             throw .collectionFailed("cannot merge the multiprocess directory: \(error)")
         }
