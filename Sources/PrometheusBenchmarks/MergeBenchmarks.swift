@@ -9,12 +9,12 @@ import PrometheusClient
 /// that also judges every writer by its lease, each held by this process as a live worker would.
 enum MergeBenchmarks {
     static func run(directory: String, label: String) throws -> [Measurement] {
-        let merge = try runMerge(directory: directory, label: label)
-        return merge + (try runLiveness(directory: directory, label: label, mergeOnly: merge[1].value))
+        try runMerge(directory: directory, label: label) + (try runLiveness(directory: directory, label: label))
     }
 
-    /// Warm collections with every writer judged by a held lease, against the same without judging.
-    private static func runLiveness(directory: String, label: String, mergeOnly: Double) throws -> [Measurement] {
+    /// Warm collections with every writer judged by a held lease, against the same without judging:
+    /// medians of 15 alternating rounds, the interquartile spread, and judging's share of the time.
+    private static func runLiveness(directory: String, label: String) throws -> [Measurement] {
         var identities = Set<String>()
         for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasSuffix(".db") {
             if let id = name.dropLast(3).split(separator: "_").last, id != "archive" { identities.insert(String(id)) }
@@ -34,14 +34,37 @@ enum MergeBenchmarks {
             }
             held.append((path, descriptor))
         }
-        let collector = try MultiProcessCollector(
+        // Both warm, measured alternately so that the machine's drift hits both alike.
+        let judging = try MultiProcessCollector(
             path: directory, lifecycle: MultiprocessLifecycle(liveness: .leasesAndProcesses, archiving: .off))
-        _ = try collector.collect()
-        let warmRounds = Int(ProcessInfo.processInfo.environment["MERGE_WARM_ROUNDS"] ?? "") ?? 5
-        let judged = try bestOf(warmRounds) { _ = try collector.collect() } * 1e3
+        let plain = try MultiProcessCollector(path: directory, lifecycle: .manual)
+        _ = try judging.collect()
+        _ = try plain.collect()
+        var judged: [Double] = []
+        var unjudged: [Double] = []
+        var afterEvent: [Double] = []
+        // An event (a file closed after writing, as when a writer ends) makes the next collection
+        // judge every writer again; without one the verdicts stand.
+        let eventPath = directory + "/benchmark.event"
+        defer { unlink(eventPath) }
+        for _ in 0..<15 {
+            judged.append(try bestOf(1) { _ = try judging.collect() })
+            unjudged.append(try bestOf(1) { _ = try plain.collect() })
+            close(open(eventPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644))
+            afterEvent.append(try bestOf(1) { _ = try judging.collect() })
+        }
+        judged.sort()
+        unjudged.sort()
+        afterEvent.sort()
+        let share = max(0, judged[7] - unjudged[7]) / judged[7]
+        let shareAfterEvent = max(0, afterEvent[7] - unjudged[7]) / afterEvent[7]
         return [
-            Measurement(name: "merge_\(label)_warm_with_liveness_ms", value: judged),
-            Measurement(name: "merge_\(label)_liveness_share", value: max(0, judged - mergeOnly) / judged),
+            Measurement(name: "merge_\(label)_warm_judging_median_ms", value: judged[7] * 1e3),
+            Measurement(name: "merge_\(label)_warm_not_judging_median_ms", value: unjudged[7] * 1e3),
+            Measurement(name: "merge_\(label)_judging_spread_ms", value: (judged[11] - judged[3]) * 1e3),
+            Measurement(name: "merge_\(label)_liveness_share_percent", value: share * 100),
+            Measurement(name: "merge_\(label)_warm_judging_every_writer_median_ms", value: afterEvent[7] * 1e3),
+            Measurement(name: "merge_\(label)_judging_every_writer_share_percent", value: shareAfterEvent * 100),
         ]
     }
 

@@ -122,7 +122,7 @@ public final class MultiprocessGeneration: Sendable {
         } catch {
             throw .fileFailure(path: directory.path, operation: "list", errno: error)
         }
-        let writers = WriterRecord.writers(of: listing)
+        let writers = listing.writers
         let judge = WriterLivenessJudge(directory: directory.path, liveness: .leasesAndProcesses)
         let verdicts = judge.judge(writers)
         let archiver = ProcessArchiver(directory: directory)

@@ -11,8 +11,8 @@ struct WriterRecord {
     /// The writers of a listing, by identity (archives belong to nobody).
     static func writers(of listing: MultiprocessListing) -> [String: WriterRecord] {
         var writers: [String: WriterRecord] = [:]
-        for file in listing.files {
-            guard let name = DBFileName(fileName: file.name), !name.isArchive else { continue }
+        for (file, parsed) in zip(listing.files, listing.names) {
+            guard let name = parsed, !name.isArchive else { continue }
             writers[name.processIdentifier, default: WriterRecord(identity: name.processIdentifier)].files.append(
                 (name, file.inode))
         }
@@ -80,23 +80,58 @@ final class WriterLivenessJudge {
         var inodes: [UInt64]
     }
     private var processes: [String: ProcessRecord] = [:]
+    /// Events of the directory: none since the last judgement means no writer ended (its files'
+    /// closes would be events) and no file came or went, so the verdicts stand.
+    private var watch: DirectoryWatch?
+    private var watchFailed = false
+    private var lastVerdicts: [String: WriterVerdict]?
+    /// When a verdict that rests on time (a dead writer without a lease, files still settling) is due
+    /// to be judged again.
+    private var nextTimedJudgement = Double.infinity
 
     init(directory: String, liveness: MultiprocessLifecycle.Liveness) {
         self.directory = directory
         self.liveness = liveness
     }
 
+    /// Whether the previous verdicts still stand: nothing happened in the directory, and no verdict
+    /// is due to be judged again by time.
+    private func verdictsStand(for writers: [String: WriterRecord]) -> Bool {
+        if watch == nil && !watchFailed {
+            do {
+                watch = try DirectoryWatch(path: directory, ignoring: [DirectoryLock.fileName])
+            } catch {
+                watchFailed = true
+            }
+            return false
+        }
+        guard let watch, let lastVerdicts, lastVerdicts.count == writers.count else { return false }
+        // Drained every time, so that the events of this round are not taken for the next one's.
+        let changed = watch.drainChanges()
+        return !changed && SystemClock.monotonic() < nextTimedJudgement
+    }
+
     deinit {
         for lease in leases.values { lease.descriptor.close() }
     }
 
-    /// Judges every writer; forgets what it knew of writers no longer listed.
+    /// Judges every writer; forgets what it knew of writers no longer listed. When nothing happened
+    /// in the directory since the previous judgement, its verdicts are returned as they are (one
+    /// `read` of the inotify descriptor).
     func judge(_ writers: [String: WriterRecord]) -> [String: WriterVerdict] {
+        if liveness == .off {
+            return writers.mapValues { _ in WriterVerdict(isAlive: true, reason: "liveness is not judged") }
+        }
+        if verdictsStand(for: writers), let lastVerdicts { return lastVerdicts }
+        // The watch is drained before judging, so an event during the judgement makes the next
+        // round judge again.
+        nextTimedJudgement = .infinity
         var verdicts: [String: WriterVerdict] = [:]
         verdicts.reserveCapacity(writers.count)
         for (identity, writer) in writers {
             verdicts[identity] = judge(writer, cached: true)
         }
+        lastVerdicts = verdicts
         if leases.count > writers.count {
             for identity in leases.keys where writers[identity]?.leaseInode == nil {
                 leases.removeValue(forKey: identity)?.descriptor.close()
@@ -137,13 +172,34 @@ final class WriterLivenessJudge {
                 processes[writer.identity] = ProcessRecord(handle: nil, verdict: verdict, judgedAt: now, inodes: inodes)
                 return verdict
             }
-            if !record.verdict.isAlive && now - record.judgedAt < Self.deadVerdictSeconds { return record.verdict }
+            if !record.verdict.isAlive && now - record.judgedAt < Self.deadVerdictSeconds {
+                if cached {
+                    nextTimedJudgement = Swift.min(nextTimedJudgement, record.judgedAt + Self.deadVerdictSeconds)
+                }
+                return record.verdict
+            }
         }
         let (verdict, handle, settled) = judgeProcess(pid, writer)
         if cached && settled {
             processes[writer.identity] = ProcessRecord(handle: handle, verdict: verdict, judgedAt: now, inodes: inodes)
         }
+        if cached {
+            noteTimedVerdict(settled: settled, verdict: verdict, handle: handle, judgedAt: now)
+        }
         return verdict
+    }
+
+    /// Verdicts no event would overturn must be judged again by time: files still settling, a dead
+    /// writer without a lease (a Python process may join its files), a live one without a process
+    /// handle to poll.
+    private func noteTimedVerdict(settled: Bool, verdict: WriterVerdict, handle: ProcessHandle?, judgedAt now: Double) {
+        if !settled {
+            nextTimedJudgement = Swift.min(nextTimedJudgement, now + 0.2)
+        } else if !verdict.isAlive {
+            nextTimedJudgement = Swift.min(nextTimedJudgement, now + Self.deadVerdictSeconds)
+        } else if handle == nil {
+            nextTimedJudgement = now
+        }
     }
 
     private func judgeLease(_ identity: String, inode: UInt64, cached: Bool) -> WriterVerdict? {

@@ -112,22 +112,24 @@ public final class MultiProcessCollector: Collector {
         if let journal = ArchiveJournal.read(in: directory.path), journal.isArchiveInPlace(in: directory.path) {
             absorbed = journal.absorbed
         }
-        let writers = WriterRecord.writers(of: listing)
+        let writers = listing.writers
         let directoryPath = directory.path
         let outcome = state.withLock { state in
             let verdicts = state.judge.judge(writers)
+            let anyDead = verdicts.values.contains { !$0.isAlive }
             var excluded = 0
-            let files = listing.files.compactMap { file -> MultiprocessMerger.ListedFile? in
-                if file.name == absorbed { return nil }
-                if let name = DBFileName(fileName: file.name), name.kind.isLive,
-                    verdicts[name.processIdentifier]?.isAlive == false
-                {
+            var files: [MultiprocessMerger.ListedFile] = []
+            files.reserveCapacity(listing.files.count)
+            for (file, name) in zip(listing.files, listing.names) {
+                if file.name == absorbed { continue }
+                if anyDead, let name, name.kind.isLive, verdicts[name.processIdentifier]?.isAlive == false {
                     // A dead writer's live-mode series leave the merge at once, archived or not.
                     excluded += 1
-                    return nil
+                    continue
                 }
-                return MultiprocessMerger.ListedFile(
-                    fileName: file.name, inode: file.inode, listedAsRegular: file.isRegular)
+                files.append(
+                    MultiprocessMerger.ListedFile(
+                        fileName: file.name, inode: file.inode, listedAsRegular: file.isRegular))
             }
             let outcome = state.merger.merge(directory: directoryPath, files: files)
             for problem in listing.problems + outcome.unreadableFiles + outcome.skippedEntries
@@ -151,7 +153,7 @@ public final class MultiProcessCollector: Collector {
             state.lastMergeSeconds = duration
             return (state.reapedWriters, previous)
         }
-        let archives = listing.files.filter { DBFileName(fileName: $0.name)?.isArchive == true }.count
+        let archives = listing.archiveCount
         let selfFamilies = [
             Self.selfMetric(
                 Self.unreadableFilesFamily,
@@ -199,8 +201,7 @@ public final class MultiProcessCollector: Collector {
     ///
     /// - Throws: `MultiprocessError.fileFailure` when the directory cannot be listed.
     public func writerStatus() throws(MultiprocessError) -> [WriterStatus] {
-        let listing = try currentListing()
-        let writers = WriterRecord.writers(of: listing)
+        let writers = try currentListing().writers
         let verdicts = state.withLock { $0.judge.judge(writers) }
         return writers.values.map { writer in
             var names = writer.files.map(\.name.fileName) + writer.markers.map(\.fileName)
@@ -222,7 +223,7 @@ public final class MultiProcessCollector: Collector {
     /// - Throws: `MultiprocessError.fileFailure` when the directory cannot be listed.
     @discardableResult
     public func archiveDeadWriters() throws(MultiprocessError) -> [String] {
-        let writers = WriterRecord.writers(of: try currentListing())
+        let writers = try currentListing().writers
         let verdicts = state.withLock { $0.judge.judge(writers) }
         return archiveDeadWriters(writers, verdicts: verdicts)
     }

@@ -11,6 +11,13 @@ struct MultiprocessListing {
     var markers: [StorageFailureMarker] = []
     /// The writer leases (`writer_<identity>.lock`), by identity, with their inodes.
     var leases: [(identity: String, inode: UInt64)] = []
+    /// What each of `files` is named after (nil for names that are not multiprocess files), parsed
+    /// once per listing: a listing is reused for as long as the directory does not change.
+    var names: [DBFileName?] = []
+    /// The writers of the listing, by identity.
+    var writers: [String: WriterRecord] = [:]
+    /// How many of `files` are archives.
+    var archiveCount = 0
     /// Entries named like `.db` files whose names are not UTF-8.
     var problems: [MultiprocessMerger.Problem] = []
 
@@ -44,6 +51,9 @@ struct MultiprocessListing {
                 listing.leases.append((identity, entry.inode))
             }
         }
+        listing.names = listing.files.map { DBFileName(fileName: $0.name) }
+        listing.archiveCount = listing.names.filter { $0?.isArchive == true }.count
+        listing.writers = WriterRecord.writers(of: listing)
         return listing
     }
 }
