@@ -10,6 +10,8 @@ import Synchronization
 package final class HTTPServer: Sendable {
     /// The port the server listens on (the kernel's choice when started with port 0).
     package var port: Int { core.listener.port }
+    /// The local address the server is bound to, as the kernel reports it.
+    package var boundAddress: String? { core.listener.boundAddress }
     private let core: HTTPServerCore
     private let acceptThread: NativeThread.Joinable
     private let ownsListener: Bool

@@ -72,6 +72,12 @@ public struct MetricsListener: Sendable, Hashable {
         self.address = address
     }
 
+    /// The local address the socket is bound to, as the kernel reports it (`0.0.0.0` when it
+    /// listens on every IPv4 interface); nil when it cannot be read.
+    public var boundAddress: String? {
+        try? socket.localEndpoint().address
+    }
+
     /// Lets processes this one starts with `exec` inherit the socket (a pre-fork master that
     /// replaces workers by spawning them), or stops them from doing so (the default).
     ///

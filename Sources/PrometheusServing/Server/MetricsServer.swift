@@ -26,11 +26,21 @@ public final class MetricsServer: Sendable {
     /// The port served (the kernel's choice when started with port 0).
     public var port: Int { server.port }
 
+    /// The local address served, as the kernel reports it (`0.0.0.0` for every IPv4 interface).
+    public var boundAddress: String? { server.boundAddress }
+
+    /// The address ``start(port:address:registry:options:handlerOptions:otherRequests:)`` listens on
+    /// when none is given: every IPv4 interface, as the Python client's `start_http_server`, so that
+    /// a container's published port can be scraped. Pass `127.0.0.1` to serve this machine only.
+    public static let defaultAddress = "0.0.0.0"
+
     /// Starts serving `registry` on `address`:`port`.
     ///
     /// - Parameters:
     ///   - port: the port, or 0 for an ephemeral one (read it from ``port``).
-    ///   - address: the local address; `127.0.0.1` by default, `0.0.0.0` or `::` for every interface.
+    ///   - address: the local address; every IPv4 interface (``defaultAddress``, `0.0.0.0`) by
+    ///     default, as in the Python client; `::` for every interface, `127.0.0.1` for this machine
+    ///     only.
     ///   - registry: the registry to serve.
     ///   - options: server limits and timeouts.
     ///   - handlerOptions: metrics path, compression and failure reporting.
@@ -39,7 +49,7 @@ public final class MetricsServer: Sendable {
     /// - Throws: ``ServingError`` when the address cannot be bound or an option is invalid.
     public static func start(
         port: Int,
-        address: String = "127.0.0.1",
+        address: String = MetricsServer.defaultAddress,
         registry: CollectorRegistry,
         options: MetricsServerOptions = MetricsServerOptions(),
         handlerOptions: MetricsHandlerOptions = MetricsHandlerOptions(),

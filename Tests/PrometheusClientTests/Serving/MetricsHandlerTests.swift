@@ -121,9 +121,21 @@ struct MetricsHandlerTests {
         #expect(reports.count == 1)
     }
 
+    @Test("without an address the server listens on every IPv4 interface, as Python's start_http_server")
+    func defaultAddressIsEveryInterface() throws {
+        // The one test that does not bind 127.0.0.1: an ephemeral port, stopped at once.
+        let server = try MetricsServer.start(port: 0, registry: try registryWithSamples())
+        defer { server.stop() }
+        #expect(server.boundAddress == "0.0.0.0")
+        #expect(try RawHTTPClient.get(port: server.port, path: "/metrics").status == 200)
+        let local = try MetricsServer.start(port: 0, address: "127.0.0.1", registry: CollectorRegistry())
+        defer { local.stop() }
+        #expect(local.boundAddress == "127.0.0.1")
+    }
+
     @Test("the built-in server serves the registry, HEAD without a body, over a real socket")
     func serverEndToEnd() throws {
-        let server = try MetricsServer.start(port: 0, registry: try registryWithSamples())
+        let server = try MetricsServer.start(port: 0, address: "127.0.0.1", registry: try registryWithSamples())
         defer { server.stop() }
         let get = try RawHTTPClient.get(port: server.port, path: "/metrics")
         #expect(get.status == 200)
