@@ -71,9 +71,21 @@ enum MultiprocessFixtures {
     }
 
     /// Reads the entries below `used` (the same walk as Python's reader), throwing on corruption.
+    /// A file that a live writer grows between the read's size and its bytes is read again: the
+    /// header read last may publish more than the bytes read (the library's reader reads the header
+    /// first and the size after, so it never sees this).
     static func entries(ofFile path: String) throws -> [Entry] {
-        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        return try entries(of: bytes)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            if attempt < 5, bytes.count >= 8, Int(readInt32(bytes, 0)) > bytes.count,
+                (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 > bytes.count
+            {
+                continue
+            }
+            return try entries(of: bytes)
+        }
     }
 
     struct CorruptFile: Error {

@@ -115,6 +115,14 @@ struct WorkerProcessTests {
             process.arguments = ["grow", directory]
             process.standardOutput = FileHandle.nullDevice
             try process.run()
+            // Whatever fails below, the worker must not outlive the test (it would hold the test
+            // runner's standard error open, and grow forever).
+            defer {
+                if process.isRunning {
+                    kill(process.processIdentifier, SIGKILL)
+                    process.waitUntilExit()
+                }
+            }
             let path = "\(directory)/counter_\(process.processIdentifier).db"
             var lastSeen: [String: Double] = [:]
             var reads = 0
