@@ -265,6 +265,29 @@ struct LifecycleTests {
         #expect(Self.value(families, "prometheus_multiproc_reaped_writers_total") == Double(kills))
     }
 
+    @Test("forged leases (a FIFO, a directory, a dangling link) neither hang nor crash the master, and archive nothing")
+    func forgedLeasesAreHarmless() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { Fixtures.remove(directory) }
+        let key = DBKey.encode(familyName: "jobs", sampleName: "jobs_total", labels: [], help: "Jobs.")
+        for identity in ["7", "8", "9"] {
+            try Data(DBFileLayout.makeFile(entries: [(key, 1, 0)])).write(
+                to: URL(fileURLWithPath: "\(directory)/counter_\(identity).db"))
+        }
+        #expect(mkfifo("\(directory)/writer_7.lock", 0o644) == 0)
+        try FileManager.default.createDirectory(
+            atPath: "\(directory)/writer_8.lock", withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(
+            atPath: "\(directory)/writer_9.lock", withDestinationPath: "/nowhere")
+        let families = try #require(try HostileDirectoryTests.collectWithDeadline(directory))
+        #expect(Self.value(families, "jobs_total") == 3)
+        let collector = try MultiProcessCollector(path: directory)
+        for writer in try collector.writerStatus() {
+            #expect(writer.verdict.isAlive, "\(writer.identity): \(writer.verdict)")
+        }
+        #expect(try Self.dbFiles(directory) == ["counter_7.db", "counter_8.db", "counter_9.db"])
+    }
+
     // MARK: - Identities
 
     @Test(

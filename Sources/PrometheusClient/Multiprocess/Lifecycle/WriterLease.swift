@@ -102,16 +102,11 @@ final class WriterLease {
     }
 
     /// Gives the identity up (closing the descriptor releases the lock). The file stays for the
-    /// master to judge and delete.
+    /// master to judge and delete. In a forked child it closes only the child's copy: the lock
+    /// belongs to the open file description, which the parent keeps.
     func release() {
         descriptor?.close()
         descriptor = nil
-    }
-
-    /// In a forked child: closes the child's copy of the descriptor without touching the lock, which
-    /// the parent's copy keeps (the lock belongs to the shared open file description).
-    func abandonInForkedChild() {
-        release()
     }
 
     /// What a lease file says about its holder: whether it is held, and the pid and start time it

@@ -117,14 +117,12 @@ public final class MultiProcessCollector: Collector {
         let outcome = state.withLock { state in
             let verdicts = state.judge.judge(writers)
             let anyDead = verdicts.values.contains { !$0.isAlive }
-            var excluded = 0
             var files: [MultiprocessMerger.ListedFile] = []
             files.reserveCapacity(listing.files.count)
             for (file, name) in zip(listing.files, listing.names) {
                 if file.name == absorbed { continue }
                 if anyDead, let name, name.kind.isLive, verdicts[name.processIdentifier]?.isAlive == false {
                     // A dead writer's live-mode series leave the merge at once, archived or not.
-                    excluded += 1
                     continue
                 }
                 files.append(
@@ -137,8 +135,8 @@ public final class MultiProcessCollector: Collector {
                 CurrentProcess.writeToStandardError(
                     "prometheus: skipping in multiprocess file \(problem.path): \(problem.reason)")
             }
-            let alive = verdicts.values.filter(\.isAlive).count
-            return (outcome, verdicts, alive, excluded)
+            let alive = verdicts.values.reduce(0) { $0 + ($1.isAlive ? 1 : 0) }
+            return (outcome, verdicts, alive)
         }
         lock.release()
         var families = outcome.0.families

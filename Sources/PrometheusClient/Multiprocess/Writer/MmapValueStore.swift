@@ -154,7 +154,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
             guard let claimed = try WriterLease.claim(candidate, in: directory) else { continue }
             // The lease is ours, so no master archives this identity while the predecessor's files
             // are dealt with; its gauges must not be continued as if they were this process's.
-            if hasFilesLocked(of: candidate) {
+            if identitiesWithFiles().contains(candidate) {
                 try ProcessArchiver(directory: directory).handle(
                     processIdentifier: candidate, scope: .successor, confirm: nil)
             }
@@ -173,11 +173,13 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         // Shared: no master archives while this process decides which files are free.
         let directoryLock = DirectoryLock(directory: directory.path, exclusive: false)
         defer { directoryLock.release() }
+        // Listed once: under the shared lock no file of a dead identity can appear or go.
+        let taken = identitiesWithFiles()
         do {
             for suffix in 0..<Self.maximumPidSuffixes {
                 let candidate = suffix == 0 ? pid : "\(pid)-\(suffix)"
                 guard let claimed = try WriterLease.claim(candidate, in: directory) else { continue }
-                if hasFilesLocked(of: candidate) {
+                if taken.contains(candidate) {
                     claimed.release()
                     continue
                 }
@@ -202,18 +204,11 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         CurrentProcess.writeToStandardError("prometheus: process \(processID): \(message)")
     }
 
-    /// Whether `identifier` has `.db` files or failure markers in the directory.
-    private func hasFilesLocked(of identifier: String) -> Bool {
-        let entries = (try? DirectoryStream.entries(of: directory.path) { _ in true }) ?? []
-        for entry in entries {
-            guard let name = String(validating: entry.name, as: UTF8.self) else { continue }
-            if DBFileName(fileName: name)?.processIdentifier == identifier
-                || StorageFailureMarker(fileName: name)?.processIdentifier == identifier
-            {
-                return true
-            }
-        }
-        return false
+    /// The identities that have `.db` files or failure markers in the directory (a lease alone,
+    /// like the one this process may hold, does not count).
+    private func identitiesWithFiles() -> Set<String> {
+        guard let listing = try? MultiprocessListing.read(directory.path) else { return [] }
+        return Set(listing.writers.values.filter { !$0.files.isEmpty || !$0.markers.isEmpty }.map(\.identity))
     }
 
     private func rememberLocked(_ series: SeriesStorage) {
@@ -367,7 +362,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     func resetInForkedChild() {
         processID = CurrentProcess.id
         // The parent keeps its identity and lease; the child claims its own at its first write.
-        lease?.abandonInForkedChild()
+        lease?.release()
         lease = nil
         claimedIdentifier = nil
         identity = .processID
