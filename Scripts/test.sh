@@ -19,6 +19,8 @@ install_system_packages() {
     command -v prometheus-pushgateway >/dev/null 2>&1 || missing+=(prometheus-pushgateway)
     command -v wrk >/dev/null 2>&1 || missing+=(wrk)
     [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+    [ -f /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     if [ ${#missing[@]} -eq 0 ]; then
         return 0
     fi
@@ -39,13 +41,25 @@ install_python_client() {
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages prometheus-client==0.25.0
 }
 
+install_gunicorn() {
+    if python3 -c 'import gunicorn' >/dev/null 2>&1; then
+        return 0
+    fi
+    log "Installing gunicorn for python3 (the Python-fleet sidecar tests)"
+    python3 -m pip install --quiet --disable-pip-version-check gunicorn \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages gunicorn
+}
+
 install_system_packages
 install_python_client
+install_gunicorn
 
-for tool in promtool prometheus prometheus-pushgateway wrk; do
+for tool in promtool prometheus prometheus-pushgateway wrk openssl; do
     command -v "$tool" >/dev/null 2>&1 || { echo "missing tool after install: $tool" >&2; exit 1; }
 done
 python3 -c 'import prometheus_client' || { echo "prometheus_client is not importable" >&2; exit 1; }
+python3 -c 'import gunicorn' || { echo "gunicorn is not importable" >&2; exit 1; }
+[ -f /usr/include/openssl/ssl.h ] || { echo "OpenSSL headers (libssl-dev) are missing" >&2; exit 1; }
 
 log "Toolchain"
 swift --version
