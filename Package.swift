@@ -23,8 +23,12 @@ let package = Package(
         // threads, clocks. The only module that imports the C library.
         .target(name: "PrometheusSystem", dependencies: ["CPrometheusSupport"]),
         .target(name: "PrometheusClient", dependencies: ["CPrometheusSupport", "PrometheusSystem"]),
-        .target(name: "PrometheusServing", dependencies: ["PrometheusClient", "PrometheusSystem"]),
-        .target(name: "PrometheusPush", dependencies: ["PrometheusClient", "PrometheusSystem"]),
+        // TLS over the system's OpenSSL (libssl-dev), non-blocking, for serving and pushing. Kept
+        // apart so that only programs that serve or push link libssl.
+        .target(name: "CPrometheusTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "PrometheusTLS", dependencies: ["CPrometheusTLS", "PrometheusSystem"]),
+        .target(name: "PrometheusServing", dependencies: ["PrometheusClient", "PrometheusSystem", "PrometheusTLS"]),
+        .target(name: "PrometheusPush", dependencies: ["PrometheusClient", "PrometheusSystem", "PrometheusTLS"]),
         // The main job: a pre-forking server whose master serves its workers' merged metrics.
         .executableTarget(
             name: "PreforkDemo", dependencies: ["PrometheusClient", "PrometheusServing", "CPrometheusSupport"]),

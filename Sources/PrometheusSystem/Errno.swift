@@ -76,6 +76,10 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let crossDevice = Errno(rawValue: EXDEV)
     /// The address is already in use.
     public static let addressInUse = Errno(rawValue: EADDRINUSE)
+    /// `EMFILE`: the process has as many descriptors open as its limit allows.
+    public static let tooManyOpenFiles = Errno(rawValue: EMFILE)
+    /// `ENFILE`: the system has as many files open as it allows.
+    public static let tooManyOpenFilesInSystem = Errno(rawValue: ENFILE)
 }
 
 /// Runs a system call until it is not interrupted by a signal: the package's one policy for EINTR.

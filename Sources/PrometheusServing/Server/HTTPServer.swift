@@ -4,42 +4,45 @@ import Synchronization
 
 /// The package's small, hardened HTTP/1.1 server, the engine behind ``MetricsServer``.
 ///
-/// It speaks HTTP/1.1 with keep-alive and pipelining, and HTTP/1.0. Each connection gets a thread,
-/// up to ``MetricsServerOptions/maxConnections``; request size and time limits keep slow or hostile
-/// clients from holding resources (see ``MetricsServerOptions``). It runs until ``stop()``.
+/// It speaks HTTP/1.1 with keep-alive and pipelining, and HTTP/1.0, optionally over TLS. One
+/// event-loop thread serves every connection without blocking and a few handler threads answer
+/// requests (see ``HTTPEventLoop``); limits and timeouts in ``MetricsServerOptions`` keep slow or
+/// hostile clients from holding anything but a descriptor. It runs until ``stop()``.
 package final class HTTPServer: Sendable {
     /// The port the server listens on (the kernel's choice when started with port 0).
-    package var port: Int { core.listener.port }
+    package var port: Int { loop.listener.port }
     /// The local address the server is bound to, as the kernel reports it.
-    package var boundAddress: String? { core.listener.boundAddress }
-    private let core: HTTPServerCore
-    private let acceptThread: NativeThread.Joinable
+    package var boundAddress: String? { loop.listener.boundAddress }
+    private let loop: HTTPEventLoop
+    private let loopThread: NativeThread.Joinable
     private let ownsListener: Bool
     private let stopped = Mutex(false)
 
-    private init(core: HTTPServerCore, acceptThread: NativeThread.Joinable, ownsListener: Bool) {
-        self.core = core
-        self.acceptThread = acceptThread
+    private init(loop: HTTPEventLoop, loopThread: NativeThread.Joinable, ownsListener: Bool) {
+        self.loop = loop
+        self.loopThread = loopThread
         self.ownsListener = ownsListener
     }
 
-    /// Serves `listener` with `handler`, called on a connection thread for each request (it must be
+    /// Serves `listener` with `handler`, called on a handler thread for each request (it must be
     /// thread-safe). With `ownsListener`, ``stop()`` closes the listener too.
     ///
-    /// - Throws: ``ServingError`` when an option is invalid or the server thread cannot start.
+    /// - Throws: ``ServingError`` when an option is invalid, a TLS file is unusable, or a server
+    ///   thread cannot start.
     package static func start(
         listener: MetricsListener, options: MetricsServerOptions, ownsListener: Bool,
         handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
     ) throws(ServingError) -> HTTPServer {
         try options.validate()
-        let core = try HTTPServerCore(listener: listener, options: options, handler: handler)
+        let loop = try HTTPEventLoop(listener: listener, options: options, handler: handler)
         let thread: NativeThread.Joinable
         do {
-            thread = try NativeThread.startJoinable(stackSize: options.threadStackSize) { core.acceptLoop() }
+            thread = try NativeThread.startJoinable(stackSize: options.threadStackSize) { loop.run() }
         } catch {
+            loop.requestStop()
             throw .threadCreationFailed(errno: error)
         }
-        return HTTPServer(core: core, acceptThread: thread, ownsListener: ownsListener)
+        return HTTPServer(loop: loop, loopThread: thread, ownsListener: ownsListener)
     }
 
     /// Binds `address`:`port` and serves it with `handler`; ``stop()`` closes the socket.
@@ -59,17 +62,24 @@ package final class HTTPServer: Sendable {
         }
     }
 
-    /// Connections being served right now.
-    package var activeConnections: Int { core.activeConnections }
+    /// Connections open right now.
+    package var activeConnections: Int { loop.activeConnections }
 
-    /// Connections turned away with 503 because ``MetricsServerOptions/maxConnections`` was reached.
-    package var rejectedConnections: Int { core.rejectedConnections }
+    /// Connections turned away with 503 because every slot was busy answering a request.
+    package var rejectedConnections: Int { loop.rejectedConnections }
 
-    /// Stops the server: no new connections are accepted, idle keep-alive connections are closed at
-    /// once, and responses in progress get up to ``MetricsServerOptions/shutdownTimeout`` seconds to
-    /// finish (with `Connection: close`). Safe to call more than once and from any thread.
+    /// Idle or slow connections closed to make room for new ones.
+    package var shedConnections: Int { loop.shedConnections }
+
+    /// TLS handshakes that failed (wrong protocol, refused or missing client certificate).
+    package var failedHandshakes: Int { loop.failedHandshakes }
+
+    /// Stops the server: no new connections are accepted, idle and part-read connections are
+    /// closed at once, and responses in progress get up to ``MetricsServerOptions/shutdownTimeout``
+    /// seconds to finish (then the connection closes). Safe to call more than once and from any
+    /// thread.
     ///
-    /// - Returns: `true` when every connection thread finished within the timeout.
+    /// - Returns: `true` when every connection finished within the timeout.
     @discardableResult
     package func stop() -> Bool {
         let first = stopped.withLock { stopped in
@@ -77,12 +87,12 @@ package final class HTTPServer: Sendable {
             return !stopped
         }
         if first {
-            _ = core.requestStop()
-            acceptThread.join()
+            loop.requestStop()
+            loopThread.join()
             if ownsListener {
-                core.listener.close()
+                loop.listener.close()
             }
         }
-        return core.waitForConnections()
+        return loop.stoppedCleanly
     }
 }

@@ -1,12 +1,17 @@
 import PrometheusClient
 
-/// Limits and timeouts of the built-in ``MetricsServer``. The defaults suit a metrics endpoint scraped by
-/// a few Prometheus servers; every limit exists so that a misbehaving client costs bounded memory,
-/// one bounded thread and bounded time.
+/// Limits, timeouts and TLS of the built-in ``MetricsServer``. The defaults suit a metrics endpoint
+/// scraped by a few Prometheus servers and withstand thousands of idle or slow clients; every limit
+/// exists so that a misbehaving client costs a descriptor, bounded memory and bounded time.
 public struct MetricsServerOptions: Sendable, Hashable {
-    /// The most connections served at once; each holds one thread. Further connections get 503 and
-    /// are closed at once. Default 64.
-    public var maxConnections: Int = 64
+    /// The most connections open at once (also bounded by the process's descriptor limit, less 64
+    /// kept for files). A connection beyond it closes the oldest idle connection, else the oldest
+    /// one still sending its request; only when every connection is being answered does it get
+    /// 503 and close at once. Default 10,000.
+    public var maxConnections: Int = 10_000
+    /// Threads that run the request handler (rendering); the event loop has its own. Requests
+    /// beyond it wait their turn. Default 4.
+    public var handlerThreads: Int = 4
     /// The longest request line, in bytes (longer: 414). Default 8 KiB.
     public var maxRequestLineBytes: Int = 8192
     /// The largest header section, in bytes (larger: 431). Default 16 KiB.
@@ -29,8 +34,10 @@ public struct MetricsServerOptions: Sendable, Hashable {
     public var shutdownTimeout: Double = 5
     /// The listen backlog. Default 128.
     public var backlog: Int32 = 128
-    /// Stack size of each connection thread, in bytes. Default 512 KiB.
+    /// Stack size of the event-loop and handler threads, in bytes. Default 512 KiB.
     public var threadStackSize: Int = 512 * 1024
+    /// HTTPS: certificate, key and client certificates; nil (the default) serves plain HTTP.
+    public var tls: MetricsServerTLS?
 
     /// The defaults.
     public init() {}
@@ -48,6 +55,10 @@ public struct MetricsServerOptions: Sendable, Hashable {
             }
         }
         try positive(maxConnections, "maxConnections")
+        try positive(handlerThreads, "handlerThreads")
+        if handlerThreads > 256 {
+            throw .invalidOption(name: "handlerThreads", reason: "must be at most 256, got \(handlerThreads)")
+        }
         try positive(maxRequestLineBytes, "maxRequestLineBytes")
         try positive(maxHeaderBytes, "maxHeaderBytes")
         try positive(maxHeaderCount, "maxHeaderCount")
@@ -60,6 +71,7 @@ public struct MetricsServerOptions: Sendable, Hashable {
         if threadStackSize < 64 * 1024 {
             throw .invalidOption(name: "threadStackSize", reason: "must be at least 65536 bytes")
         }
+        try tls?.validate()
     }
 
     var parser: HTTPRequestParser {

@@ -11,8 +11,13 @@ public enum ServingError: Error, Sendable, Hashable, CustomStringConvertible {
     case socketFailed(operation: String, errno: Errno)
     /// An option is out of range; `reason` says which values are accepted.
     case invalidOption(name: String, reason: String)
-    /// The server's accept thread could not be created.
+    /// A server thread could not be created.
     case threadCreationFailed(errno: Errno)
+    /// A TLS file cannot be used: `role` says what it was for (`certificate`, `private key`,
+    /// `CA file`, `CA directory`), `reason` is OpenSSL's (missing, not PEM, key does not match).
+    case tlsFileUnusable(role: String, path: String, reason: String)
+    /// TLS could not be set up for another reason (OpenSSL's `reason`).
+    case tlsSetupFailed(reason: String)
 
     /// A message a user can act on.
     public var description: String {
@@ -31,6 +36,10 @@ public enum ServingError: Error, Sendable, Hashable, CustomStringConvertible {
             return "invalid server option \(name): \(reason)"
         case .threadCreationFailed(let errno):
             return "cannot create the server thread: \(errno)"
+        case .tlsFileUnusable(let role, let path, let reason):
+            return "cannot use TLS \(role) \(path): \(reason)"
+        case .tlsSetupFailed(let reason):
+            return "cannot set up TLS: \(reason)"
         }
     }
 }

@@ -178,8 +178,8 @@ struct HTTPServerTests {
         }
     }
 
-    @Test("connections over the cap get 503 and are closed; capacity returns when one closes")
-    func connectionCap() throws {
+    @Test("at the connection cap the oldest idle connection is shed so a new scrape is served")
+    func idleConnectionsAreShedAtTheCap() throws {
         var options = MetricsServerOptions()
         options.maxConnections = 3
         try withServer(options) { server in
@@ -190,16 +190,31 @@ struct HTTPServerTests {
                 #expect(try client.readResponse().status == 200)
                 held.append(client)
             }
+            #expect(try RawHTTPClient.get(port: server.port, path: "/fresh").status == 200)
+            #expect(held[0].isClosedByPeer(within: 5))
+            #expect(server.shedConnections >= 1)
+            #expect(server.rejectedConnections == 0)
+        }
+    }
+
+    @Test("only when every connection is busy does a new one get 503 with Retry-After")
+    func busyConnectionsOverTheCapGet503() throws {
+        var options = MetricsServerOptions()
+        options.maxConnections = 2
+        options.handlerThreads = 2
+        try withServer(options) { server in
+            let busy = try (0..<2).map { _ in try RawHTTPClient(port: server.port) }
+            for client in busy { client.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n") }
+            let deadline = Date().addingTimeInterval(5)
+            while server.activeConnections < 2 && Date() < deadline { usleep(2_000) }
+            usleep(50_000)  // both requests parsed and handed to the handlers, well within /slow's 300 ms
             let extra = try RawHTTPClient(port: server.port)
             let refused = try extra.readResponse()
             #expect(refused.status == 503)
             #expect(refused.headers["retry-after"] == "1")
             #expect(extra.isClosedByPeer(within: 5))
             #expect(server.rejectedConnections >= 1)
-
-            held.removeFirst()  // closes one connection
-            let deadline = Date().addingTimeInterval(5)
-            while server.activeConnections >= 3 && Date() < deadline { usleep(5_000) }
+            for client in busy { #expect(try client.readResponse().status == 200) }
             #expect(try RawHTTPClient.get(port: server.port, path: "/again").status == 200)
         }
     }
