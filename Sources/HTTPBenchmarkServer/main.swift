@@ -5,11 +5,18 @@ import PrometheusServing
 // Serves a registry of `families` counters with `children` labelled series each on the built-in
 // server, for Scripts/benchmark-http.sh (the Python client serves the same shape there); or, with
 // --multiproc-dir, the merged view of a multiprocess directory, as a master serves it, for the
-// scrape suite of Scripts/benchmark.sh.
+// scrape suite of Scripts/benchmark.sh. The connection-flood tests run it too, so that its threads
+// and memory can be read from /proc apart from the test runner's.
 var port = 0
 var families = 10
 var children = 100
+var maxConnections = 256
+var requestTimeout = 10
 var multiprocessDirectory: String?
+let usage = """
+    usage: http-benchmark-server --port N [--families N] [--children N] [--max-connections N] \
+    [--multiproc-dir DIR]
+    """
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     if argument == "--multiproc-dir" {
@@ -17,13 +24,15 @@ while let argument = arguments.next() {
         continue
     }
     guard let value = arguments.next().flatMap({ Int($0) }) else {
-        print("usage: http-benchmark-server --port N [--families N] [--children N] [--multiproc-dir DIR]")
+        print(usage)
         exit(2)
     }
     switch argument {
     case "--port": port = value
     case "--families": families = value
     case "--children": children = value
+    case "--max-connections": maxConnections = value
+    case "--request-timeout": requestTimeout = value
     default:
         print("unknown option \(argument)")
         exit(2)
@@ -51,9 +60,12 @@ for family in 0..<families {
     }
 }
 var options = MetricsServerOptions()
-options.maxConnections = 256
+options.maxConnections = maxConnections
+options.requestTimeout = Double(requestTimeout)
+options.backlog = 1024
 let server = try MetricsServer.start(port: port, address: "127.0.0.1", registry: registry, options: options)
 print("serving \(multiprocessDirectory ?? "\(families * children) series") on http://127.0.0.1:\(server.port)/metrics")
+fflush(nil)
 var received: Int32 = 0
 sigwait(&signals, &received)
 server.stop()

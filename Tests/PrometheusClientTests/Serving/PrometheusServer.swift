@@ -13,7 +13,8 @@ final class PrometheusServer {
     let directory: URL
     private let logFile: URL
 
-    init(binary: String, target: String, job: String = "prefork-demo") throws {
+    /// `scrapeSettings` are extra YAML lines of the scrape job (e.g. `scheme` and `tls_config`).
+    init(binary: String, target: String, job: String = "prefork-demo", scrapeSettings: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("prometheus-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """
@@ -23,6 +24,7 @@ final class PrometheusServer {
               evaluation_interval: 1s
             scrape_configs:
               - job_name: \(job)
+            \(scrapeSettings.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
                 static_configs:
                   - targets: ['\(target)']
             """
