@@ -9,17 +9,23 @@ import Testing
 /// certificates made by the `openssl` command.
 @Suite("Built-in server over TLS", .serialized)
 struct TLSServingTests {
-    private func withTLSServer(
-        _ certificates: TestCertificates, configure: (inout MetricsServerTLS) -> Void = { _ in },
-        _ body: (MetricsServer) throws -> Void
-    ) throws {
+    /// The test PKI's server certificate, checking clients against its CA.
+    private func serverTLS(
+        _ certificates: TestCertificates, clientCADirectory: String? = nil,
+        clientAuthentication: MetricsServerTLS.ClientAuthentication = .none,
+        minimumVersion: MetricsServerTLS.MinimumVersion = .tls12, reloadInterval: Double? = 10
+    ) -> MetricsServerTLS {
+        MetricsServerTLS(
+            certificateFile: certificates.path("server.pem"), privateKeyFile: certificates.path("server.key"),
+            clientCAFile: clientCADirectory == nil ? certificates.path("ca.pem") : nil,
+            clientCADirectory: clientCADirectory, clientAuthentication: clientAuthentication,
+            minimumVersion: minimumVersion, reloadInterval: reloadInterval)
+    }
+
+    private func withTLSServer(_ tls: MetricsServerTLS, _ body: (MetricsServer) throws -> Void) throws {
         let registry = CollectorRegistry()
         let counter = try Counter(name: "tls_requests", help: "Requests.", registry: registry)
         try counter.inc(by: 7)
-        var tls = MetricsServerTLS(
-            certificateFile: certificates.path("server.pem"), privateKeyFile: certificates.path("server.key"),
-            clientCAFile: certificates.path("ca.pem"))
-        configure(&tls)
         var options = MetricsServerOptions()
         options.tls = tls
         options.requestTimeout = 2
@@ -44,7 +50,7 @@ struct TLSServingTests {
     @Test("serves HTTPS over TLS 1.2 and TLS 1.3")
     func servesBothProtocolVersions() throws {
         let certificates = try TestCertificates()
-        try withTLSServer(certificates) { (server: MetricsServer) throws in
+        try withTLSServer(serverTLS(certificates)) { (server: MetricsServer) throws in
             for version in [["--tlsv1.2", "--tls-max", "1.2"], ["--tlsv1.3"]] {
                 let result = try curl(certificates, port: server.port, version)
                 #expect(result.status == 0, "curl \(version) exited \(result.status)")
@@ -56,7 +62,7 @@ struct TLSServingTests {
     @Test("a TLS 1.3 minimum refuses a TLS 1.2 client")
     func minimumVersionIsEnforced() throws {
         let certificates = try TestCertificates()
-        try withTLSServer(certificates, configure: { $0.minimumVersion = .tls13 }) { (server: MetricsServer) throws in
+        try withTLSServer(serverTLS(certificates, minimumVersion: .tls13)) { (server: MetricsServer) throws in
             #expect(try curl(certificates, port: server.port, ["--tlsv1.2", "--tls-max", "1.2"]).status != 0)
             #expect(try curl(certificates, port: server.port, ["--tlsv1.3"]).status == 0)
         }
@@ -65,7 +71,7 @@ struct TLSServingTests {
     @Test("required client certificates: refused without one or with one from another CA, served with one")
     func requiredClientCertificates() throws {
         let certificates = try TestCertificates()
-        try withTLSServer(certificates, configure: { $0.clientAuthentication = .required }) {
+        try withTLSServer(serverTLS(certificates, clientAuthentication: .required)) {
             (server: MetricsServer) throws in
             #expect(try curl(certificates, port: server.port).status != 0)
             let intruder = [
@@ -82,7 +88,7 @@ struct TLSServingTests {
     @Test("optional client certificates: served without one, refused with one that does not verify")
     func optionalClientCertificates() throws {
         let certificates = try TestCertificates()
-        try withTLSServer(certificates, configure: { $0.clientAuthentication = .optional }) {
+        try withTLSServer(serverTLS(certificates, clientAuthentication: .optional)) {
             (server: MetricsServer) throws in
             #expect(try curl(certificates, port: server.port).status == 0)
             let scraper = ["--cert", certificates.path("client.pem"), "--key", certificates.path("client.key")]
@@ -103,14 +109,8 @@ struct TLSServingTests {
             atPath: certificates.path("ca.pem"), toPath: directory.appendingPathComponent("ca.pem").path)
         let rehash = try ExternalTool.run(try ExternalTool.require("openssl"), ["rehash", directory.path])
         #expect(rehash.status == 0)
-        try withTLSServer(
-            certificates,
-            configure: {
-                $0.clientCAFile = nil
-                $0.clientCADirectory = directory.path
-                $0.clientAuthentication = .required
-            }
-        ) { (server: MetricsServer) throws in
+        try withTLSServer(serverTLS(certificates, clientCADirectory: directory.path, clientAuthentication: .required)) {
+            (server: MetricsServer) throws in
             #expect(try curl(certificates, port: server.port).status != 0)
             let scraper = ["--cert", certificates.path("client.pem"), "--key", certificates.path("client.key")]
             #expect(try curl(certificates, port: server.port, scraper).status == 0)
@@ -171,7 +171,7 @@ struct TLSServingTests {
     @Test("a stalled handshake holds only its descriptor: other clients are served and it is cut off")
     func stalledHandshakeHoldsNothingElse() throws {
         let certificates = try TestCertificates()
-        try withTLSServer(certificates) { (server: MetricsServer) throws in
+        try withTLSServer(serverTLS(certificates)) { (server: MetricsServer) throws in
             let silent = try (0..<20).map { _ in try RawHTTPClient(port: server.port) }
             let partial = try RawHTTPClient(port: server.port)
             partial.send([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])  // the first bytes of a ClientHello, then nothing
@@ -185,7 +185,7 @@ struct TLSServingTests {
     @Test("plain HTTP on the TLS port is refused without disturbing the server")
     func plainHTTPOnTheTLSPortIsRefused() throws {
         let certificates = try TestCertificates()
-        try withTLSServer(certificates) { (server: MetricsServer) throws in
+        try withTLSServer(serverTLS(certificates)) { (server: MetricsServer) throws in
             let client = try RawHTTPClient(port: server.port)
             client.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(client.isClosedByPeer(within: 5))
@@ -197,7 +197,7 @@ struct TLSServingTests {
     func certificateReload() throws {
         let certificates = try TestCertificates()
         try certificates.authority("renewal-ca")
-        try withTLSServer(certificates, configure: { $0.reloadInterval = 0.2 }) { (server: MetricsServer) throws in
+        try withTLSServer(serverTLS(certificates, reloadInterval: 0.2)) { (server: MetricsServer) throws in
             #expect(try curl(certificates, port: server.port).status == 0)
             #expect(try curl(certificates, port: server.port, caFile: "renewal-ca.pem").status != 0)
             try certificates.serverCertificate("renewed", signedBy: "renewal-ca")
@@ -219,7 +219,7 @@ struct TLSServingTests {
     func prometheusScrapesOverHTTPS() throws {
         let binary = try ExternalTool.require("prometheus")
         let certificates = try TestCertificates()
-        try withTLSServer(certificates, configure: { $0.clientAuthentication = .required }) {
+        try withTLSServer(serverTLS(certificates, clientAuthentication: .required)) {
             (server: MetricsServer) throws in
             let target = "127.0.0.1:\(server.port)"
             let withCertificate = try PrometheusServer(
