@@ -1,5 +1,6 @@
 import Glibc
 import PrometheusClient
+import PrometheusServing
 
 /// The command line of `prefork-demo`.
 struct DemoConfiguration {
@@ -15,6 +16,8 @@ struct DemoConfiguration {
     var directory: String?
     /// What the master does with an earlier run's files in the directory.
     var previousRun = MultiprocessGeneration.PreviousRun.carryOver
+    /// HTTPS for the metrics port (`--tls-*`); nil serves plain HTTP.
+    var metricsTLS: MetricsServerTLS?
     /// Internal: set when this process was spawned by the master to replace a dead worker.
     var workerListenFD: Int32?
     var workerMasterPID: pid_t = 0
@@ -37,6 +40,7 @@ struct DemoConfiguration {
           --previous-run POLICY   what to do with the files of an earlier run's dead writers:
                                   carry-over (default: counters folded into the archives, totals go
                                   on), remove (every total starts from zero) or keep.
+        \(TLSCommandLineOptions.usage)
           --help                  show this text.
 
         Application paths: /  /work?ms=N (sleeps up to 1000 ms)  /status/CODE  /pid
@@ -55,9 +59,17 @@ struct DemoConfiguration {
         if let directory = getenv("PROMETHEUS_MULTIPROC_DIR").map({ String(cString: $0) }), !directory.isEmpty {
             configuration.directory = directory
         }
+        var tlsOptions = TLSCommandLineOptions()
         var iterator = arguments.makeIterator()
         while let argument = iterator.next() {
             func value() -> String? { iterator.next() }
+            if argument.hasPrefix("--tls-") {
+                do {
+                    if try tlsOptions.accept(argument, value: value()) { continue }
+                } catch {
+                    return .invalid(error.description)
+                }
+            }
             switch argument {
             case "--help", "-h":
                 return .help
@@ -99,6 +111,11 @@ struct DemoConfiguration {
             default:
                 return .invalid("unknown option \(argument)")
             }
+        }
+        do {
+            configuration.metricsTLS = try tlsOptions.serverTLS()
+        } catch {
+            return .invalid(error.description)
         }
         if configuration.workers == 0 {
             configuration.workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

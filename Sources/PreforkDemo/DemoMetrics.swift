@@ -57,9 +57,14 @@ struct DemoMetrics: Sendable {
     }
 
     /// Serves the merged metrics on the master's own port.
-    static func startMasterServer(listener: MetricsListener, directory: String) throws -> MetricsServer {
-        try MetricsServer.start(
-            listener: listener, registry: mergedRegistry(directory: directory, withWorkerProcesses: true))
+    static func startMasterServer(
+        listener: MetricsListener, directory: String, tls: MetricsServerTLS?
+    ) throws -> MetricsServer {
+        var options = MetricsServerOptions()
+        options.tls = tls
+        return try MetricsServer.start(
+            listener: listener, registry: mergedRegistry(directory: directory, withWorkerProcesses: true),
+            options: options)
     }
 
     static func markDead(pid: Int32, directory: String) {

@@ -54,7 +54,8 @@ final class PreforkMaster {
         // From here on the master has threads: no more fork().
         let metricsServer: MetricsServer
         do {
-            metricsServer = try DemoMetrics.startMasterServer(listener: metricsSocket, directory: directory)
+            metricsServer = try DemoMetrics.startMasterServer(
+                listener: metricsSocket, directory: directory, tls: configuration.metricsTLS)
         } catch {
             DemoLog.error("cannot serve metrics: \(error)")
             stopWorkers()
@@ -68,7 +69,8 @@ final class PreforkMaster {
                 + "workers=\(configuration.workers)")
         DemoLog.info(
             "open \(Self.url(configuration.appAddress, appSocket.port))/ and "
-                + "\(Self.url(configuration.metricsAddress, metricsSocket.port))/metrics; Ctrl-C stops")
+                + "\(Self.url(configuration.metricsAddress, metricsSocket.port, secure: configuration.metricsTLS != nil))"
+                + "/metrics; Ctrl-C stops")
 
         supervise(appSocket: appSocket)
 
@@ -208,7 +210,7 @@ final class PreforkMaster {
         address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
     }
 
-    private static func url(_ address: String, _ port: Int) -> String {
-        "http://" + hostPort(address, port)
+    private static func url(_ address: String, _ port: Int, secure: Bool = false) -> String {
+        (secure ? "https://" : "http://") + hostPort(address, port)
     }
 }

@@ -33,6 +33,60 @@ struct PreforkDemoTests {
         }
     }
 
+    @Test("--tls-* serves the merged metrics over HTTPS, refusing a scraper without a required client certificate")
+    func metricsPortOverHTTPS() throws {
+        let certificates = try TestCertificates()
+        let demo = try DemoProcess(
+            workers: 2,
+            extraArguments: [
+                "--tls-cert", certificates.path("server.pem"), "--tls-key", certificates.path("server.key"),
+                "--tls-client-ca", certificates.path("ca.pem"), "--tls-client-auth", "required",
+            ])
+        _ = try demo.waitForLine(containing: "serving", skipping: 1, timeout: 30)
+        #expect(try demo.waitForLine(containing: "https://", timeout: 5).contains("/metrics"))
+        for _ in 0..<4 { try demo.request("/") }
+        let curl = try ExternalTool.require("curl")
+        let url = "https://127.0.0.1:\(demo.metricsPort)/metrics"
+        let common = ["-sS", "--max-time", "10", "--cacert", certificates.path("ca.pem")]
+        let refused = try ExternalTool.run(curl, common + [url], timeout: 30)
+        #expect(refused.status != 0)
+        let scraped = try ExternalTool.run(
+            curl, common + ["--cert", certificates.path("client.pem"), "--key", certificates.path("client.key"), url],
+            timeout: 30)
+        #expect(scraped.status == 0)
+        #expect(ExpositionSamples(scraped.standardOutput).sum(Self.requests, ["route": "/", "status": "200"]) == 4)
+    }
+
+    @Test("incomplete or invalid --tls-* options are refused at start with the option named")
+    func invalidTLSOptionsAreRefused() throws {
+        let executable = try DemoProcess.builtExecutable("prefork-demo").path
+        let cases: [([String], String)] = [
+            (["--tls-cert", "/nonexistent.pem"], "--tls-key"),
+            (["--tls-key", "/nonexistent.key"], "--tls-cert"),
+            (["--tls-cert", "a.pem", "--tls-key", "a.key", "--tls-client-auth", "sometimes"], "--tls-client-auth"),
+            (
+                ["--tls-cert", "a.pem", "--tls-key", "a.key", "--tls-client-auth", "required"],
+                "tls.clientAuthentication"
+            ),
+        ]
+        for (arguments, named) in cases {
+            let output = try ExternalTool.run(executable, arguments + ["--metrics", "127.0.0.1:0"], timeout: 30)
+            #expect(output.status != 0, "\(arguments) must be refused")
+            #expect((output.standardOutput + output.standardError).contains(named), "\(arguments): \(output)")
+        }
+        let certificates = try TestCertificates()
+        let missing = certificates.path("absent.pem")
+        let output = try ExternalTool.run(
+            executable,
+            [
+                "--tls-cert", missing, "--tls-key", certificates.path("server.key"), "--app", "127.0.0.1:0",
+                "--metrics", "127.0.0.1:0", "--workers", "1", "--dir", certificates.path("mp"),
+            ],
+            timeout: 30)
+        #expect(output.status != 0)
+        #expect((output.standardOutput + output.standardError).contains(missing))
+    }
+
     @Test("merged request counts equal the requests sent to all workers")
     func mergedCountsMatchRequests() throws {
         let demo = try DemoProcess(workers: 3)
