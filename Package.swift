@@ -41,8 +41,8 @@ let package = Package(
         .executableTarget(name: "HTTPBenchmarkServer", dependencies: ["PrometheusClient", "PrometheusServing"]),
         // libFuzzer target for the parsers and the .db reader (Scripts/fuzz.sh); replays the corpus otherwise.
         .executableTarget(name: "PrometheusFuzz", dependencies: ["PrometheusClient"]),
-        // Command-line tool: merge, inspect and mark-dead on multiprocess directories (Python's too).
-        .executableTarget(name: "PrometheusMultiproc", dependencies: ["PrometheusClient"]),
+        // Command-line tool: merge, inspect, mark-dead and serve multiprocess directories (Python's too).
+        .executableTarget(name: "PrometheusMultiproc", dependencies: ["PrometheusClient", "PrometheusServing"]),
         .testTarget(
             name: "PrometheusClientTests",
             dependencies: [

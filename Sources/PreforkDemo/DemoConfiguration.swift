@@ -74,7 +74,7 @@ struct DemoConfiguration {
             case "--help", "-h":
                 return .help
             case "--app", "--metrics":
-                guard let text = value(), let (address, port) = splitHostPort(text) else {
+                guard let text = value(), let (address, port) = MetricsListener.splitHostPort(text) else {
                     return .invalid("\(argument) needs ADDRESS:PORT, e.g. 127.0.0.1:8080 or [::1]:8080")
                 }
                 if argument == "--app" {
@@ -121,19 +121,5 @@ struct DemoConfiguration {
             configuration.workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         }
         return .run(configuration)
-    }
-
-    /// Splits `host:port`, `[v6]:port` or `:port` (all interfaces is not the default on purpose).
-    static func splitHostPort(_ text: String) -> (String, Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (0...65535).contains(port)
-        else {
-            return nil
-        }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") {
-            host = String(host.dropFirst().dropLast())
-        }
-        return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
+import Glibc
 import PrometheusClient
+import PrometheusServing
 
 // prometheus-multiproc: works on multiprocess directories written by this package's workers or by the
 // Python client's, so it can also serve as a sidecar tool for Python deployments.
@@ -21,6 +23,7 @@ let usage = """
                     report worker PID dead: delete its live-gauge files and fold its other files
                     into the archive files, as markProcessDead(pid:path:) does; with --no-archive
                     keep its other files, as Python does (for directories Python masters read)
+    \(ServeOptions.usage)
       help          show this text
 
     """
@@ -101,6 +104,34 @@ func reap(_ arguments: [String]) throws {
     print("archived \(archived.count) dead writers\(archived.isEmpty ? "" : ": " + archived.joined(separator: " "))")
 }
 
+func serve(_ arguments: [String]) throws {
+    let options: ServeOptions
+    switch ServeOptions.parse(arguments) {
+    case .success(let parsed): options = parsed
+    case .failure(let error): fail("\(error.message)\n\n\(usage)")
+    }
+    // Blocked before the server starts its threads, so that they inherit the mask and sigwait gets them.
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    sigaddset(&signals, SIGINT)
+    sigaddset(&signals, SIGTERM)
+    pthread_sigmask(SIG_BLOCK, &signals, nil)
+    let registry = CollectorRegistry()
+    try registry.register(MultiProcessCollector(path: options.directory, lifecycle: options.lifecycle))
+    var serverOptions = MetricsServerOptions()
+    serverOptions.tls = options.tls
+    let server = try MetricsServer.start(
+        port: options.port, address: options.address, registry: registry, options: serverOptions)
+    let scheme = options.tls == nil ? "http" : "https"
+    let host = options.address.contains(":") ? "[\(options.address)]" : options.address
+    print("prometheus-multiproc: serving \(options.directory) on \(scheme)://\(host):\(server.port)/metrics")
+    fflush(nil)
+    var received: Int32 = 0
+    sigwait(&signals, &received)
+    server.stop()
+    print("prometheus-multiproc: stopped on signal \(received)")
+}
+
 var arguments = Array(CommandLine.arguments.dropFirst())
 let command = arguments.isEmpty ? "help" : arguments.removeFirst()
 do {
@@ -110,6 +141,7 @@ do {
     case "mark-dead": try markDead(arguments)
     case "status": try status(arguments)
     case "reap": try reap(arguments)
+    case "serve": try serve(arguments)
     case "help", "--help", "-h": print(usage, terminator: "")
     default: fail("unknown command \(command)\n\n\(usage)")
     }

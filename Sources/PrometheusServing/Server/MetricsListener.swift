@@ -90,6 +90,22 @@ public struct MetricsListener: Sendable, Hashable {
         }
     }
 
+    /// Splits a command line's `host:port`, `[v6]:port` or `:port` (every IPv4 interface).
+    ///
+    /// - Returns: the address and port, or nil when there is no port in 0...65535.
+    public static func splitHostPort(_ text: String) -> (address: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            return nil
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+        }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
     /// Closes the socket. Connections already accepted are unaffected.
     public func close() {
         socket.close()

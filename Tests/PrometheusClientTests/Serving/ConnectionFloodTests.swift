@@ -7,48 +7,6 @@ import Testing
 /// so that its threads and memory can be read from /proc apart from the test runner's.
 @Suite("Built-in server under a connection flood", .serialized)
 struct ConnectionFloodTests {
-    /// A running `http-benchmark-server`; killed when released.
-    final class ServerProcess {
-        let process = Process()
-        let port: Int
-
-        init(arguments: [String]) throws {
-            process.executableURL = try DemoProcess.builtExecutable("http-benchmark-server")
-            process.arguments = ["--port", "0"] + arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let line = pipe.fileHandleForReading.readLine(timeout: 30)
-            guard let line, let range = line.range(of: "127.0.0.1:"),
-                let port = Int(line[range.upperBound...].prefix { $0.isNumber })
-            else {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                throw RawHTTPClient.Failure(description: "http-benchmark-server did not start: \(line ?? "no output")")
-            }
-            self.port = port
-        }
-
-        deinit {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-
-        /// A field of /proc/PID/status, as its leading number (Threads; VmRSS in KiB).
-        func status(_ field: String) -> Int {
-            let text = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
-            for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
-                return Int(line.dropFirst(field.count + 1).split(whereSeparator: \.isWhitespace).first ?? "") ?? -1
-            }
-            return -1
-        }
-
-        /// Open descriptors of the server process.
-        var openDescriptors: Int {
-            (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd").count) ?? -1
-        }
-    }
-
     /// Opens a TCP connection to 127.0.0.1:`port` and returns its descriptor (-1 on failure).
     private static func connectTo(port: Int) -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -73,9 +31,12 @@ struct ConnectionFloodTests {
         "5,000 idle connections and a 300-connection slowloris do not stop a fresh-connection scraper; threads and memory stay bounded and return"
     )
     func floodDoesNotStarveScrapes() throws {
-        let server = try ServerProcess(arguments: [
-            "--families", "10", "--children", "100", "--max-connections", "10000",
-        ])
+        let server = try ServerProcess(
+            executable: "http-benchmark-server",
+            arguments: [
+                "--port", "0", "--families", "10", "--children", "100", "--max-connections", "10000",
+                "--request-timeout", "120",
+            ])
         #expect(try RawHTTPClient.get(port: server.port, path: "/metrics").status == 200)
         let startThreads = server.status("Threads")
         let startResidentKiB = server.status("VmRSS")
@@ -155,7 +116,8 @@ struct ConnectionFloodTests {
 
     @Test("slowloris connections are cut off at the request timeout, not held for ever")
     func slowlorisIsCutOffAtTheRequestDeadline() throws {
-        let server = try ServerProcess(arguments: ["--families", "1", "--children", "1"])
+        let server = try ServerProcess(
+            executable: "http-benchmark-server", arguments: ["--port", "0", "--families", "1", "--children", "1"])
         let clients = try (0..<20).map { _ in try RawHTTPClient(port: server.port) }
         for client in clients { client.send("GET /metrics HTTP/1.1\r\n") }
         // The server's request timeout is 10 s, then 408 and a second of lingering; trickling extends
@@ -168,22 +130,5 @@ struct ConnectionFloodTests {
             usleep(500_000)
         }
         #expect(cutOff == clients.count, "\(cutOff) of \(clients.count) trickling clients were cut off within 16 s")
-    }
-}
-
-extension FileHandle {
-    /// Reads up to the first newline, waiting at most `timeout` seconds.
-    fileprivate func readLine(timeout: Double) -> String? {
-        var bytes: [UInt8] = []
-        var pollDescriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            guard poll(&pollDescriptor, 1, 100) > 0 else { continue }
-            var byte: UInt8 = 0
-            guard Glibc.read(fileDescriptor, &byte, 1) == 1 else { return nil }
-            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(byte)
-        }
-        return nil
     }
 }
