@@ -33,62 +33,30 @@ struct GraphiteConnection {
     }
 
     private func open(deadline: Double, shouldAbort: () -> Bool) throws(GraphiteError) -> Socket {
-        let addresses: [SocketAddress]
         do {
-            addresses = try SocketAddress.resolve(host: host, port: port)
+            return try SocketConnector.connect(host: host, port: port, deadline: deadline, shouldAbort: shouldAbort)
         } catch {
-            switch error {
-            case .resolution(let reason): throw .resolutionFailed(host: host, reason: reason)
-            case .system(let errno): throw .resolutionFailed(host: host, reason: "\(errno)")
-            }
-        }
-        var lastError: GraphiteError = .connectionFailed(host: host, port: port, reason: "no address to connect to")
-        for address in addresses {
-            let socket: Socket
-            do {
-                socket = try Socket.make(for: address, nonBlocking: true)
-            } catch {
-                lastError = .connectionFailed(host: host, port: port, reason: "\(error)")
-                continue
-            }
-            do throws(GraphiteError) {
-                try finishConnect(socket, to: address, deadline: deadline, shouldAbort: shouldAbort)
-                return socket
-            } catch {
-                socket.close()
-                if case .timedOut = error { throw error }
-                if case .stopped = error { throw error }
-                lastError = error
-            }
-        }
-        throw lastError
-    }
-
-    private func finishConnect(_ socket: Socket, to address: SocketAddress, deadline: Double, shouldAbort: () -> Bool)
-        throws(GraphiteError)
-    {
-        do {
-            if try socket.connect(to: address) { return }
-        } catch {
-            throw .connectionFailed(host: host, port: port, reason: "\(error)")
-        }
-        try wait(socket, writable: true, deadline: deadline, shouldAbort: shouldAbort)
-        if let error = socket.pendingError() {
-            throw .connectionFailed(host: host, port: port, reason: "\(error)")
+            throw graphiteError(error)
         }
     }
 
     private func wait(_ socket: Socket, writable: Bool, deadline: Double, shouldAbort: () -> Bool) throws(GraphiteError)
     {
-        while true {
-            if shouldAbort() { throw .stopped }
-            let remaining = deadline - SystemClock.monotonic()
-            guard remaining > 0 else { throw .timedOut(host: host, port: port, seconds: Self.seconds(timeout)) }
-            switch Poll.wait(for: socket.rawValue, writable: writable, seconds: Swift.min(remaining, 0.05)) {
-            case .ready: return
-            case .timedOut, .woken: continue
-            case .failed: throw .sendFailed(host: host, port: port, reason: "poll failed")
-            }
+        do {
+            try SocketConnector.waitUntilReady(socket, writable: writable, deadline: deadline, shouldAbort: shouldAbort)
+        } catch {
+            throw error == .connection("poll failed")
+                ? .sendFailed(host: host, port: port, reason: "poll failed")
+                : graphiteError(error)
+        }
+    }
+
+    private func graphiteError(_ failure: SocketConnector.Failure) -> GraphiteError {
+        switch failure {
+        case .resolution(let reason): .resolutionFailed(host: host, reason: reason)
+        case .connection(let reason): .connectionFailed(host: host, port: port, reason: reason)
+        case .timedOut: .timedOut(host: host, port: port, seconds: Self.seconds(timeout))
+        case .stopped: .stopped
         }
     }
 

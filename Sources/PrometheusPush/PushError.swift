@@ -27,6 +27,9 @@ public enum PushError: Error, Sendable, Equatable, CustomStringConvertible {
     case collectionFailed(String)
     /// Compressing the body failed.
     case compressionFailed(String)
+    /// A file given to a ``TLSPushHandler`` cannot be used: `role` says what it was for
+    /// (`certificate`, `private key`, `CA file`, `CA directory`), `reason` is OpenSSL's.
+    case tlsFileUnusable(role: String, path: String, reason: String)
 
     /// A message a user can act on.
     public var description: String {
@@ -55,6 +58,8 @@ public enum PushError: Error, Sendable, Equatable, CustomStringConvertible {
             return "collecting metrics failed, nothing was pushed: \(reason)"
         case .compressionFailed(let reason):
             return "compressing the push body failed: \(reason)"
+        case .tlsFileUnusable(let role, let path, let reason):
+            return "cannot use TLS \(role) \(path) for pushing: \(reason)"
         }
     }
 }

@@ -18,10 +18,14 @@ final class PushgatewayProcess {
     private let logURL: URL
     private let configURL: URL?
     private let authorization: String?
+    /// For a gateway serving HTTPS: the curl options (CA, client certificate) of this helper's reads.
+    private let httpsCurlOptions: [String]?
 
-    /// Starts a gateway; `webConfig` is the YAML of `--web.config.file` (for basic authentication),
-    /// and `authorization` the header value this helper then uses for its own reads.
-    init(webConfig: String? = nil, authorization: String? = nil) throws {
+    /// Starts a gateway; `webConfig` is the YAML of `--web.config.file` (for basic authentication or
+    /// TLS), and `authorization` the header value this helper then uses for its own reads. With
+    /// `httpsCurlOptions` the gateway serves HTTPS and the helper reads it with curl and those options.
+    init(webConfig: String? = nil, authorization: String? = nil, httpsCurlOptions: [String]? = nil) throws {
+        self.httpsCurlOptions = httpsCurlOptions
         let executable = try ExternalTool.require("prometheus-pushgateway")
         var configURL: URL?
         if let webConfig {
@@ -49,7 +53,7 @@ final class PushgatewayProcess {
             let address = "127.0.0.1:\(port)"
             let deadline = ContinuousClock.now + .seconds(10)
             while process.isRunning && ContinuousClock.now < deadline {
-                if (try? Self.get("http://\(address)/-/ready", authorization: authorization).status) == 200 {
+                if (try? Self.read(address: address, "/-/ready", authorization, httpsCurlOptions).status) == 200 {
                     self.address = address
                     self.process = process
                     self.logURL = logURL
@@ -90,7 +94,7 @@ final class PushgatewayProcess {
     /// each metric as (labels, value) pairs.
     func groups() throws -> [(labels: [String: String], metrics: [String: [(labels: [String: String], value: String)]])]
     {
-        let answer = try Self.get("http://\(address)/api/v1/metrics", authorization: authorization)
+        let answer = try Self.read(address: address, "/api/v1/metrics", authorization, httpsCurlOptions)
         guard answer.status == 200,
             let root = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any],
             let data = root["data"] as? [[String: Any]]
@@ -118,10 +122,27 @@ final class PushgatewayProcess {
 
     /// The gateway's own exposition (`/metrics`), which includes every pushed metric.
     func exposition() throws -> String {
-        try Self.get("http://\(address)/metrics", authorization: authorization).body
+        try Self.read(address: address, "/metrics", authorization, httpsCurlOptions).body
     }
 
     /// A bounded synchronous GET.
+    /// The scheme of the gateway's URLs.
+    var scheme: String { httpsCurlOptions == nil ? "http" : "https" }
+
+    private static func read(address: String, _ path: String, _ authorization: String?, _ httpsCurlOptions: [String]?)
+        throws -> (status: Int, body: String)
+    {
+        guard let httpsCurlOptions else { return try get("http://\(address)\(path)", authorization: authorization) }
+        let curl = try ExternalTool.require("curl")
+        let output = try ExternalTool.run(
+            curl, ["-s", "--max-time", "5", "-w", "\n%{http_code}"] + httpsCurlOptions + ["https://\(address)\(path)"],
+            timeout: 10)
+        guard let newline = output.standardOutput.lastIndex(of: "\n"),
+            let status = Int(output.standardOutput[output.standardOutput.index(after: newline)...])
+        else { throw StartError(description: "curl gave no status: \(output.standardError)") }
+        return (status, String(output.standardOutput[..<newline]))
+    }
+
     static func get(_ url: String, authorization: String? = nil) throws -> (status: Int, body: String) {
         let request = BoundedGET(url: URL(string: url)!, authorization: authorization)
         return try request.run()

@@ -34,7 +34,7 @@ struct SidecarTests {
         init(directory: URL, multiprocessDirectory: URL, workers: Int, maxRequests: Int) throws {
             let python = try ExternalTool.python()
             let probe = try ExternalTool.run(python, ["-c", "import gunicorn"])
-            if probe.status != 0 { try ExternalTool.unavailable("gunicorn (pip install gunicorn)") }
+            guard probe.status == 0 else { try ExternalTool.unavailable("gunicorn (pip install gunicorn)") }
             try SidecarTests.application.write(
                 to: directory.appendingPathComponent("app.py"), atomically: true, encoding: .utf8)
             logFile = directory.appendingPathComponent("gunicorn.log")
