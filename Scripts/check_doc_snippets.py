@@ -56,8 +56,9 @@ def imports(code):
 
 def compile_core(found, build_dir, work):
     modules = os.path.join(build_dir, "Modules")
-    module_map = os.path.join(build_dir, "CPrometheusSupport.build", "module.modulemap")
-    common = ["swiftc", "-I", modules, "-Xcc", "-fmodule-map-file=" + module_map]
+    common = ["swiftc", "-I", modules]
+    for c_module in ("CPrometheusSupport", "CPrometheusTLS"):
+        common += ["-Xcc", "-fmodule-map-file=" + os.path.join(build_dir, c_module + ".build", "module.modulemap")]
     libraries = [name for name in ("PrometheusClient", "PrometheusServing", "PrometheusPush")
                  if os.path.exists(os.path.join(modules, name + ".swiftmodule"))]
     library_imports = "".join("import %s\n" % name for name in libraries)
