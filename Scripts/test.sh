@@ -21,6 +21,7 @@ install_system_packages() {
     [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
     [ -f /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
     command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
     if [ ${#missing[@]} -eq 0 ]; then
         return 0
     fi
@@ -54,7 +55,7 @@ install_system_packages
 install_python_client
 install_gunicorn
 
-for tool in promtool prometheus prometheus-pushgateway wrk openssl; do
+for tool in promtool prometheus prometheus-pushgateway wrk openssl curl; do
     command -v "$tool" >/dev/null 2>&1 || { echo "missing tool after install: $tool" >&2; exit 1; }
 done
 python3 -c 'import prometheus_client' || { echo "prometheus_client is not importable" >&2; exit 1; }

@@ -39,12 +39,7 @@ while let argument = arguments.next() {
     }
 }
 
-// Blocked before the server starts its threads, so that they inherit the mask and sigwait gets them.
-var signals = sigset_t()
-sigemptyset(&signals)
-sigaddset(&signals, SIGINT)
-sigaddset(&signals, SIGTERM)
-pthread_sigmask(SIG_BLOCK, &signals, nil)
+TerminationSignal.block()
 
 let registry = CollectorRegistry()
 if let multiprocessDirectory {
@@ -66,6 +61,5 @@ options.backlog = 1024
 let server = try MetricsServer.start(port: port, address: "127.0.0.1", registry: registry, options: options)
 print("serving \(multiprocessDirectory ?? "\(families * children) series") on http://127.0.0.1:\(server.port)/metrics")
 fflush(nil)
-var received: Int32 = 0
-sigwait(&signals, &received)
+_ = TerminationSignal.wait()
 server.stop()

@@ -110,12 +110,7 @@ func serve(_ arguments: [String]) throws {
     case .success(let parsed): options = parsed
     case .failure(let error): fail("\(error.message)\n\n\(usage)")
     }
-    // Blocked before the server starts its threads, so that they inherit the mask and sigwait gets them.
-    var signals = sigset_t()
-    sigemptyset(&signals)
-    sigaddset(&signals, SIGINT)
-    sigaddset(&signals, SIGTERM)
-    pthread_sigmask(SIG_BLOCK, &signals, nil)
+    TerminationSignal.block()
     let registry = CollectorRegistry()
     try registry.register(MultiProcessCollector(path: options.directory, lifecycle: options.lifecycle))
     var serverOptions = MetricsServerOptions()
@@ -126,8 +121,7 @@ func serve(_ arguments: [String]) throws {
     let host = options.address.contains(":") ? "[\(options.address)]" : options.address
     print("prometheus-multiproc: serving \(options.directory) on \(scheme)://\(host):\(server.port)/metrics")
     fflush(nil)
-    var received: Int32 = 0
-    sigwait(&signals, &received)
+    let received = TerminationSignal.wait()
     server.stop()
     print("prometheus-multiproc: stopped on signal \(received)")
 }
