@@ -45,9 +45,7 @@ struct GraphiteConnection {
         do {
             try SocketConnector.waitUntilReady(socket, writable: writable, deadline: deadline, shouldAbort: shouldAbort)
         } catch {
-            throw error == .connection("poll failed")
-                ? .sendFailed(host: host, port: port, reason: "poll failed")
-                : graphiteError(error)
+            throw graphiteError(error)
         }
     }
 
@@ -55,6 +53,7 @@ struct GraphiteConnection {
         switch failure {
         case .resolution(let reason): .resolutionFailed(host: host, reason: reason)
         case .connection(let reason): .connectionFailed(host: host, port: port, reason: reason)
+        case .pollFailed: .sendFailed(host: host, port: port, reason: "poll failed")
         case .timedOut: .timedOut(host: host, port: port, seconds: Self.seconds(timeout))
         case .stopped: .stopped
         }

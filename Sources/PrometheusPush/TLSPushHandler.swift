@@ -89,6 +89,7 @@ public struct TLSPushHandler: PushHandler {
         case .timedOut, .stopped: .timedOut(url: url, seconds: seconds)
         case .resolution(let reason): .transportFailed(url: url, reason: "cannot resolve the host: \(reason)")
         case .connection(let reason): .transportFailed(url: url, reason: reason)
+        case .pollFailed: .transportFailed(url: url, reason: "poll failed")
         }
     }
 

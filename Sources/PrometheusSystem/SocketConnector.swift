@@ -7,6 +7,8 @@ package enum SocketConnector {
         case resolution(String)
         /// Every address refused or failed; the reason is the last one's.
         case connection(String)
+        /// Waiting for readiness failed (`poll` itself).
+        case pollFailed
         /// The deadline passed.
         case timedOut
         /// `shouldAbort` asked to stop.
@@ -40,7 +42,11 @@ package enum SocketConnector {
             }
             do throws(Failure) {
                 if try !startConnect(socket, to: address) {
-                    try waitUntilReady(socket, writable: true, deadline: deadline, shouldAbort: shouldAbort)
+                    do {
+                        try waitUntilReady(socket, writable: true, deadline: deadline, shouldAbort: shouldAbort)
+                    } catch .pollFailed {
+                        throw .connection("poll failed")
+                    }
                     if let error = socket.pendingError() { throw .connection("\(error)") }
                 }
                 return socket
@@ -55,7 +61,7 @@ package enum SocketConnector {
 
     /// Waits until `socket` is readable (or writable) before `deadline`.
     ///
-    /// - Throws: ``Failure/timedOut``, ``Failure/stopped``, or ``Failure/connection(_:)`` when poll fails.
+    /// - Throws: ``Failure/timedOut``, ``Failure/stopped`` or ``Failure/pollFailed``.
     package static func waitUntilReady(
         _ socket: Socket, writable: Bool, deadline: Double, shouldAbort: () -> Bool = { false }
     ) throws(Failure) {
@@ -66,7 +72,7 @@ package enum SocketConnector {
             switch Poll.wait(for: socket.rawValue, writable: writable, seconds: Swift.min(remaining, 0.05)) {
             case .ready: return
             case .timedOut, .woken: continue
-            case .failed: throw .connection("poll failed")
+            case .failed: throw .pollFailed
             }
         }
     }
