@@ -48,43 +48,55 @@ final class ChildTable<Child: AnyObject & Sendable>: Sendable {
 
     /// Removes the child for `values`; removing one that does not exist does nothing.
     ///
+    /// - Returns: the child removed, if any.
     /// - Throws: `MetricError.noLabelNames` or `MetricError.labelCountMismatch`.
-    func remove(_ values: [String]) throws(MetricError) {
+    @discardableResult
+    func remove(_ values: [String]) throws(MetricError) -> [AnyObject & Sendable] {
         try checkCount(values)
-        state.withLock { state in
-            if state.children.removeValue(forKey: ByteStrings(values)) != nil {
-                state.order.removeAll { ByteIdentity.equal($0.values, values) }
-                rebuildBlocks(&state)
-            }
+        return state.withLock { state in
+            guard let removed = state.children.removeValue(forKey: ByteStrings(values)) else { return [] }
+            state.order.removeAll { ByteIdentity.equal($0.values, values) }
+            rebuildBlocks(&state)
+            return [removed]
         }
     }
 
     /// Removes every child whose labels include all of `partialLabels`.
     ///
+    /// - Returns: the children removed.
     /// - Throws: `MetricError.labelNamesMismatch` when a name is not one of the declared labels.
-    func remove(matching partialLabels: [String: String]) throws(MetricError) {
+    @discardableResult
+    func remove(matching partialLabels: [String: String]) throws(MetricError) -> [AnyObject & Sendable] {
         let unknown = partialLabels.keys.filter { definition.index(ofLabel: $0) == nil }
         guard unknown.isEmpty else {
             throw .labelNamesMismatch(metric: definition.name, expected: definition.labelNames, got: unknown)
         }
-        guard !partialLabels.isEmpty else { return }
+        guard !partialLabels.isEmpty else { return [] }
         let indices = partialLabels.map { (definition.index(ofLabel: $0.key)!, $0.value) }
-        state.withLock { state in
+        return state.withLock { state in
             let matches = { (values: [String]) in indices.allSatisfy { ByteIdentity.equal(values[$0.0], $0.1) } }
+            var removed: [AnyObject & Sendable] = []
             for entry in state.order where matches(entry.values) {
                 state.children.removeValue(forKey: ByteStrings(entry.values))
+                removed.append(entry.child)
             }
             state.order.removeAll { matches($0.values) }
             rebuildBlocks(&state)
+            return removed
         }
     }
 
     /// Removes all children.
-    func removeAll() {
+    ///
+    /// - Returns: the children removed.
+    @discardableResult
+    func removeAll() -> [AnyObject & Sendable] {
         state.withLock { state in
+            let removed = state.order.map(\.child)
             state.children.removeAll()
             state.order.removeAll()
             state.labelBlocks.removeAll()
+            return removed
         }
     }
 

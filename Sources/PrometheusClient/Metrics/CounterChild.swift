@@ -35,7 +35,9 @@ public final class CounterChild: Sendable {
     }
 
     /// Adds `amount` and remembers an exemplar (for example a trace id) for it, replacing the
-    /// previous one. Exemplars appear in OpenMetrics output only, and not in multiprocess mode.
+    /// previous one. Exemplars appear in OpenMetrics output only. In multiprocess mode the exemplar
+    /// is also written to the process's exemplar file, and the master shows the latest one of all
+    /// processes; that costs a lock and a copy of the labels, and only calls with an exemplar pay it.
     ///
     /// - Throws: `MetricError.invalidIncrement` for a negative or NaN amount, and
     ///   `MetricError.invalidExemplar` for invalid exemplar labels; nothing is added then.
@@ -45,14 +47,21 @@ public final class CounterChild: Sendable {
         storage.add(amount, at: 0)
         if let exemplar {
             ExemplarSlots.slots(in: latestExemplar, count: 1).store(exemplar, at: 0)
+            storage.recordExemplar(exemplar, at: 0)
         }
     }
 
     /// Sets the count back to zero and the `_created` time to now.
     public func reset() {
-        storage.set(0, at: 0)
-        storage.resetWholeIncrements()
-        created.store(WallClock.now())
+        let now = WallClock.now()
+        if storage.countsWholeIncrements {
+            storage.set(0, at: 0)
+            storage.resetWholeIncrements()
+        } else {
+            // In a multiprocess file the timestamp beside the value is the series' creation time.
+            storage.set(0, timestamp: now, at: 0)
+        }
+        created.store(now)
     }
 
     /// The current count.
@@ -107,4 +116,8 @@ public final class CounterChild: Sendable {
     var exemplar: Exemplar? {
         latestExemplar.load()?.exemplars[0]
     }
+}
+
+extension CounterChild: SeriesOwner {
+    var storedSeries: [SeriesStorage] { [storage] }
 }

@@ -41,3 +41,7 @@ public final class EnumChild: Sendable {
         current.withLock { $0 }
     }
 }
+
+extension EnumChild: SeriesOwner {
+    var storedSeries: [SeriesStorage] { [storage] }
+}

@@ -70,9 +70,23 @@ public final class GaugeChild: DurationObserver, Sendable {
     }
 
     /// Makes the gauge report `callback()` at every collection instead of its stored value (for
-    /// example a queue's current length). Not seen by a multiprocess master, which reads files.
+    /// example a queue's current length).
+    ///
+    /// In multiprocess mode the master reads files, not callbacks: the callback is then also sampled
+    /// into the process's file, by one thread per process, every ``Multiprocess/gaugeFunctionInterval``
+    /// seconds (1 by default) and whenever ``Multiprocess/sampleGaugeFunctions()`` is called, so the
+    /// master shows a value at most that old. The callback runs on that thread and must not block.
+    /// A process forked from this one samples its copy once it writes its first value.
     public func setFunction(_ callback: @escaping @Sendable () -> Double) {
         self.callback.withLock { $0 = callback }
+        storage.sampleFunction(of: self)
+    }
+
+    /// Stores the callback's current result (the multiprocess sampler); false when no callback is set.
+    func storeCallbackValue() -> Bool {
+        guard let callback = callback.withLock({ $0 }) else { return false }
+        set(callback())
+        return true
     }
 
     /// The current value (the callback's result when one is set).
@@ -80,4 +94,8 @@ public final class GaugeChild: DurationObserver, Sendable {
         if let callback = callback.withLock({ $0 }) { return callback() }
         return storage.value(at: 0)
     }
+}
+
+extension GaugeChild: SeriesOwner {
+    var storedSeries: [SeriesStorage] { [storage] }
 }

@@ -23,7 +23,8 @@ public final class HistogramChild: DurationObserver, Sendable {
 
     /// Records one observation with an exemplar (for example a trace id), which replaces the
     /// previous exemplar of the bucket the value falls in. Exemplars appear in OpenMetrics output
-    /// only, and not in multiprocess mode.
+    /// only; in multiprocess mode the master shows each bucket's latest exemplar of all processes
+    /// (see ``CounterChild/inc(by:exemplar:)`` for the cost).
     ///
     /// - Throws: `MetricError.invalidExemplar` for invalid exemplar labels; nothing is recorded.
     public func observe(_ value: Double, exemplar labels: [String: String]) throws(MetricError) {
@@ -33,6 +34,7 @@ public final class HistogramChild: DurationObserver, Sendable {
         storage.add(value, at: 0)
         if let exemplar {
             ExemplarSlots.slots(in: exemplars, count: bounds.count).store(exemplar, at: bucket)
+            storage.recordExemplar(exemplar, at: bucket + 1)
         }
     }
 
@@ -70,4 +72,8 @@ public final class HistogramChild: DurationObserver, Sendable {
     var bucketExemplars: [Exemplar?] {
         exemplars.load()?.exemplars ?? Array(repeating: nil, count: bounds.count)
     }
+}
+
+extension HistogramChild: SeriesOwner {
+    var storedSeries: [SeriesStorage] { [storage] }
 }

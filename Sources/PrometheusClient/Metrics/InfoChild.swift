@@ -63,8 +63,14 @@ public final class InfoChild: Sendable {
         -> SeriesStorage
     {
         store.makeSeries(
+            // The key's metric name is the sample name, so that a Python master, which shows the key's
+            // metric name as a gauge family, shows a family whose samples carry its name.
             SeriesDescriptor(
-                kind: .info, familyName: definition.name, help: definition.help, labels: labels,
+                kind: .info, familyName: definition.name + "_info", help: definition.help, labels: labels,
                 slotTemplates: [.init(sampleName: definition.name + "_info")]))
     }
+}
+
+extension InfoChild: SeriesOwner {
+    var storedSeries: [SeriesStorage] { state.withLock { Array($0.series.values) } }
 }

@@ -77,27 +77,44 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
     }
 
     /// Removes the child for these label values, so it is no longer exported; removing a child that
-    /// does not exist does nothing. In multiprocess mode the values already written to this process's
-    /// file stay there and are still exported by the master.
+    /// does not exist does nothing. Asking for the same labels again makes a new child, from zero.
+    ///
+    /// In multiprocess mode the removal reaches the master: this process's entries for the child are
+    /// zeroed and marked removed in its file (the cost: one store per value), so the master's merge
+    /// leaves this process's part of the series out (the series disappears when every process that
+    /// wrote it removed it), and a child made again starts from zero with a new `_created`. A Python
+    /// master, which does not know the mark, sees this process's part as 0. A reference kept to the
+    /// removed child still works but no longer changes the files.
     ///
     /// - Throws: `MetricError.noLabelNames` or `MetricError.labelCountMismatch`.
     public func remove(_ values: String...) throws(MetricError) {
         guard let table else { throw .noLabelNames(metric: definition.name) }
-        try table.remove(values)
+        detach(try table.remove(values))
     }
 
     /// Removes every child whose labels include all the given name/value pairs; an empty dictionary
-    /// removes nothing.
+    /// removes nothing. Multiprocess mode: as ``remove(_:)``.
     ///
     /// - Throws: `MetricError.labelNamesMismatch` when a name is not a declared label.
     public func remove(matching labels: [String: String]) throws(MetricError) {
         guard let table else { throw .noLabelNames(metric: definition.name) }
-        try table.remove(matching: labels)
+        detach(try table.remove(matching: labels))
     }
 
-    /// Removes all children. Does nothing on a metric without label names.
+    /// Removes all children. Does nothing on a metric without label names. Multiprocess mode: as
+    /// ``remove(_:)``, for every child.
     public func clear() {
-        table?.removeAll()
+        detach(table?.removeAll() ?? [])
+    }
+
+    /// Takes removed children's series out of the store (in multiprocess mode, out of the merge).
+    private func detach(_ children: [AnyObject & Sendable]) {
+        guard store.isMultiprocess else { return }
+        for child in children {
+            for series in (child as? any SeriesOwner)?.storedSeries ?? [] {
+                series.detachFromStore()
+            }
+        }
     }
 
     /// The one series of a metric declared without label names (only unlabelled metrics call it).
@@ -259,6 +276,12 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
 
 /// Metrics show their name in registry error messages.
 extension Metric: NamedCollector {}
+
+/// A master's own metrics in multiprocess mode are merged from their files (see
+/// ``MultiprocessOverlap``).
+extension Metric: MultiprocessStoreCollector {
+    var multiprocessDirectory: String? { (store as? MmapValueStore)?.directory.path }
+}
 
 /// Metrics write their own lines at scrape time.
 extension Metric: DirectlyRenderedCollector {

@@ -26,3 +26,7 @@ public final class SummaryChild: DurationObserver, Sendable {
 
     var createdTime: Double { created.value }
 }
+
+extension SummaryChild: SeriesOwner {
+    var storedSeries: [SeriesStorage] { [storage] }
+}

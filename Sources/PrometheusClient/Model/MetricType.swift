@@ -31,6 +31,11 @@ public enum MetricType: String, Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// Whether families of the type carry `_created` samples (counters, summaries, histograms).
+    public var hasCreatedSeries: Bool {
+        self == .counter || self == .summary || self == .histogram
+    }
+
     /// The suffixes a family of this type adds to its name, which the registry reserves too.
     public var reservedSuffixes: [String] {
         switch self {

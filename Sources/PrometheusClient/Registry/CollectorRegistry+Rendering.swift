@@ -12,14 +12,17 @@ extension CollectorRegistry {
     public func render(
         as format: ExpositionFormat, escaping: NameEscapingScheme = .underscores, into bytes: inout [UInt8]
     ) -> [CollectorFailure] {
-        let (entries, targetInfo) = snapshot()
+        let (allEntries, targetInfo) = snapshot()
+        let entries = MultiprocessOverlap.uncovered(allEntries)
         var collected: [MetricFamily] = []
+        var collectedSources: [String] = []
         var failures: [CollectorFailure] = []
         // Each family to write, by name: a collector writing itself, or an index into `collected`.
         var items: [(name: String, direct: (any DirectlyRenderedCollector)?, family: Int)] = []
         items.reserveCapacity(entries.count + 1)
         if let targetInfo {
             collected.append(Self.targetInfoFamily(targetInfo))
+            collectedSources.append("target_info")
             items.append((collected[0].name, nil, 0))
         }
         for entry in entries {
@@ -31,6 +34,7 @@ extension CollectorRegistry {
                 for family in try entry.collector.collect() {
                     items.append((family.name, nil, collected.count))
                     collected.append(family)
+                    collectedSources.append(Self.describe(entry.collector))
                 }
             } catch {
                 failures.append(CollectorFailure(collector: Self.describe(entry.collector), error: error))
@@ -47,7 +51,41 @@ extension CollectorRegistry {
             }.map(\.element)
         }
         var buffer = ExpositionBuffer(taking: &bytes)
-        for item in items {
+        var next = 0
+        while next < items.count {
+            let item = items[next]
+            var end = next + 1
+            while end < items.count && ByteIdentity.equal(items[end].name, item.name) { end += 1 }
+            defer { next = end }
+            if end - next > 1 {
+                // Several collectors produce this family: one combined family (see FamilyCombiner).
+                var families: [MetricFamily] = []
+                var sources: [String] = []
+                for sameName in items[next..<end] {
+                    if let direct = sameName.direct {
+                        do {
+                            let collectedFamilies = try direct.collect()
+                            families += collectedFamilies
+                            sources += repeatElement(Self.describe(direct), count: collectedFamilies.count)
+                        } catch {
+                            failures.append(CollectorFailure(collector: Self.describe(direct), error: error))
+                        }
+                    } else {
+                        families.append(collected[sameName.family])
+                        sources.append(collectedSources[sameName.family])
+                    }
+                }
+                guard !families.isEmpty else { continue }
+                let (family, problems) = FamilyCombiner.combine(families)
+                Exposition.write(family, as: format, escaping: escaping, to: &buffer)
+                for problem in problems {
+                    failures.append(
+                        CollectorFailure(
+                            collector: sources.dropFirst().joined(separator: ", "),
+                            error: RegistryError.clashingFamilies(reason: problem)))
+                }
+                continue
+            }
             if let direct = item.direct {
                 if !direct.render(as: format, escaping: escaping, to: &buffer) {
                     do {

@@ -99,9 +99,14 @@ public final class CollectorRegistry: MetricsSource, Sendable {
 
     /// Collects every collector: `target_info` first, then each collector in registration order. A
     /// collector that throws is reported in ``CollectionResult/failures`` and the others are served.
+    ///
+    /// Families of the same name from several collectors (possible only for collectors that do not
+    /// describe themselves) are combined into one (see ``FamilyCombiner``; what is left out is
+    /// reported as a failure), and this process's metrics that a registered ``MultiProcessCollector``
+    /// already merges from their files are not collected a second time.
     public func collect() -> CollectionResult {
         let (entries, targetInfo) = state.withLock { ($0.entries, $0.targetInfo) }
-        return Self.collect(entries.map(\.collector), targetInfo: targetInfo)
+        return Self.collect(MultiprocessOverlap.uncovered(entries).map(\.collector), targetInfo: targetInfo)
     }
 
     /// A view of this registry that collects only the samples whose names are in `sampleNames` (as the
@@ -139,14 +144,47 @@ public final class CollectorRegistry: MetricsSource, Sendable {
         if let targetInfo {
             result.families.append(targetInfoFamily(targetInfo))
         }
+        var sources: [String] = []
         for collector in collectors {
             do {
-                result.families.append(contentsOf: try collector.collect())
+                let families = try collector.collect()
+                result.families.append(contentsOf: families)
+                sources.append(contentsOf: repeatElement(describe(collector), count: families.count))
             } catch {
                 result.failures.append(CollectorFailure(collector: describe(collector), error: error))
             }
         }
+        combineSameNames(&result, sources: sources)
         return result
+    }
+
+    /// Replaces families that share a name with one combined family, at the first one's position.
+    private static func combineSameNames(_ result: inout CollectionResult, sources: [String]) {
+        var firstIndex: [ByteString: Int] = [:]
+        var repeated: [Int: [Int]] = [:]
+        for (index, family) in result.families.enumerated() {
+            let name = ByteString(family.name)
+            if let first = firstIndex[name] {
+                repeated[first, default: []].append(index)
+            } else {
+                firstIndex[name] = index
+            }
+        }
+        guard !repeated.isEmpty else { return }
+        var dropped = Set<Int>()
+        for (first, others) in repeated {
+            let (family, problems) = FamilyCombiner.combine(
+                [result.families[first]] + others.map { result.families[$0] })
+            result.families[first] = family
+            dropped.formUnion(others)
+            for problem in problems {
+                result.failures.append(
+                    CollectorFailure(
+                        collector: others.map { sources[$0] }.joined(separator: ", "),
+                        error: RegistryError.clashingFamilies(reason: problem)))
+            }
+        }
+        result.families = result.families.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
     }
 
     static func targetInfoFamily(_ labels: [Label]) -> MetricFamily {

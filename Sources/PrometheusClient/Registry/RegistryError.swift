@@ -10,6 +10,9 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
     case targetInfoConflict
     /// The registry called `collect()` to learn a collector's names (auto-describe) and it threw.
     case describeFailed(collector: String, reason: String)
+    /// At a collection, collectors produced families of the same name that could not be fully
+    /// combined (another type, or series produced twice); the first collector's are served.
+    case clashingFamilies(reason: String)
 
     /// A message a user can act on.
     public var description: String {
@@ -26,6 +29,8 @@ public enum RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the registry already contains a collector producing target_info; unregister it first"
         case .describeFailed(let collector, let reason):
             return "collector \(collector) failed while the registry collected it to learn its names: \(reason)"
+        case .clashingFamilies(let reason):
+            return "\(reason); rename the family in one of the collectors or produce it in one place"
         }
     }
 }

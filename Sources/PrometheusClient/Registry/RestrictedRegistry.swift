@@ -12,7 +12,7 @@ public struct RestrictedRegistry: MetricsSource {
     public func collect() -> CollectionResult {
         let (entries, targetInfo) = registry.snapshot()
         let wanted = Set(sampleNames.map(ByteString.init))
-        let candidates = entries.filter { entry in
+        let candidates = MultiprocessOverlap.uncovered(entries).filter { entry in
             guard let names = entry.names else { return true }
             return names.contains { wanted.contains(ByteString($0)) }
         }

@@ -18,4 +18,16 @@ final class InMemoryValueStore: ValueStore {
         series.install(binding)
         return binding
     }
+
+    func remove(_ series: SeriesStorage) {
+        // The removed child's memory goes with it.
+    }
+
+    func recordExemplar(_ exemplar: Exemplar, of series: SeriesStorage, at index: Int) {
+        // The child keeps its exemplars itself.
+    }
+
+    func sampleFunction(of child: GaugeChild) {
+        // Called at every collection instead.
+    }
 }

@@ -7,6 +7,9 @@ final class SeriesBinding: @unchecked Sendable {
     let table: UnsafeMutablePointer<UnsafeMutablePointer<Double>>
     private let ownedSlots: UnsafeMutableRawPointer?
 
+    /// Whether the slots are somewhere else (a memory-mapped file) rather than owned by the binding.
+    var isExternal: Bool { ownedSlots == nil }
+
     /// Binds to slots somewhere else (a memory-mapped file), owned by the store.
     init(pointers: [UnsafeMutablePointer<Double>]) {
         table = .allocate(capacity: max(pointers.count, 1))

@@ -20,6 +20,15 @@ final class SeriesStorage: @unchecked Sendable {
     let countsWholeIncrements: Bool
     /// Keeps the current binding alive; only replaced under the store's own lock.
     private var binding: SeriesBinding?
+    /// Bindings replaced while other threads may still write through them (after a removal): kept
+    /// until the series goes, since a writer may have loaded their table an instant before.
+    private var retiredBindings: [SeriesBinding] = []
+    /// Where the store keeps this series' exemplars, by slot (multiprocess mode): the slot in the
+    /// exemplar file and its capacity. Guarded by the store's lock.
+    var exemplarSlots: [Int: (slot: UnsafeMutableRawPointer, capacity: Int)] = [:]
+    /// Whether the series was taken out of the store (its child was removed): it writes to process
+    /// memory for good, also after `fork()`. Guarded by the store's lock.
+    var isDetached = false
 
     init(descriptor: SeriesDescriptor, store: any ValueStore) {
         self.descriptor = descriptor
@@ -40,10 +49,32 @@ final class SeriesStorage: @unchecked Sendable {
         tableAddress.store(UInt(bitPattern: newBinding.table), ordering: .releasing)
     }
 
+    /// Publishes `newBinding` in place of the current one, which stays allocated for writers that
+    /// may still be using it. Called by stores, under their lock.
+    func replaceBinding(with newBinding: SeriesBinding) {
+        if let binding { retiredBindings.append(binding) }
+        install(newBinding)
+    }
+
     /// Drops the binding so that the next write rebinds. Called in a forked child, single-threaded.
     func unbindAfterFork() {
         tableAddress.store(0, ordering: .releasing)
         firstSlotAddress.store(0, ordering: .releasing)
+    }
+
+    /// Records `exemplar` for slot `index` where other processes see it (multiprocess mode only).
+    func recordExemplar(_ exemplar: Exemplar, at index: Int) {
+        store.recordExemplar(exemplar, of: self, at: index)
+    }
+
+    /// Has the store sample `child`'s callback; see ``ValueStore/sampleFunction(of:)``.
+    func sampleFunction(of child: GaugeChild) {
+        store.sampleFunction(of: child)
+    }
+
+    /// Takes the series out of what its store shares; see ``ValueStore/remove(_:)``.
+    func detachFromStore() {
+        store.remove(self)
     }
 
     /// Whether the series currently has memory to write to.

@@ -15,4 +15,20 @@ protocol ValueStore: AnyObject, Sendable {
 
     /// Binds a series whose binding was dropped (after `fork()`): returns its new slot pointers.
     func bind(_ series: SeriesStorage) -> SeriesBinding
+
+    /// Takes a series out of what the store shares, for a child removed from its metric: in
+    /// multiprocess mode its entries are marked removed (zeroed, so the master leaves them out) and
+    /// the series writes to process memory from then on, so a reference kept to the removed child
+    /// can no longer change the merge. A child made again for the same labels starts from zero.
+    func remove(_ series: SeriesStorage)
+
+    /// Records `exemplar` as the latest of slot `index` of `series` where other processes can see
+    /// it (multiprocess mode); in-memory stores keep exemplars in the children only.
+    func recordExemplar(_ exemplar: Exemplar, of series: SeriesStorage, at index: Int)
+
+    /// Keeps `child`'s callback (``GaugeChild/setFunction(_:)``) where other processes see its
+    /// results: in multiprocess mode it is sampled into the child's file every
+    /// ``Multiprocess/gaugeFunctionInterval`` seconds by a thread of the store; in-memory stores
+    /// call it at collection instead, so they do nothing here.
+    func sampleFunction(of child: GaugeChild)
 }

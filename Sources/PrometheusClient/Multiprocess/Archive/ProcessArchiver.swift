@@ -136,8 +136,22 @@ struct ProcessArchiver {
             for name in names where DBFileName.isTemporaryFile(name, of: processIdentifier) {
                 attempt { () throws(MultiprocessError) in try DurableFile.remove(directory.file(named: name)) }
             }
+            let exemplarFiles = names.compactMap(ExemplarFileName.init(fileName:)).filter {
+                $0.processIdentifier == processIdentifier && !$0.isArchive
+            }
+            if deletesEverything {
+                for name in exemplarFiles {
+                    attempt { () throws(MultiprocessError) in
+                        try DurableFile.remove(directory.file(named: name.fileName))
+                    }
+                }
+            }
             if archiving {
                 for name in processFiles where Self.isFolded(name.kind, bySuccessor: isSuccessor) {
+                    attempt { () throws(MultiprocessError) in try fold(name) }
+                }
+                // A successor continues the counters and histograms, so their exemplars too.
+                for name in exemplarFiles where !isSuccessor {
                     attempt { () throws(MultiprocessError) in try fold(name) }
                 }
                 for marker in names.compactMap(StorageFailureMarker.init(fileName:))
@@ -183,7 +197,8 @@ struct ProcessArchiver {
         defer { lock.release() }
         try recoverInterruptedFold()
         var removed = 0
-        for name in try listNames() where DBFileName(fileName: name)?.isArchive == true {
+        for name in try listNames()
+        where DBFileName(fileName: name)?.isArchive == true || ExemplarFileName(fileName: name)?.isArchive == true {
             try DurableFile.remove(directory.file(named: name))
             removed += 1
         }
@@ -234,6 +249,51 @@ struct ProcessArchiver {
         try replaceArchive(of: name.kind, absorbing: name.fileName) { archive throws(MultiprocessError) in
             Self.combine(archive: archive, process: processEntries, kind: name.kind)
         }
+    }
+
+    /// Folds one process's exemplar file into the archive's of its kind: the latest exemplar of each
+    /// key of both. Taking the latest is idempotent, so a crash between the archive's rename and the
+    /// process file's deletion needs no journal: the next fold, or a merge reading both, gives the
+    /// same exemplars.
+    private func fold(_ name: ExemplarFileName) throws(MultiprocessError) {
+        let processPath = directory.file(named: name.fileName)
+        let archiveName = ExemplarFileName(kind: name.kind, processIdentifier: DBFileName.archiveIdentifier)
+        let archivePath = directory.file(named: archiveName.fileName)
+        func latest(_ path: String) -> [(key: [UInt8], exemplar: Exemplar)] {
+            do {
+                guard let snapshot = try DBFileReader.snapshot(path: path, limit: ExemplarMerger.sizeLimit) else {
+                    return []
+                }
+                return try ExemplarFileLayout.latestExemplars(in: snapshot.bytes)
+            } catch {
+                // Exemplars are samples: an unreadable file's are given up rather than block archiving.
+                CurrentProcess.writeToStandardError("prometheus: dropping the exemplars of \(path): \(error)")
+                return []
+            }
+        }
+        var combined = latest(archivePath)
+        var positions: [[UInt8]: Int] = [:]
+        for (index, entry) in combined.enumerated() { positions[entry.key] = index }
+        for entry in latest(processPath) {
+            if let index = positions[entry.key] {
+                if ExemplarFileLayout.isNewer(entry.exemplar, than: combined[index].exemplar) {
+                    combined[index].exemplar = entry.exemplar
+                }
+            } else {
+                positions[entry.key] = combined.count
+                combined.append(entry)
+            }
+        }
+        let temporary = temporaryPath(for: archiveName.fileName)
+        _ = try DurableFile.write(ExemplarFileLayout.makeFile(entries: combined), to: temporary)
+        do {
+            try DurableFile.rename(temporary, to: archivePath)
+        } catch {
+            try? DurableFile.remove(temporary)
+            throw error
+        }
+        try DurableFile.syncDirectory(directory.path)
+        try DurableFile.remove(processPath)
     }
 
     /// Folds a storage-failure marker's count into the counter archive.
@@ -300,12 +360,14 @@ struct ProcessArchiver {
                 result.append(entry)
                 continue
             }
-            var present = true
-            var value = result[index].value
-            var timestamp = result[index].timestamp
+            // An archived entry marked removed holds nothing: the process's entry replaces it.
+            var present = !MergeRule.isRemoved(timestamp: result[index].timestamp)
+            var value = present ? result[index].value : 0
+            var timestamp = present ? result[index].timestamp : 0
             rule.fold(
                 value: entry.value, timestamp: entry.timestamp, into: &value, mergedTimestamp: &timestamp,
                 present: &present)
+            guard present else { continue }
             result[index].value = value
             result[index].timestamp = timestamp
         }

@@ -61,13 +61,20 @@ struct DBFileName: Sendable, Hashable {
     static func isTemporaryFile(_ fileName: String, of processIdentifier: String) -> Bool {
         guard fileName.hasSuffix(".tmp") else { return false }
         let bytes = Array(fileName.utf8)
-        let marker = Array((suffix + ".").utf8)
-        guard bytes.count > marker.count,
-            let start = (0...(bytes.count - marker.count)).first(where: {
-                bytes[$0..<($0 + marker.count)].elementsEqual(marker)
-            })
-        else { return false }
-        let name = String(decoding: bytes[..<(start + suffix.utf8.count)], as: UTF8.self)
-        return DBFileName(fileName: name)?.processIdentifier == processIdentifier
+        // A values file's temporary name, or an exemplar file's (ExemplarFileName).
+        for fileSuffix in [suffix, ExemplarFileName.suffix] {
+            let marker = Array((fileSuffix + ".").utf8)
+            guard bytes.count > marker.count,
+                let start = (0...(bytes.count - marker.count)).first(where: {
+                    bytes[$0..<($0 + marker.count)].elementsEqual(marker)
+                })
+            else { continue }
+            let name = String(decoding: bytes[..<(start + fileSuffix.utf8.count)], as: UTF8.self)
+            let identifier =
+                fileSuffix == suffix
+                ? DBFileName(fileName: name)?.processIdentifier : ExemplarFileName(fileName: name)?.processIdentifier
+            return identifier == processIdentifier
+        }
+        return false
     }
 }

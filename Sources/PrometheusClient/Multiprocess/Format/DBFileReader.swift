@@ -22,7 +22,7 @@ enum DBFileReader {
     /// Reads the used part of the file at `path`; nil when the file does not exist (any more).
     ///
     /// - Throws: `DBFileError` when it is not a regular file, cannot be read, or its header is impossible.
-    static func snapshot(path: String) throws(DBFileError) -> Snapshot? {
+    static func snapshot(path: String, limit: Int = DBFileLayout.maximumUsed) throws(DBFileError) -> Snapshot? {
         let descriptor: FileDescriptor
         do {
             descriptor = try FileDescriptor.open(path, .readOnly, options: .nonBlocking)
@@ -50,7 +50,7 @@ enum DBFileReader {
         }
         guard header.count == DBFileLayout.headerSize else { throw .tooShort(size: header.count) }
         let rawHeader = header.withUnsafeBytes { DBFileLayout.header(of: $0) }
-        let used = try DBFileLayout.used(fromHeader: rawHeader, fileSize: status.size)
+        let used = try DBFileLayout.used(fromHeader: rawHeader, fileSize: status.size, limit: limit)
         let bytes = try io { () throws(Errno) in try descriptor.readBytes(fromAbsoluteOffset: 0, count: used) }
         guard bytes.count == used else { throw .usedOutOfRange(used: used, size: bytes.count) }
         return Snapshot(bytes: bytes)

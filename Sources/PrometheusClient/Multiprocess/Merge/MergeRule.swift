@@ -1,6 +1,13 @@
 /// How the values of one series from several processes' files combine: the Python client's merge
 /// rules, one per file kind, used by both the merge of a scrape and the folding of dead processes'
 /// files into archives, so the two can never disagree.
+///
+/// It also owns what an entry's timestamp double means beyond Python's mostrecent gauges (Python
+/// ignores it everywhere else): in the files of counters, histograms and summaries this package's
+/// writers store the time the series was created (``sum`` keeps the earliest, which becomes the
+/// merged `_created`), and a negative timestamp in any file marks a series its writer removed
+/// (`remove()`/`clear()`): such an entry contributes nothing. Python's writers store 0, which
+/// means neither.
 enum MergeRule: Sendable, Hashable {
     /// Values add up: counters, histograms, summaries, sum gauges.
     case sum
@@ -32,15 +39,31 @@ enum MergeRule: Sendable, Hashable {
         }
     }
 
+    /// Whether an entry's timestamp marks a series its writer removed.
+    @inline(__always)
+    static func isRemoved(timestamp: Double) -> Bool {
+        timestamp < 0
+    }
+
+    /// The timestamp a writer stores to mark a removed series: the removal time, negated.
+    static func removalMark(at time: Double) -> Double {
+        -Swift.max(time, 1)
+    }
+
     /// Folds one file's `value` (written at `timestamp`) into the merged `merged`/`mergedTimestamp`,
-    /// which hold a value only when `present`.
+    /// which hold a value only when `present`. An entry marked removed contributes nothing; for
+    /// ``sum`` the merged timestamp is the earliest positive one (the series' creation).
     @inline(__always)
     func fold(
         value: Double, timestamp: Double, into merged: inout Double, mergedTimestamp: inout Double, present: inout Bool
     ) {
+        if Self.isRemoved(timestamp: timestamp) { return }
         switch self {
         case .sum:
             merged = present ? merged + value : value
+            if timestamp > 0 && (mergedTimestamp <= 0 || timestamp < mergedTimestamp) {
+                mergedTimestamp = timestamp
+            }
             present = true
         case .minimum:
             merged = present ? Swift.min(merged, value) : value

@@ -3,11 +3,22 @@
 /// them), other samples by name; all comparisons are on bytes. Pure.
 enum MergedFamilyBuilder {
     /// The families of every present series, sorted by name.
-    static func families(of series: [MergedSeriesTable.Series], values: [Double], present: [Bool]) -> [MetricFamily] {
+    ///
+    /// - Parameters:
+    ///   - timestamps: the merged timestamp of each series; for counters, histograms and summaries the
+    ///     earliest creation time (0 when no writer recorded one).
+    ///   - includeCreated: whether those types get a `_created` sample per label set: the earliest
+    ///     creation among its series, left out when none was recorded (Python's writers record none).
+    ///   - exemplars: the latest exemplar of counter totals and histogram buckets, by series.
+    static func families(
+        of series: [MergedSeriesTable.Series], values: [Double], timestamps: [Double] = [], present: [Bool],
+        includeCreated: Bool = false, exemplars: [MergedSeriesKey: Exemplar] = [:]
+    ) -> [MetricFamily] {
         struct LabelSet {
             var labels: [Label]
-            var buckets: [(bound: Double, value: Double)] = []
+            var buckets: [(bound: Double, value: Double, exemplar: Exemplar?)] = []
             var samples: [Sample] = []
+            var created = 0.0
         }
         struct Family {
             var family: MetricFamily
@@ -31,11 +42,17 @@ enum MergedFamilyBuilder {
                 entry.indexByLabels[key.labels] = setIndex
                 entry.labelSets.append(LabelSet(labels: key.labels))
             }
+            if includeCreated, index < timestamps.count, info.type.hasCreatedSeries {
+                let created = timestamps[index]
+                let current = entry.labelSets[setIndex].created
+                if created > 0 && (current == 0 || created < current) { entry.labelSets[setIndex].created = created }
+            }
+            let exemplar = exemplars.isEmpty ? nil : exemplars[key]
             if let bound = key.bucketBound {
-                entry.labelSets[setIndex].buckets.append((bound, value))
+                entry.labelSets[setIndex].buckets.append((bound, value, exemplar))
             } else {
                 entry.labelSets[setIndex].samples.append(
-                    Sample(name: key.sampleName.string, labels: key.labels, value: value))
+                    Sample(name: key.sampleName.string, labels: key.labels, value: value, exemplar: exemplar))
             }
             families[key.familyName] = entry
         }
@@ -60,12 +77,16 @@ enum MergedFamilyBuilder {
                             Sample(
                                 name: name.string + "_bucket",
                                 labels: set.labels + [Label("le", GoFloatFormat.string(bucket.bound))],
-                                value: cumulative))
+                                value: cumulative, exemplar: bucket.exemplar))
                     }
                     entry.family.samples.append(
                         Sample(name: name.string + "_count", labels: set.labels, value: cumulative))
                 }
                 entry.family.samples.append(contentsOf: samples.sorted { ByteIdentity.precedes($0.name, $1.name) })
+                if set.created > 0 {
+                    entry.family.samples.append(
+                        Sample(name: name.string + "_created", labels: set.labels, value: set.created))
+                }
             }
             result.append(entry.family)
         }

@@ -25,7 +25,7 @@ struct MergedSeriesKey: Hashable, Sendable {
     /// - Throws: `DBFileError.invalidEntry` saying why the entry cannot be merged.
     init(key: DBKey, kind: StorageKind, processIdentifier: String, offset: Int) throws(DBFileError) {
         func reject(_ reason: String) -> DBFileError { .invalidEntry(offset: offset, reason: reason) }
-        let family = key.familyName
+        var family = key.familyName
         guard !family.isEmpty else { throw reject("the metric name is empty") }
         var labels = key.labels
         for label in labels {
@@ -61,7 +61,13 @@ struct MergedSeriesKey: Hashable, Sendable {
                 }
             }
         case .info:
-            guard isSample("_info") else { throw reject("an info file holds \(family)_info, not \(sample)") }
+            // Written as [<name>_info, <name>_info, ...] so that a Python master shows a gauge family
+            // whose samples carry its name; [<name>, <name>_info, ...] by earlier versions.
+            if ByteIdentity.equal(sample, family), family.hasSuffix("_info"), family.utf8.count > 5 {
+                family = String(family.dropLast(5))
+            } else if !isSample("_info") {
+                throw reject("an info file holds \(family)_info, not \(sample)")
+            }
         case .stateSet:
             guard isSample(""), labels.contains(where: { ByteIdentity.equal($0.name, family) }) else {
                 throw reject("a state set file holds \(family){\(family)=\"<state>\"}, not \(sample)")

@@ -17,6 +17,10 @@ import Synchronization
 ///   skipped on their own and counted in `prometheus_multiproc_unreadable_entries`.
 /// - Info (`gauge_liveinfo_<pid>.db`) and Enum (`gauge_livestateset_<pid>.db`) files are merged as
 ///   info and state-set families.
+/// - Exemplars recorded by workers (`*.exemplars` files) are attached to their counter totals and
+///   histogram buckets, the latest of all processes; counters, histograms and summaries carry
+///   `_created` (the earliest creation among their writers) unless ``CreatedSeries/isEnabled`` is
+///   off; series a worker removed (`remove()`, `clear()`) leave its part out.
 /// - What each file's entries mean is remembered between scrapes: a warm scrape reads each file's
 ///   used bytes and decodes only entries appended since.
 /// - Files of processes reported dead with ``markProcessDead(pid:path:archiving:)`` are folded into
@@ -55,6 +59,7 @@ public final class MultiProcessCollector: Collector {
 
     private struct State {
         var merger = MultiprocessMerger(reservedFamilies: selfMetricFamilies)
+        var exemplars = ExemplarMerger()
         var reported: Set<String> = []
         /// The last listing and the directory's modification time when it was taken.
         var listing = MultiprocessListing()
@@ -129,7 +134,12 @@ public final class MultiProcessCollector: Collector {
                     MultiprocessMerger.ListedFile(
                         fileName: file.name, inode: file.inode, listedAsRegular: file.isRegular))
             }
-            let outcome = state.merger.merge(directory: directoryPath, files: files)
+            let exemplars = state.exemplars.latest(
+                directory: directoryPath, files: listing.exemplarFiles.map(\.name))
+            var outcome = state.merger.merge(
+                directory: directoryPath, files: files, includeCreated: CreatedSeries.isEnabled,
+                exemplars: exemplars.exemplars)
+            outcome.unreadableFiles += exemplars.problems
             for problem in listing.problems + outcome.unreadableFiles + outcome.skippedEntries
             where state.reported.insert(problem.path + "\u{0}" + problem.reason).inserted {
                 CurrentProcess.writeToStandardError(
@@ -202,7 +212,9 @@ public final class MultiProcessCollector: Collector {
         let writers = try currentListing().writers
         let verdicts = state.withLock { $0.judge.judge(writers) }
         return writers.values.map { writer in
-            var names = writer.files.map(\.name.fileName) + writer.markers.map(\.fileName)
+            var names =
+                writer.files.map(\.name.fileName) + writer.exemplarFiles.map(\.fileName)
+                + writer.markers.map(\.fileName)
             if writer.leaseInode != nil { names.append(WriterLease.fileName(for: writer.identity)) }
             let bytes = names.reduce(0) { total, name in
                 total + ((try? FileSystem.status(ofLink: directory.file(named: name)).size) ?? 0)

@@ -70,7 +70,15 @@ final class MultiprocessMerger {
     }
 
     /// Merges the listed `.db` files of `directory`.
-    func merge(directory: String, files listed: [ListedFile]) -> Outcome {
+    ///
+    /// - Parameter includeCreated: whether counters, histograms and summaries get `_created` samples
+    ///   (the earliest creation their writers recorded).
+    /// - Parameter exemplars: the latest exemplar of counter totals and histogram buckets, attached to
+    ///   their merged samples.
+    func merge(
+        directory: String, files listed: [ListedFile], includeCreated: Bool = false,
+        exemplars: [MergedSeriesKey: Exemplar] = [:]
+    ) -> Outcome {
         var values = Values()
         var outcome = Outcome(families: [], unreadableFiles: [], skippedEntries: [])
         cache.beginMerge(directory: directory)
@@ -99,7 +107,8 @@ final class MultiprocessMerger {
         values.grow(to: table.series.count)
         keepMonotonic(&values.values, present: values.present)
         outcome.families = MergedFamilyBuilder.families(
-            of: table.series, values: values.values, present: values.present)
+            of: table.series, values: values.values, timestamps: values.timestamps, present: values.present,
+            includeCreated: includeCreated, exemplars: exemplars)
         return outcome
     }
 
@@ -181,7 +190,7 @@ final class MultiprocessMerger {
                             let local = valueOffset - offset
                             let rule = rules[series]
                             let value = DBFileLayout.double(at: local, in: window)
-                            let timestamp = rule == .mostRecent ? DBFileLayout.double(at: local + 8, in: window) : 0
+                            let timestamp = DBFileLayout.double(at: local + 8, in: window)
                             rule.fold(
                                 value: value, timestamp: timestamp, into: &values[series],
                                 mergedTimestamp: &timestamps[series], present: &present[series])

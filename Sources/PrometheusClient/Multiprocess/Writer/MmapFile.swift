@@ -35,8 +35,34 @@ final class MmapFile {
     ///
     /// - Throws: `MultiprocessError.fileFailure` naming the operation that failed (create, allocate,
     ///   map, read a corrupt existing file, ...).
-    init(name: DBFileName, in directory: MultiprocessDirectory) throws(MultiprocessError) {
-        path = directory.file(named: name.fileName)
+    convenience init(name: DBFileName, in directory: MultiprocessDirectory) throws(MultiprocessError) {
+        try self.init(
+            path: directory.file(named: name.fileName), contents: .values,
+            temporaryPath: { directory.file(named: name.temporaryFileName) })
+    }
+
+    /// Opens or creates the exemplar file `name` (``ExemplarFileLayout``), as ``init(name:in:)``.
+    ///
+    /// - Throws: as ``init(name:in:)``.
+    convenience init(exemplars name: ExemplarFileName, in directory: MultiprocessDirectory) throws(MultiprocessError) {
+        try self.init(
+            path: directory.file(named: name.fileName), contents: .exemplars,
+            temporaryPath: { directory.file(named: name.temporaryFileName) })
+    }
+
+    /// What a file's entries hold after their keys.
+    enum Contents {
+        /// A value and a timestamp (``DBFileLayout``).
+        case values
+        /// Exemplar records (``ExemplarFileLayout``).
+        case exemplars
+    }
+
+    private let contents: Contents
+
+    private init(path: String, contents: Contents, temporaryPath: () -> String) throws(MultiprocessError) {
+        self.path = path
+        self.contents = contents
         do {
             reservation = try AddressReservation(size: Self.reservationSize)
         } catch {
@@ -46,7 +72,7 @@ final class MmapFile {
         used = 0
         positions = [:]
         do {
-            try openOrCreate(name, in: directory)
+            try openOrCreate(temporaryPath: temporaryPath)
         } catch {
             close()
             throw error
@@ -66,12 +92,16 @@ final class MmapFile {
         descriptor = nil
     }
 
-    /// Pointers to the value doubles of `keys`, creating the missing entries (value 0, timestamp 0)
-    /// in one step: all new entries are written first, then `used` is published with release ordering.
+    /// Pointers to the value doubles of `keys`, creating the missing entries (value 0, timestamp
+    /// `initialTimestamp`) in one step: all new entries are written first, then `used` is published
+    /// with release ordering. An existing entry marked removed (``MergeRule/isRemoved(timestamp:)``)
+    /// starts afresh the same way; other existing entries are continued as they are.
     ///
     /// - Throws: `MultiprocessError.fileFailure` when the file cannot grow to hold the new entries;
     ///   nothing is written then.
-    func slots(for keys: [[UInt8]]) throws(MultiprocessError) -> [UnsafeMutablePointer<Double>] {
+    func slots(for keys: [[UInt8]], initialTimestamp: Double = 0) throws(MultiprocessError)
+        -> [UnsafeMutablePointer<Double>]
+    {
         var newKeys: [[UInt8]] = []
         var newSize = 0
         var seen = Set<[UInt8]>()
@@ -86,7 +116,7 @@ final class MmapFile {
             }
             var offset = used
             for key in newKeys {
-                writeEntry(key: key, at: offset)
+                writeEntry(key: key, at: offset, timestamp: initialTimestamp)
                 positions[key] = DBFileLayout.valueOffset(entryOffset: offset, keyLength: key.count)
                 offset += DBFileLayout.entrySize(forKeyLength: key.count)
             }
@@ -94,11 +124,57 @@ final class MmapFile {
             prometheus_atomic_store_int32_release(base.assumingMemoryBound(to: Int32.self), Int32(used))
         }
         return keys.map { key in
-            (base + positions[key]!).assumingMemoryBound(to: Double.self)
+            let slot = (base + positions[key]!).assumingMemoryBound(to: Double.self)
+            if MergeRule.isRemoved(timestamp: prometheus_atomic_load_double(slot + 1)) {
+                // Recreated after a removal: from zero, and a reader sees the zero before the mark goes.
+                prometheus_atomic_store_double(slot, 0)
+                prometheus_atomic_store_double_release(slot + 1, initialTimestamp)
+            }
+            return slot
         }
     }
 
-    private func writeEntry(key: [UInt8], at offset: Int) {
+    /// The exemplar slot (``ExemplarFileLayout``, at its capacity field) of `key` that holds labels
+    /// of `labelBytes` bytes: the key's entry when it is large enough, else a new entry appended for
+    /// the key, published as ``slots(for:initialTimestamp:)`` publishes entries. Exemplar files only.
+    ///
+    /// - Throws: `MultiprocessError.fileFailure` when the file cannot grow; nothing is written then.
+    func exemplarSlot(for key: [UInt8], labelBytes: Int) throws(MultiprocessError) -> UnsafeMutableRawPointer {
+        precondition(contents == .exemplars, "exemplar slots live in exemplar files")
+        if let offset = positions[key],
+            Int(UInt32(littleEndian: (base + offset).loadUnaligned(as: UInt32.self))) >= labelBytes
+        {
+            return base + offset
+        }
+        let capacity = ExemplarFileLayout.capacity(forLabelBytes: labelBytes)
+        let size = ExemplarFileLayout.entrySize(forKeyLength: key.count, capacity: capacity)
+        if used + size > self.capacity {
+            try grow(toFit: used + size)
+        }
+        let entry = base + used
+        entry.storeBytes(of: UInt32(key.count).littleEndian, as: UInt32.self)
+        key.withUnsafeBytes { (entry + 4).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let padding = DBFileLayout.paddingLength(forKeyLength: key.count)
+        (entry + 4 + key.count).initializeMemory(as: UInt8.self, repeating: 0x20, count: padding)
+        let slot = entry + 4 + key.count + padding
+        slot.initializeMemory(as: UInt8.self, repeating: 0, count: ExemplarFileLayout.tailSize(capacity: capacity))
+        slot.storeBytes(of: UInt32(capacity).littleEndian, as: UInt32.self)
+        positions[key] = slot - base
+        used += size
+        prometheus_atomic_store_int32_release(base.assumingMemoryBound(to: Int32.self), Int32(used))
+        return slot
+    }
+
+    /// Marks the entries behind `slots` removed: values zeroed, then the removal mark stored, so that
+    /// no reader counts them (Python's readers, which ignore the mark, see 0).
+    static func markRemoved(_ slots: [UnsafeMutablePointer<Double>], at time: Double) {
+        for slot in slots {
+            prometheus_atomic_store_double(slot, 0)
+            prometheus_atomic_store_double_release(slot + 1, MergeRule.removalMark(at: time))
+        }
+    }
+
+    private func writeEntry(key: [UInt8], at offset: Int, timestamp: Double) {
         let entry = base + offset
         entry.storeBytes(of: UInt32(key.count).littleEndian, as: UInt32.self)
         key.withUnsafeBytes { bytes in
@@ -108,6 +184,7 @@ final class MmapFile {
         (entry + 4 + key.count).initializeMemory(as: UInt8.self, repeating: 0x20, count: padding)
         // A reused file may hold garbage past `used` (a writer killed mid-entry); zero the doubles.
         (entry + 4 + key.count + padding).initializeMemory(as: UInt8.self, repeating: 0, count: 16)
+        (entry + 4 + key.count + padding + 8).storeBytes(of: timestamp.bitPattern.littleEndian, as: UInt64.self)
     }
 
     private func fail(_ operation: String, _ error: Errno) -> MultiprocessError {
@@ -116,13 +193,13 @@ final class MmapFile {
 
     // MARK: - Opening
 
-    private func openOrCreate(_ name: DBFileName, in directory: MultiprocessDirectory) throws(MultiprocessError) {
+    private func openOrCreate(temporaryPath: () -> String) throws(MultiprocessError) {
         let existing: FileDescriptor
         do {
             // Never blocks, so a FIFO planted under the name cannot hang the worker.
             existing = try FileDescriptor.open(path, .readWrite, options: .nonBlocking)
         } catch  where error == .noSuchFileOrDirectory {
-            try createNew(name, in: directory)
+            try createNew(temporaryPath: temporaryPath)
             return
         } catch {
             throw fail("open", error)
@@ -131,17 +208,17 @@ final class MmapFile {
         try adoptExisting(existing)
     }
 
-    private func createNew(_ name: DBFileName, in directory: MultiprocessDirectory) throws(MultiprocessError) {
+    private func createNew(temporaryPath: () -> String) throws(MultiprocessError) {
         // The temporary name does not end in `.db`, so no reader ever picks it up, and it is random,
         // so a process reusing a dead one's pid never collides with what the dead one left.
-        var temporary = directory.file(named: name.temporaryFileName)
+        var temporary = temporaryPath()
         var created: FileDescriptor?
         for _ in 0..<4 where created == nil {
             do {
                 created = try FileDescriptor.open(
                     temporary, .readWrite, options: [.create, .exclusive], permissions: 0o666)
             } catch  where error == .fileExists {
-                temporary = directory.file(named: name.temporaryFileName)
+                temporary = temporaryPath()
             } catch {
                 throw fail("create \(temporary)", error)
             }
@@ -210,8 +287,16 @@ final class MmapFile {
         }
         let bytes = UnsafeRawBufferPointer(start: base, count: header)
         do {
-            try DBFileLayout.forEachEntry(in: bytes, used: header) { location throws(DBFileError) in
-                positions[Array(bytes[location.keyRange])] = location.valueOffset
+            switch contents {
+            case .values:
+                try DBFileLayout.forEachEntry(in: bytes, used: header) { location throws(DBFileError) in
+                    positions[Array(bytes[location.keyRange])] = location.valueOffset
+                }
+            case .exemplars:
+                // A key's last entry is the one with the largest capacity.
+                try ExemplarFileLayout.forEachEntry(in: bytes, used: header) { location throws(DBFileError) in
+                    positions[Array(bytes[location.keyRange])] = location.slotOffset
+                }
             }
         } catch {
             throw fail("reuse existing file (\(error))", .invalidArgument)

@@ -38,6 +38,8 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     private var loggedClaimFailure = false
     private var processID: Int32
     private var files: [String: MmapFile] = [:]
+    /// The exemplar files (``ExemplarFileLayout``), by kind prefix.
+    private var exemplarFiles: [String: MmapFile] = [:]
     private var liveSeries: [WeakSeries] = []
     private var liveSeriesCompactionThreshold = 64
     private var failureSlot: UnsafeMutablePointer<Double>?
@@ -51,6 +53,15 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     private struct WeakSeries {
         weak var series: SeriesStorage?
     }
+
+    private struct WeakGauge {
+        weak var child: GaugeChild?
+    }
+
+    /// Gauges whose callbacks are sampled into the files, and the process whose sampling thread
+    /// runs (none after `fork()`, until the child's first slow path starts its own).
+    private var sampledGauges: [WeakGauge] = []
+    private var samplerProcessID: Int32?
 
     /// Most `<pid>-<n>` identities tried before a writer gives up on a lease.
     static let maximumPidSuffixes = 64
@@ -73,6 +84,9 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     deinit {
         ForkHandler.unregister(self)
         for file in files.values {
+            file.close()
+        }
+        for file in exemplarFiles.values {
             file.close()
         }
         lease?.release()
@@ -127,6 +141,111 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
 
     func bind(_ series: SeriesStorage) -> SeriesBinding {
         withLock { bindLocked(series) }
+    }
+
+    func remove(_ series: SeriesStorage) {
+        let now = WallClock.now()
+        withLock {
+            guard !series.isDetached else { return }
+            series.isDetached = true
+            if series.isBound, let binding = series.currentBinding, binding.isExternal {
+                MmapFile.markRemoved((0..<series.slotCount).map { binding.table[$0] }, at: now)
+            }
+            series.exemplarSlots.removeAll()
+            series.replaceBinding(with: SeriesBinding(inMemorySlotCount: series.slotCount))
+        }
+    }
+
+    func sampleFunction(of child: GaugeChild) {
+        withLock {
+            if !sampledGauges.contains(where: { $0.child === child }) {
+                sampledGauges.removeAll { $0.child == nil }
+                sampledGauges.append(WeakGauge(child: child))
+            }
+            startSamplerLocked()
+        }
+        _ = child.storeCallbackValue()
+    }
+
+    /// Stores the current result of every sampled gauge's callback. The callbacks run outside the
+    /// store's lock: they may create or update metrics themselves.
+    func sampleFunctions() {
+        let gauges = withLock { () -> [GaugeChild] in
+            // Removed gauges (see remove(_:)) are no longer sampled.
+            sampledGauges.removeAll { $0.child == nil || $0.child?.storage.isDetached == true }
+            return sampledGauges.compactMap(\.child)
+        }
+        for gauge in gauges {
+            _ = gauge.storeCallbackValue()
+        }
+    }
+
+    /// Starts this process's sampling thread when gauges need one and none runs in this process.
+    private func startSamplerLocked() {
+        guard !sampledGauges.isEmpty, samplerProcessID != processID else { return }
+        samplerProcessID = processID
+        let reference = WeakStoreReference(self)
+        do {
+            try NativeThread.startDetached(stackSize: 256 << 10) {
+                // The store is only held while sampling, so the thread ends soon after it goes; naps
+                // of at most 0.1 s let a changed interval take effect at once.
+                var lastSample = SystemClock.monotonic()
+                while reference.sampleIfAlive() {
+                    lastSample = SystemClock.monotonic()
+                    while true {
+                        let remaining = lastSample + Multiprocess.gaugeFunctionInterval - SystemClock.monotonic()
+                        if remaining <= 0 { break }
+                        SystemClock.sleep(seconds: Swift.min(0.1, remaining))
+                    }
+                }
+            }
+        } catch {
+            samplerProcessID = nil
+            CurrentProcess.writeToStandardError(
+                "prometheus: process \(processID) cannot start the thread that samples gauge callbacks: \(error)")
+        }
+    }
+
+    private final class WeakStoreReference: @unchecked Sendable {
+        weak var store: MmapValueStore?
+        init(_ store: MmapValueStore) { self.store = store }
+
+        /// Samples the store's gauges; false once the store is gone.
+        func sampleIfAlive() -> Bool {
+            guard let store else { return false }
+            store.sampleFunctions()
+            return true
+        }
+    }
+
+    func recordExemplar(_ exemplar: Exemplar, of series: SeriesStorage, at index: Int) {
+        let labels = ExemplarFileLayout.encodeLabels(exemplar.labels)
+        let timestamp = exemplar.timestamp?.unixSeconds ?? WallClock.now()
+        withLock {
+            // Only series whose values are in this process's files: their exemplars describe them.
+            guard !series.isDetached, series.isBound, series.currentBinding?.isExternal == true else { return }
+            let slot: UnsafeMutableRawPointer
+            if let known = series.exemplarSlots[index], known.capacity >= labels.count {
+                slot = known.slot
+            } else {
+                let descriptor = series.descriptor
+                let target = descriptor.slots[index]
+                let key = DBKey.encode(
+                    familyName: descriptor.familyName, sampleName: target.sampleName, labels: target.labels,
+                    help: descriptor.help)
+                do {
+                    slot = try exemplarFileLocked(for: descriptor.kind).exemplarSlot(
+                        for: key, labelBytes: labels.count)
+                } catch {
+                    recordFailureLocked(error)
+                    return
+                }
+                series.exemplarSlots[index] = (
+                    slot, Int(UInt32(littleEndian: slot.loadUnaligned(as: UInt32.self)))
+                )
+            }
+            ExemplarFileLayout.write(value: exemplar.value, timestamp: timestamp, labels: labels, toSlot: slot)
+        }
     }
 
     // MARK: - Under the lock
@@ -224,6 +343,13 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         if series.isBound, let binding = series.currentBinding {
             return binding
         }
+        // A forked child's first slow path: its gauge callbacks need its own sampling thread.
+        startSamplerLocked()
+        if series.isDetached {
+            let detached = SeriesBinding(inMemorySlotCount: series.slotCount)
+            series.replaceBinding(with: detached)
+            return detached
+        }
         let descriptor = series.descriptor
         let keys = descriptor.slots.map { slot in
             DBKey.encode(
@@ -233,7 +359,8 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         let binding: SeriesBinding
         do {
             let file = try fileLocked(for: descriptor.kind)
-            binding = SeriesBinding(pointers: try file.slots(for: keys))
+            let created = descriptor.kind.storesCreationTime ? WallClock.now() : 0
+            binding = SeriesBinding(pointers: try file.slots(for: keys, initialTimestamp: created))
         } catch {
             recordFailureLocked(error)
             binding = SeriesBinding(inMemorySlotCount: descriptor.slotCount)
@@ -266,6 +393,18 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
             try? prepareFailureCounterLocked()
         }
         return try openFileLocked(kind)
+    }
+
+    /// This process's exemplar file for `kind`, opened or created on first use.
+    private func exemplarFileLocked(for kind: StorageKind) throws(MultiprocessError) -> MmapFile {
+        let prefix = kind.filePrefix
+        if let file = exemplarFiles[prefix] {
+            return file
+        }
+        let file = try MmapFile(
+            exemplars: ExemplarFileName(kind: kind, processIdentifier: identifierLocked()), in: directory)
+        exemplarFiles[prefix] = file
+        return file
     }
 
     private func openFileLocked(_ kind: StorageKind) throws(MultiprocessError) -> MmapFile {
@@ -369,11 +508,17 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         loggedClaimFailure = false
         for index in liveSeries.indices {
             liveSeries[index].series?.unbindAfterFork()
+            liveSeries[index].series?.exemplarSlots.removeAll()
         }
         for file in files.values {
             file.close()
         }
         files.removeAll(keepingCapacity: true)
+        for file in exemplarFiles.values {
+            file.close()
+        }
+        exemplarFiles.removeAll(keepingCapacity: true)
+        samplerProcessID = nil
         failureSlot = nil
         failureCount = 0
         failureMarker = nil

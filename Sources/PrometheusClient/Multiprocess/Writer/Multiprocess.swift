@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Switches this process to multiprocess mode, where every metric's values live in memory-mapped
 /// files shared with a master process that merges them (as with the Python client's
 /// `PROMETHEUS_MULTIPROC_DIR`).
@@ -21,6 +23,23 @@ public enum Multiprocess {
     ///   file names.
     public static func enable(directory: String, identity: WriterIdentity = .processID) throws(MultiprocessError) {
         try ActiveValueStore.enable(directory: directory, identity: identity)
+    }
+
+    /// How often, in seconds, a worker samples the callbacks of its gauges given
+    /// ``GaugeChild/setFunction(_:)`` into its files (default 1). Read before each sampling round.
+    public static var gaugeFunctionInterval: Double {
+        get { Double(bitPattern: functionInterval.load(ordering: .relaxed)) }
+        set { functionInterval.store(Swift.max(0.01, newValue).bitPattern, ordering: .relaxed) }
+    }
+
+    private static let functionInterval = Atomic<UInt64>(1.0.bitPattern)
+
+    /// Samples the callbacks of this process's gauges given ``GaugeChild/setFunction(_:)`` into its
+    /// files now, on the calling thread (for example right before a master scrapes, or before a
+    /// batch worker exits). Costs one call of each callback. Does nothing in single-process mode,
+    /// where callbacks are called at every collection anyway.
+    public static func sampleGaugeFunctions() {
+        (try? ActiveValueStore.current() as? MmapValueStore)?.sampleFunctions()
     }
 
     /// The multiprocess directory: the one in use, else the one enabled or set in the environment;
