@@ -15,6 +15,8 @@
 //   PrometheusTestWorker env                            choose the mode from the environment only
 //   PrometheusTestWorker allocations SERIES             print the heap allocations of one warm scrape
 //                                                       of SERIES counter, gauge and histogram series
+//   PrometheusTestWorker script DIR                     run the commands of ScriptedWorker (one per
+//                                                       line on standard input, "ok" after each)
 import CAllocationCounter
 import Foundation
 import Glibc
@@ -265,6 +267,176 @@ func runAllocations(series: Int) throws {
     }
 }
 
+/// A worker driven line by line, so a test can interleave several processes' steps. Metrics are
+/// made on first use, with no registry (as workers do); counters, gauges and summaries have one label
+/// `key`, histograms buckets 0.1, 1 and 10.
+///
+///   inc NAME KEY AMOUNT [TRACE]        counter (with an exemplar trace_id=TRACE)
+///   observe NAME VALUE [TRACE]         histogram
+///   summary NAME KEY VALUE             summary
+///   gauge NAME MODE KEY VALUE          gauge in a multiprocess mode
+///   function NAME MODE VALUE           gauge whose callback returns the latest VALUE given
+///   sample                             Multiprocess.sampleGaugeFunctions()
+///   interval SECONDS                   Multiprocess.gaugeFunctionInterval
+///   remove NAME KEY / clear NAME       remove a child / every child of NAME
+///   info NAME VERSION                  info with version=VERSION
+///   state NAME STATE                   enum with states a, b, c
+///   master NAME                        print a registry holding a MultiProcessCollector of DIR, this
+///                                      process's counter NAME and a custom collector, as text,
+///                                      then a line "end"
+///   exit                               end the process
+final class ScriptedWorker {
+    let directory: String
+    var counters: [String: Counter<Labelled>] = [:]
+    var histograms: [String: Histogram<Unlabelled>] = [:]
+    var summaries: [String: Summary<Labelled>] = [:]
+    var gauges: [String: Gauge<Labelled>] = [:]
+    var functionGauges: [String: (Gauge<Unlabelled>, FunctionValue)] = [:]
+    var infos: [String: Info<Unlabelled>] = [:]
+    var enums: [String: Enum<Unlabelled>] = [:]
+
+    init(directory: String) throws {
+        self.directory = directory
+        try Multiprocess.enable(directory: directory)
+    }
+
+    func counter(_ name: String) throws -> Counter<Labelled> {
+        if let known = counters[name] { return known }
+        let made = try Counter(name: name, help: "Scripted counter.", labelNames: ["key"], registry: nil)
+        counters[name] = made
+        return made
+    }
+
+    func run(_ words: [String]) throws {
+        switch (words.first ?? "", words.count) {
+        case ("inc", 4), ("inc", 5):
+            let child = try counter(words[1]).labels(words[2])
+            let amount = Double(words[3]) ?? 1
+            if words.count == 5 {
+                try child.inc(by: amount, exemplar: ["trace_id": words[4]])
+            } else {
+                try child.inc(by: amount)
+            }
+        case ("observe", 3), ("observe", 4):
+            let histogram =
+                try histograms[words[1]]
+                ?? Histogram(name: words[1], help: "Scripted histogram.", buckets: [0.1, 1, 10], registry: nil)
+            histograms[words[1]] = histogram
+            let value = Double(words[2]) ?? 0
+            if words.count == 4 {
+                try histogram.observe(value, exemplar: ["trace_id": words[3]])
+            } else {
+                histogram.observe(value)
+            }
+        case ("summary", 4):
+            let summary =
+                try summaries[words[1]]
+                ?? Summary(name: words[1], help: "Scripted summary.", labelNames: ["key"], registry: nil)
+            summaries[words[1]] = summary
+            try summary.labels(words[2]).observe(Double(words[3]) ?? 0)
+        case ("gauge", 5):
+            guard let mode = MultiprocessMode(rawValue: words[2]) else { fail("bad mode \(words[2])") }
+            let key = words[1] + "/" + words[2]
+            let gauge =
+                try gauges[key]
+                ?? Gauge(
+                    name: words[1], help: "Scripted gauge.", labelNames: ["key"], multiprocessMode: mode,
+                    registry: nil)
+            gauges[key] = gauge
+            try gauge.labels(words[3]).set(Double(words[4]) ?? 0)
+        case ("function", 4):
+            guard let mode = MultiprocessMode(rawValue: words[2]) else { fail("bad mode \(words[2])") }
+            let value = Double(words[3]) ?? 0
+            if let known = functionGauges[words[1]] {
+                known.1.store(value)
+            } else {
+                let gauge = try Gauge(
+                    name: words[1], help: "Scripted callback gauge.", multiprocessMode: mode, registry: nil)
+                let current = FunctionValue()
+                current.store(value)
+                functionGauges[words[1]] = (gauge, current)
+                gauge.setFunction { current.load() }
+            }
+        case ("sample", 1):
+            Multiprocess.sampleGaugeFunctions()
+        case ("interval", 2):
+            Multiprocess.gaugeFunctionInterval = Double(words[1]) ?? 1
+        case ("remove", 3):
+            try counters[words[1]]?.remove(words[2])
+            for gauge in gauges.filter({ $0.key.hasPrefix(words[1] + "/") }).values { try gauge.remove(words[2]) }
+            try summaries[words[1]]?.remove(words[2])
+        case ("clear", 2):
+            counters[words[1]]?.clear()
+            summaries[words[1]]?.clear()
+            for gauge in gauges.filter({ $0.key.hasPrefix(words[1] + "/") }).values { gauge.clear() }
+        case ("info", 3):
+            let info = try infos[words[1]] ?? Info(name: words[1], help: "Scripted info.", registry: nil)
+            infos[words[1]] = info
+            try info.info(["version": words[2]])
+        case ("state", 3):
+            let states =
+                try enums[words[1]]
+                ?? Enum(name: words[1], help: "Scripted enum.", states: ["a", "b", "c"], registry: nil)
+            enums[words[1]] = states
+            try states.state(words[2])
+        case ("master", 2):
+            let registry = CollectorRegistry()
+            try registry.register(MultiProcessCollector(path: directory))
+            let own = try Counter(name: words[1], help: "Scripted counter.", labelNames: ["key"], registry: registry)
+            try own.labels("master").inc(by: 7)
+            try registry.register(CustomFamilies())
+            var bytes: [UInt8] = []
+            let failures = registry.render(as: .prometheusText004, into: &bytes)
+            print(String(decoding: bytes, as: UTF8.self), terminator: "")
+            for failure in failures { print("# failure: \(failure)") }
+            print("end")
+        case ("exit", 1):
+            fflush(nil)
+            exit(0)
+        default:
+            fail("bad command \(words)")
+        }
+    }
+}
+
+/// A custom collector of a master: one family of its own, one that adds a series to a merged
+/// counter family, and one that gives a merged family another type.
+final class CustomFamilies: Collector {
+    func collect() throws -> [MetricFamily] {
+        [
+            MetricFamily(
+                name: "custom_queue_length", help: "A custom family.", type: .gauge,
+                samples: [Sample(name: "custom_queue_length", value: 3)]),
+            MetricFamily(
+                name: "mp_script_requests", help: "Added by a custom collector.", type: .counter,
+                samples: [Sample(name: "mp_script_requests_total", labels: [Label("key", "custom")], value: 11)]),
+            MetricFamily(
+                name: "mp_script_clash", help: "Another type.", type: .gauge,
+                samples: [Sample(name: "mp_script_clash", value: 1)]),
+        ]
+    }
+}
+
+/// The value a scripted gauge callback returns.
+final class FunctionValue: Sendable {
+    private let bits = Atomic<UInt64>(0)
+    func store(_ value: Double) { bits.store(value.bitPattern, ordering: .relaxed) }
+    func load() -> Double { Double(bitPattern: bits.load(ordering: .relaxed)) }
+}
+
+func runScript(directory: String) throws {
+    let worker = try ScriptedWorker(directory: directory)
+    print("ready pid=\(getpid())")
+    fflush(nil)
+    while let line = readLine() {
+        let words = line.split(separator: " ").map(String.init)
+        guard !words.isEmpty else { continue }
+        try worker.run(words)
+        print("ok")
+        fflush(nil)
+    }
+}
+
 let arguments = CommandLine.arguments
 do {
     switch arguments.count > 1 ? arguments[1] : "" {
@@ -280,13 +452,15 @@ do {
         try runChurn(directory: arguments[2], kills: kills, live: live)
     case "env":
         runEnvironment()
+    case "script" where arguments.count == 3:
+        try runScript(directory: arguments[2])
     case "allocations" where arguments.count == 3:
         guard let series = Int(arguments[2]) else { fail("bad number") }
         try runAllocations(series: series)
     default:
         fail(
             "usage: PrometheusTestWorker fork DIR CHILDREN INCREMENTS | grow DIR | hold DIR [IDENTITY]"
-                + " | churn DIR KILLS LIVE | env | allocations SERIES")
+                + " | churn DIR KILLS LIVE | env | allocations SERIES | script DIR")
     }
 } catch {
     fail("\(error)")

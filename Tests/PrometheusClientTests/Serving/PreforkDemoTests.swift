@@ -108,6 +108,29 @@ struct PreforkDemoTests {
         #expect((samples.sum("demo_last_request_timestamp_seconds") ?? 0) > 1_700_000_000)
     }
 
+    @Test("the merged OpenMetrics output shows a request's trace as an exemplar, and the workers' info")
+    func mergedOpenMetricsShowsExemplarAndInfo() throws {
+        let demo = try DemoProcess(workers: 2)
+        _ = try demo.waitForLine(containing: "serving", skipping: 1, timeout: 30)
+        let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+        let answer = try RawHTTPClient.get(
+            port: demo.appPort, path: "/work?ms=20", headers: ["traceparent": "00-\(traceID)-00f067aa0ba902b7-01"])
+        #expect(answer.status == 200)
+        let response = try RawHTTPClient.get(
+            port: demo.metricsPort, path: "/metrics",
+            headers: ["Accept": "application/openmetrics-text; version=1.0.0; charset=utf-8"])
+        #expect(response.status == 200)
+        let lines = response.text.split(separator: "\n")
+        let bucket = lines.first {
+            $0.hasPrefix("demo_http_request_duration_seconds_bucket{") && $0.contains("route=\"/work\"")
+                && $0.contains(traceID)
+        }
+        #expect(bucket?.contains("# {trace_id=\"\(traceID)\"} 0.0") == true, "\(response.text)")
+        #expect(lines.contains("# TYPE demo_worker info"))
+        #expect(lines.contains { $0.hasPrefix("demo_worker_info{slot=") && $0.contains("version=\"1\"") })
+        try OpenMetricsTests.parseWithPython(response.text)
+    }
+
     @Test("a SIGKILLed worker is replaced; its live gauges leave the merge while counters keep totals")
     func killedWorkerIsReplaced() throws {
         let demo = try DemoProcess(workers: 1)
@@ -159,6 +182,8 @@ struct PreforkDemoTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let demo = try DemoProcess(workers: 1, extraArguments: ["--dir", directory.path])
         #expect(demo.log.contains("carried over 1 writers of an earlier run"))
+        // The worker's gauges exist once it serves; a scrape before that would not see them.
+        _ = try demo.waitForLine(containing: "serving", timeout: 30)
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         #expect(!names.contains("counter_999999.db") && !names.contains("gauge_livesum_999999.db"))
         let scrape = ExpositionSamples(try demo.scrape())
