@@ -15,8 +15,22 @@ struct DemoApplication: Sendable {
         var response = respond(to: request, route: route)
         response.headers.append(HTTPHeader("X-Worker-Pid", String(pid)))
         metrics.requestFinished(
-            route: route, status: response.status, seconds: DemoApplication.monotonicSeconds() - started)
+            route: route, status: response.status, seconds: DemoApplication.monotonicSeconds() - started,
+            traceID: Self.traceID(of: request))
         return response
+    }
+
+    /// The trace id of a W3C `traceparent` header (`00-<32 hex>-<16 hex>-<2 hex>`), or a fresh random
+    /// one: what links a latency bucket to a trace, as an exemplar.
+    static func traceID(of request: HTTPRequest) -> String {
+        if let header = request.headers.first(where: { $0.name.lowercased() == "traceparent" }) {
+            let parts = header.value.split(separator: "-")
+            if parts.count == 4, parts[1].count == 32, parts[1].allSatisfy(\.isHexDigit) { return String(parts[1]) }
+        }
+        return (0..<2).map { _ in
+            let hex = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
     }
 
     private func respond(to request: HTTPRequest, route: String) -> HTTPResponse {
