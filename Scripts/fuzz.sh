@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the text and OpenMetrics parsers and the .db file reader with libFuzzer, for a bounded time.
+# Fuzzes the text, OpenMetrics and protobuf parsers and the .db file reader with libFuzzer, for a
+# bounded time.
 #
 #   bash Scripts/fuzz.sh [seconds]     (default 60)
 #

@@ -7,7 +7,7 @@ enum FuzzTarget {
     static func run(_ input: [UInt8]) {
         guard let selector = input.first else { return }
         let body = Array(input.dropFirst())
-        switch selector % 3 {
+        switch selector % 4 {
         case 0:
             if let families = try? PrometheusTextParser.parse(body) {
                 _ = Exposition.render(families, as: .prometheusText004)
@@ -18,9 +18,15 @@ enum FuzzTarget {
                 let rendered = Exposition.render(families, as: .openMetrics100, escaping: .allowUTF8)
                 _ = try? OpenMetricsParser.parse(rendered)
             }
-        default:
+        case 2:
             let inspection = DBFileInspection(bytes: body)
             _ = inspection.entries.count
+        default:
+            if let families = try? ProtobufParser.parse(body) {
+                let rendered = Exposition.render(families, as: .prometheusProtobuf, escaping: .allowUTF8)
+                _ = try? ProtobufParser.parse(rendered)
+                _ = Exposition.render(families, as: .openMetrics200)
+            }
         }
     }
 }

@@ -15,6 +15,9 @@ public enum ContentNegotiation {
     /// - with a version ≥ 1.0.0: OpenMetrics 1.0.0 (2.0.0 from version 2), the `escaping=` parameter
     ///   honoured and echoed in the content type;
     /// - `text/plain` with a version ≥ 1.0.0: the text format as 1.0.0, escaping honoured and echoed;
+    /// - `application/vnd.google.protobuf` with `proto=io.prometheus.client.MetricFamily` and
+    ///   `encoding=delimited` (what Prometheus asks for first when native histograms are enabled):
+    ///   the protobuf format, escaping honoured (and echoed when asked for);
     /// - `text/plain` with an older or no version, `text/*`, `*/*`, or nothing acceptable: the text
     ///   format 0.0.4 with underscores escaping.
     ///
@@ -25,6 +28,17 @@ public enum ContentNegotiation {
             let version = range.parameters["version"].flatMap(parseVersion)
             let escaping = range.parameters["escaping"].flatMap(NameEscapingScheme.init(rawValue:)) ?? .underscores
             switch range.type {
+            case "application/vnd.google.protobuf":
+                // Only the delimited MetricFamily stream is this format (as client_golang decides).
+                guard range.parameters["proto"] == "io.prometheus.client.MetricFamily",
+                    range.parameters["encoding"] == "delimited"
+                else { continue }
+                let explicit = range.parameters["escaping"] != nil
+                return NegotiatedFormat(
+                    format: .prometheusProtobuf,
+                    contentType: ExpositionFormat.prometheusProtobuf.contentType
+                        + (explicit ? "; escaping=" + escaping.rawValue : ""),
+                    escaping: escaping)
             case "application/openmetrics-text":
                 guard let version else {
                     if range.parameters["version"] == nil {

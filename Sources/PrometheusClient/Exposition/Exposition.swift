@@ -1,4 +1,4 @@
-/// Renders metric families in a text exposition format.
+/// Renders metric families in an exposition format (text, OpenMetrics or protobuf).
 ///
 /// ```swift
 /// let body = Exposition.render(CollectorRegistry.default.collect().families, as: .openMetrics100)
@@ -70,6 +70,8 @@ public enum Exposition {
         case .openMetrics100, .openMetrics200:
             OpenMetricsWriter.write(
                 family, escaping: escaping, nativeHistograms: format == .openMetrics200, to: &buffer)
+        case .prometheusProtobuf:
+            ProtobufWriter.write(family, escaping: escaping, to: &buffer)
         }
     }
 

@@ -93,6 +93,10 @@ struct ExpositionBuffer {
         write(atMost: 1) { $0.append(byte) }
     }
 
+    mutating func append(_ bytes: [UInt8]) {
+        write(atMost: bytes.count) { $0.append(bytes) }
+    }
+
     mutating func appendValue(_ value: Double) {
         write(atMost: GoFloatFormat.maximumWrittenBytes) { $0.appendValue(value) }
     }

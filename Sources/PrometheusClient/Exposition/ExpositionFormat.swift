@@ -1,4 +1,4 @@
-/// The text formats this package writes.
+/// The exposition formats this package writes: three text formats and the protobuf format.
 public enum ExpositionFormat: Sendable, Hashable, CaseIterable {
     /// The Prometheus text format, version 0.0.4: the default for scrapers that ask for nothing else.
     case prometheusText004
@@ -9,6 +9,10 @@ public enum ExpositionFormat: Sendable, Hashable, CaseIterable {
     case openMetrics100
     /// OpenMetrics 2.0.0 (adds native histograms; experimental, as in the Python client).
     case openMetrics200
+    /// The Prometheus protobuf format (length-delimited `io.prometheus.client.MetricFamily`
+    /// messages): binary, with exemplars, created timestamps and native histograms, the only format
+    /// in which Prometheus 2.x ingests native histograms.
+    case prometheusProtobuf
 
     /// Whether the format is one of the OpenMetrics versions.
     public var isOpenMetrics: Bool {
@@ -22,6 +26,8 @@ public enum ExpositionFormat: Sendable, Hashable, CaseIterable {
         case .prometheusText100: return "text/plain; version=1.0.0; charset=utf-8"
         case .openMetrics100: return "application/openmetrics-text; version=1.0.0; charset=utf-8"
         case .openMetrics200: return "application/openmetrics-text; version=2.0.0; charset=utf-8"
+        case .prometheusProtobuf:
+            return "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
         }
     }
 }

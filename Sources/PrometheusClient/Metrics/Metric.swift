@@ -159,7 +159,10 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
     /// false when this metric type has no line writer or its name needs the sample writers; the
     /// bytes equal those of ``collect()`` rendered by ``Exposition``.
     func render(as format: ExpositionFormat, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer) -> Bool {
-        guard writesOwnLines, SeriesLineWriter.canWrite(familyName: definition.name, escaping: escaping) else {
+        // The protobuf format is written from collected families.
+        guard writesOwnLines, format != .prometheusProtobuf,
+            SeriesLineWriter.canWrite(familyName: definition.name, escaping: escaping)
+        else {
             return false
         }
         if format.isOpenMetrics {

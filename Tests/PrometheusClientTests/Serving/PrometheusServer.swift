@@ -13,8 +13,12 @@ final class PrometheusServer {
     let directory: URL
     private let logFile: URL
 
-    /// `scrapeSettings` are extra YAML lines of the scrape job (e.g. `scheme` and `tls_config`).
-    init(binary: String, target: String, job: String = "prefork-demo", scrapeSettings: String = "") throws {
+    /// `scrapeSettings` are extra YAML lines of the scrape job (e.g. `scheme` and `tls_config`);
+    /// `flags` extra command-line flags (e.g. `--enable-feature=native-histograms`).
+    init(
+        binary: String, target: String, job: String = "prefork-demo", scrapeSettings: String = "",
+        flags: [String] = []
+    ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("prometheus-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let config = """
@@ -33,11 +37,12 @@ final class PrometheusServer {
         logFile = directory.appendingPathComponent("prometheus.log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "--config.file=\(directory.appendingPathComponent("prometheus.yml").path)",
-            "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-            "--web.listen-address=127.0.0.1:\(port)",
-        ]
+        process.arguments =
+            [
+                "--config.file=\(directory.appendingPathComponent("prometheus.yml").path)",
+                "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
+                "--web.listen-address=127.0.0.1:\(port)",
+            ] + flags
         let log = try FileHandle(forWritingTo: logFile)
         process.standardOutput = log
         process.standardError = log
