@@ -48,7 +48,7 @@ enum OpenMetricsWriter {
         buffer.appendSeries(name: sample.name, labels: sample.labels, escaping: escaping)
         buffer.append(UInt8(ascii: " "))
         if let histogram = sample.nativeHistogram {
-            appendNativeHistogram(histogram, to: &buffer)
+            NativeHistogramText.append(histogram, to: &buffer)
         } else {
             buffer.appendValue(sample.value)
         }
@@ -91,27 +91,4 @@ enum OpenMetricsWriter {
         }
     }
 
-    private static func appendNativeHistogram(_ histogram: NativeHistogram, to buffer: inout ExpositionBuffer) {
-        buffer.append("{count:")
-        buffer.appendValue(histogram.count)
-        buffer.append(",sum:")
-        buffer.appendValue(histogram.sum)
-        buffer.append(",schema:\(histogram.schema),zero_threshold:")
-        buffer.appendValue(histogram.zeroThreshold)
-        buffer.append(",zero_count:")
-        buffer.appendValue(histogram.zeroCount)
-        if !histogram.negativeSpans.isEmpty {
-            buffer.append(",negative_spans:[\(spans(histogram.negativeSpans))]")
-            buffer.append(",negative_deltas:[\(histogram.negativeDeltas.map(String.init).joined(separator: ","))]")
-        }
-        if !histogram.positiveSpans.isEmpty {
-            buffer.append(",positive_spans:[\(spans(histogram.positiveSpans))]")
-            buffer.append(",positive_deltas:[\(histogram.positiveDeltas.map(String.init).joined(separator: ","))]")
-        }
-        buffer.append(UInt8(ascii: "}"))
-    }
-
-    private static func spans(_ spans: [NativeHistogram.BucketSpan]) -> String {
-        spans.map { "\($0.offset):\($0.length)" }.joined(separator: ",")
-    }
 }

@@ -149,9 +149,17 @@ public enum OpenMetricsParser {
         }
         guard let name else { throw scanner.fail("sample without a metric name", at: start) }
         try scanner.expect(0x20, "a single space before the value")
-        let valueToken = scanner.scanToken()
-        guard let value = LineScanner.parseNumber(valueToken.text) else {
-            throw scanner.fail("invalid value \"\(valueToken.text)\"", at: valueToken.offset)
+        let valueOffset = scanner.position
+        var value = 0.0
+        var native: NativeHistogram?
+        if scanner.peek() == UInt8(ascii: "{") {
+            native = try NativeHistogramText.parse(&scanner)
+        } else {
+            let valueToken = scanner.scanToken()
+            guard let number = LineScanner.parseNumber(valueToken.text) else {
+                throw scanner.fail("invalid value \"\(valueToken.text)\"", at: valueToken.offset)
+            }
+            value = number
         }
         var timestamp: Timestamp?
         var exemplar: Exemplar?
@@ -165,15 +173,31 @@ public enum OpenMetricsParser {
                 exemplar = try parseExemplar(&scanner)
             }
         }
+        if native != nil, let first = exemplar {
+            // A native histogram carries any number of exemplars, one after the other.
+            native!.exemplars.append(first)
+            exemplar = nil
+            while scanner.skip(0x20) { native!.exemplars.append(try parseExemplar(&scanner)) }
+        }
         guard scanner.isAtEnd else { throw scanner.fail("unexpected text after the sample") }
+        if native != nil {
+            guard progress.current?.family.type == .histogram || progress.current?.family.type == .gaugeHistogram,
+                progress.current?.accepts(sampleName: name) == true,
+                ByteIdentity.equal(progress.current!.family.name, name)
+            else {
+                throw scanner.fail(
+                    "a native histogram value belongs to a histogram sample named after its family", at: start)
+            }
+        }
 
         // The sample belongs to the current family if its name fits the family's type.
         if progress.current?.accepts(sampleName: name) != true {
             try progress.startFamily(name, scanner: scanner, at: start)
         }
         try progress.current!.add(
-            Sample(name: name, labels: labels, value: value, timestamp: timestamp, exemplar: exemplar), line: line,
-            scanner: scanner, valueOffset: valueToken.offset, lineOffset: start)
+            Sample(
+                name: name, labels: labels, value: value, timestamp: timestamp, exemplar: exemplar,
+                nativeHistogram: native), line: line, scanner: scanner, valueOffset: valueOffset, lineOffset: start)
     }
 
     private static func parseExemplar(_ scanner: inout LineScanner) throws(LineScanner.Failure) -> Exemplar {
