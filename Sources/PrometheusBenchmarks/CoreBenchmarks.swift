@@ -10,6 +10,14 @@ enum CoreBenchmarks {
         let counterChild = try counter.labels("/home")
         let gaugeChild = try gauge.labels("/home")
         let histogramChild = try histogram.labels("/home")
+        let native = try Histogram(
+            name: "bench_native", help: "B.", labelNames: ["route"], native: NativeHistogramOptions(bucketFactor: 1.1),
+            registry: nil)
+        let nativeChild = try native.labels("/home")
+        let nativeOnly = try Histogram(
+            name: "bench_native_only", help: "B.", labelNames: ["route"],
+            native: NativeHistogramOptions(bucketFactor: 1.1, keepsClassicBuckets: false), registry: nil)
+        let nativeOnlyChild = try nativeOnly.labels("/home")
         for route in 0..<100 { _ = try counter.labels("/route/\(route)") }
         return [
             Measurement.run("counter_inc", iterations: iterations) { count in
@@ -20,6 +28,13 @@ enum CoreBenchmarks {
             },
             Measurement.run("histogram_observe", iterations: iterations) { count in
                 for index in 0..<count { histogramChild.observe(Double(index & 1023) * 0.001) }
+            },
+            // The same values as histogram_observe: about 60 native buckets, all made in the warm-up.
+            Measurement.run("histogram_observe_native_and_classic", iterations: iterations) { count in
+                for index in 0..<count { nativeChild.observe(Double(index & 1023) * 0.001) }
+            },
+            Measurement.run("histogram_observe_native_only", iterations: iterations) { count in
+                for index in 0..<count { nativeOnlyChild.observe(Double(index & 1023) * 0.001) }
             },
             Measurement.run("labels_lookup", iterations: iterations / 10) { count in
                 for _ in 0..<count { _ = try? counter.labels("/route/42") }

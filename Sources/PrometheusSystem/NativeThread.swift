@@ -19,6 +19,11 @@ package enum NativeThread {
         }
     }
 
+    /// Gives the processor to another thread (`sched_yield`), for waits that spin.
+    package static func yield() {
+        sched_yield()
+    }
+
     /// Starts `body` on a new thread that cleans up after itself.
     ///
     /// - Throws: the error number `pthread_create` returned.

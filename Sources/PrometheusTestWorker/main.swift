@@ -276,6 +276,7 @@ func runAllocations(series: Int) throws {
 ///   summary NAME KEY VALUE             summary
 ///   gauge NAME MODE KEY VALUE          gauge in a multiprocess mode
 ///   function NAME MODE VALUE           gauge whose callback returns the latest VALUE given
+///   native NAME                        try a histogram with native buckets (prints created or refused)
 ///   sample                             Multiprocess.sampleGaugeFunctions()
 ///   interval SECONDS                   Multiprocess.gaugeFunctionInterval
 ///   remove NAME KEY / clear NAME       remove a child / every child of NAME
@@ -357,6 +358,14 @@ final class ScriptedWorker {
                 functionGauges[words[1]] = (gauge, current)
                 gauge.setFunction { current.load() }
             }
+        case ("native", 2):
+            do {
+                _ = try Histogram(name: words[1], help: "Native.", native: NativeHistogramOptions(), registry: nil)
+                print("created")
+            } catch {
+                print("refused \(error)")
+            }
+            print("end")
         case ("sample", 1):
             Multiprocess.sampleGaugeFunctions()
         case ("interval", 2):

@@ -7,6 +7,7 @@
 #ifndef C_PROMETHEUS_SUPPORT_H
 #define C_PROMETHEUS_SUPPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -108,6 +109,29 @@ static inline int64_t prometheus_atomic_load_int64(const int64_t *address) {
 /// Stores `value` into the 64-bit integer at `address` atomically.
 static inline void prometheus_atomic_store_int64(int64_t *address, int64_t value) {
     __atomic_store_n(address, value, __ATOMIC_RELAXED);
+}
+
+/// Stores `value` into the 64-bit integer at `address` with release ordering: a reader that loads
+/// it with acquire ordering sees every write made before.
+static inline void prometheus_atomic_store_int64_release(int64_t *address, int64_t value) {
+    __atomic_store_n(address, value, __ATOMIC_RELEASE);
+}
+
+/// Replaces the 64-bit integer at `address` with `desired` if it equals `expected`; returns whether
+/// it did (sequentially consistent).
+static inline bool prometheus_atomic_compare_exchange_int64(int64_t *address, int64_t expected, int64_t desired) {
+    return __atomic_compare_exchange_n(address, &expected, desired, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+/// Adds `delta` to the 64-bit integer at `address`, sequentially consistent with every other such
+/// operation (for counts of writers in flight that another thread waits on).
+static inline void prometheus_atomic_add_int64_seq_cst(int64_t *address, int64_t delta) {
+    __atomic_fetch_add(address, delta, __ATOMIC_SEQ_CST);
+}
+
+/// Loads the 64-bit integer at `address`, sequentially consistent.
+static inline int64_t prometheus_atomic_load_int64_seq_cst(const int64_t *address) {
+    return __atomic_load_n(address, __ATOMIC_SEQ_CST);
 }
 
 /// A full memory fence.

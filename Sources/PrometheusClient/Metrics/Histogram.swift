@@ -22,10 +22,32 @@ public final class Histogram<Labels: LabelShape>: Metric<HistogramChild>, @unche
         HistogramBounds.pythonDefaults
     }
 
-    private init(definition: MetricDefinition, buckets: [Double], registry: CollectorRegistry?) throws {
-        let bounds = try HistogramBounds(validating: buckets, metric: definition.name)
+    /// How native buckets are recorded, or nil for a classic histogram only.
+    public let native: NativeHistogramOptions?
+
+    private init(
+        definition: MetricDefinition, buckets: [Double], native: NativeHistogramOptions?, registry: CollectorRegistry?
+    ) throws {
+        if let native {
+            guard native.bucketFactor > 1, native.zeroThreshold >= 0, native.maximumBucketCount >= 0 else {
+                throw MetricError.invalidBuckets(
+                    metric: definition.name,
+                    reason:
+                        "native buckets need a bucket factor above 1, a zero threshold and a bucket limit of 0 or more")
+            }
+        }
+        // A native-only histogram keeps one classic bucket, +Inf, for its count.
+        let bounds =
+            native?.keepsClassicBuckets == false
+            ? try HistogramBounds(nativeOnly: definition.name)
+            : try HistogramBounds(validating: buckets, metric: definition.name)
         let store = try ActiveValueStore.current()
+        if native != nil && store.isMultiprocess {
+            throw MetricError.unsupportedInMultiprocessMode(
+                metric: definition.name, feature: "native histogram buckets")
+        }
         self.buckets = bounds.upperBounds
+        self.native = native
         let bucketName = definition.name + "_bucket"
         // The key must match Python's byte for byte, so each bound is spelled as Python spells it.
         let slots =
@@ -37,7 +59,9 @@ public final class Histogram<Labels: LabelShape>: Metric<HistogramChild>, @unche
         let layout = SeriesLayout(kind: .histogram, definition: definition, slotTemplates: slots)
         super.init(definition: definition, store: store, extraLabelName: "le") { values in
             let descriptor = SeriesDescriptor(layout: layout, labelValues: values)
-            return HistogramChild(storage: store.makeSeries(descriptor), bounds: bounds)
+            return HistogramChild(
+                storage: store.makeSeries(descriptor), bounds: bounds,
+                native: native.map(NativeBucketRecorder.init(options:)))
         }
         try register(in: registry)
     }
@@ -50,7 +74,8 @@ public final class Histogram<Labels: LabelShape>: Metric<HistogramChild>, @unche
             labelNames: labelNames, reservedLabelNames: ["le"])
     }
 
-    override var writesOwnLines: Bool { true }
+    // Native buckets are written from collected samples, by the writers that carry them.
+    override var writesOwnLines: Bool { native == nil }
 
     override func writeLines(
         of children: ChildrenSnapshot<HistogramChild>, with lines: inout SeriesLineWriter, includeCreated: Bool,
@@ -120,6 +145,19 @@ public final class Histogram<Labels: LabelShape>: Metric<HistogramChild>, @unche
     ) {
         let counts = child.cumulativeCounts
         let exemplars = child.bucketExemplars
+        if let recorder = child.native {
+            var histogram = recorder.snapshot(sum: child.sum)
+            histogram.exemplars = exemplars.compactMap { $0 }.sorted {
+                ($0.timestamp?.unixSeconds ?? 0) < ($1.timestamp?.unixSeconds ?? 0)
+            }
+            samples.append(Sample(name: name, labels: labels, value: 0, nativeHistogram: histogram))
+            if !recorder.options.keepsClassicBuckets {
+                if includeCreated {
+                    samples.append(Sample(name: name + "_created", labels: labels, value: child.createdTime))
+                }
+                return
+            }
+        }
         for (index, bound) in child.bounds.upperBounds.enumerated() {
             samples.append(
                 Sample(
@@ -142,18 +180,23 @@ extension Histogram where Labels == Unlabelled {
     ///
     /// - Parameters:
     ///   - buckets: strictly increasing upper bounds; `+Inf` is appended when missing.
+    ///   - native: records native buckets too (or only, without ``NativeHistogramOptions/keepsClassicBuckets``);
+    ///     nil for a classic histogram.
     ///   - registry: where to register; `nil` registers nowhere.
-    /// - Throws: `MetricError.invalidBuckets` for unsorted, duplicate or NaN bounds or fewer than two
-    ///   buckets, `MetricError` for invalid names, `RegistryError` for clashes, `MultiprocessError`
-    ///   when the multiprocess directory is unusable.
+    /// - Throws: `MetricError.invalidBuckets` for unsorted, duplicate or NaN bounds, fewer than two
+    ///   buckets or invalid native options, `MetricError.unsupportedInMultiprocessMode` for native
+    ///   buckets in multiprocess mode (not merged across processes yet), `MetricError` for invalid
+    ///   names, `RegistryError` for clashes, `MultiprocessError` when the multiprocess directory is
+    ///   unusable.
     public convenience init(
         name: String, help: String, namespace: String = "", subsystem: String = "", unit: String = "",
-        buckets: [Double] = Histogram.defaultBuckets, registry: CollectorRegistry? = .default
+        buckets: [Double] = Histogram.defaultBuckets, native: NativeHistogramOptions? = nil,
+        registry: CollectorRegistry? = .default
     ) throws {
         try self.init(
             definition: Self.definition(
                 name: name, help: help, labelNames: [], namespace: namespace, subsystem: subsystem, unit: unit),
-            buckets: buckets, registry: registry)
+            buckets: buckets, native: native, registry: registry)
     }
 
     /// Records an observation. NaN is ignored.
@@ -173,17 +216,18 @@ extension Histogram where Labels == Unlabelled {
 extension Histogram where Labels == Labelled {
     /// Creates a histogram with labels and registers it; pick a series with `labels(...)`.
     ///
-    /// - Throws: as ``init(name:help:namespace:subsystem:unit:buckets:registry:)``, and `MetricError`
+    /// - Throws: as ``init(name:help:namespace:subsystem:unit:buckets:native:registry:)``, and `MetricError`
     ///   for invalid, reserved (`le`) or duplicate label names.
     public convenience init(
         name: String, help: String, labelNames: [String], namespace: String = "", subsystem: String = "",
-        unit: String = "", buckets: [Double] = Histogram.defaultBuckets, registry: CollectorRegistry? = .default
+        unit: String = "", buckets: [Double] = Histogram.defaultBuckets, native: NativeHistogramOptions? = nil,
+        registry: CollectorRegistry? = .default
     ) throws {
         try self.init(
             definition: Self.definition(
                 name: name, help: help, labelNames: labelNames, namespace: namespace, subsystem: subsystem,
                 unit: unit),
-            buckets: buckets, registry: registry)
+            buckets: buckets, native: native, registry: registry)
     }
 }
 

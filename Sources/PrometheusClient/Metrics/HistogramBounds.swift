@@ -37,6 +37,12 @@ final class HistogramBounds: @unchecked Sendable {
         _ = finiteBounds.initialize(from: bounds.dropLast())
     }
 
+    /// The bounds of a histogram with native buckets only: `+Inf` alone, which counts.
+    init(nativeOnly metric: String) throws(MetricError) {
+        upperBounds = [.infinity]
+        finiteBounds = .allocate(capacity: 0)
+    }
+
     deinit {
         finiteBounds.deallocate()
     }

@@ -8,17 +8,24 @@ public final class HistogramChild: DurationObserver, Sendable {
     /// Made with the first exemplar (see ``CounterChild``).
     private let exemplars = ExemplarSlots.Reference()
 
-    init(storage: SeriesStorage, bounds: HistogramBounds) {
+    /// The native buckets, when the histogram records them.
+    let native: NativeBucketRecorder?
+
+    init(storage: SeriesStorage, bounds: HistogramBounds, native: NativeBucketRecorder? = nil) {
         self.storage = storage
         self.bounds = bounds
+        self.native = native
     }
 
     /// Records one observation. NaN is ignored: it belongs in no bucket and would poison the sum.
+    /// With native buckets, also records it in the bucket of its magnitude (lock-free, no allocation
+    /// once the bucket exists).
     @inline(__always)
     public func observe(_ value: Double) {
         guard let bucket = bounds.bucketIndex(for: value) else { return }
         storage.add(1, at: bucket + 1)
         storage.add(value, at: 0)
+        native?.observe(value)
     }
 
     /// Records one observation with an exemplar (for example a trace id), which replaces the
@@ -32,6 +39,7 @@ public final class HistogramChild: DurationObserver, Sendable {
         guard let bucket = bounds.bucketIndex(for: value) else { return }
         storage.add(1, at: bucket + 1)
         storage.add(value, at: 0)
+        native?.observe(value)
         if let exemplar {
             ExemplarSlots.slots(in: exemplars, count: bounds.count).store(exemplar, at: bucket)
             storage.recordExemplar(exemplar, at: bucket + 1)

@@ -30,6 +30,8 @@ public enum MetricError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidExemplar(reason: String)
     /// A metric family builder was used inconsistently (values and labels together, sum without count).
     case invalidFamily(metric: String, reason: String)
+    /// A feature this package cannot yet merge across processes was asked for in multiprocess mode.
+    case unsupportedInMultiprocessMode(metric: String, feature: String)
 
     /// A message a user can act on.
     public var description: String {
@@ -65,6 +67,9 @@ public enum MetricError: Error, Sendable, Equatable, CustomStringConvertible {
             return "invalid exemplar: \(reason)"
         case .invalidFamily(let metric, let reason):
             return "metric family \(metric): \(reason)"
+        case .unsupportedInMultiprocessMode(let metric, let feature):
+            return
+                "metric \(metric): \(feature) are not merged across processes yet; leave them out in multiprocess mode"
         }
     }
 }

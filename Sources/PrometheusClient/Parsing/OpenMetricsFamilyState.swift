@@ -222,9 +222,8 @@ struct OpenMetricsFamilyState {
         var timestamp: Timestamp?
         var lastLine = 0
         for (index, sample) in family.samples.enumerated() {
+            // Native histogram samples (the bare name) make the group's classic samples optional.
             let suffix = suffix(of: sample.name) ?? ""
-            // Native histogram samples (the bare name) have no classic structure to check.
-            guard !suffix.isEmpty else { continue }
             let sampleGroup = groupLabels(of: sample, suffix: suffix)
             if group != nil, group != sampleGroup || timestamp != sample.timestamp {
                 try check.finish(line: lastLine)
@@ -255,12 +254,15 @@ private struct HistogramGroupCheck {
     private var hasSum = false
     private var hasGaugeSum = false
     private var hasNegativeGaugeSum = false
+    /// Whether the group has a native-histogram sample: then its classic samples are optional.
+    private var hasNative = false
 
     init(family: String) {
         self.family = family
     }
 
     mutating func add(_ sample: Sample, suffix: String, line: Int) throws(LineScanner.Failure) {
+        if sample.nativeHistogram != nil { hasNative = true }
         switch suffix {
         case "_bucket":
             let bound = sample.labels["le"].flatMap(LineScanner.parseNumber) ?? .nan
@@ -286,6 +288,8 @@ private struct HistogramGroupCheck {
     }
 
     func finish(line: Int) throws(LineScanner.Failure) {
+        // A native histogram alone needs no classic buckets.
+        if hasNative && lastBound == nil && count == nil && !hasSum && !hasGaugeSum { return }
         guard lastBound == .infinity else {
             throw fail("histogram \(family) needs a +Inf bucket for every label set", line: line)
         }

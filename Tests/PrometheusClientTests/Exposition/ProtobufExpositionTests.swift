@@ -217,6 +217,11 @@ struct ProtobufExpositionTests {
                     name: "pb_native_seconds", help: "N.", type: .histogram,
                     samples: [Sample(name: "pb_native_seconds", value: 0, nativeHistogram: native)])
             ]))
+        let instrumented = try Histogram(
+            name: "pb_instrumented_seconds", help: "I.", buckets: [0.1, 1],
+            native: NativeHistogramOptions(bucketFactor: 1.1), registry: registry)
+        let observed = (1...50).map { Double($0) / 100 }
+        for value in observed { instrumented.observe(value) }
         let server = try MetricsServer.start(port: 0, address: "127.0.0.1", registry: registry)
         defer { server.stop() }
         let prometheus = try PrometheusServer(
@@ -230,6 +235,13 @@ struct ProtobufExpositionTests {
         #expect(median > 0.5 && median <= 1, "\(median)")
         #expect(try prometheus.query(#"pb_classic_seconds_bucket{le="1.0"}"#) == 3)
         #expect(try prometheus.query("pb_classic_seconds_count") == 4)
+        // Our own native instrumentation, classic buckets beside it: both reach Prometheus.
+        #expect(try prometheus.query("histogram_count(pb_instrumented_seconds)") == 50)
+        let nativeSum = try #require(try prometheus.query("histogram_sum(pb_instrumented_seconds)"))
+        #expect(abs(nativeSum - observed.reduce(0, +)) < 1e-9)
+        let p90 = try #require(try prometheus.query("histogram_quantile(0.9, pb_instrumented_seconds)"))
+        // Schema 3 buckets are at most 9% wide: the 45th of 0.01...0.50 (0.45) within that.
+        #expect(abs(p90 - 0.45) / 0.45 < 0.1, "\(p90)")
     }
 }
 

@@ -236,7 +236,7 @@ extension ExemplarFileLayout {
         let sum = checksum(
             UnsafeRawBufferPointer(start: record, count: 24), length: UInt32(labels.count),
             labels: UnsafeRawBufferPointer(start: record + recordHeaderSize, count: labels.count))
-        prometheus_atomic_store_int64(
+        prometheus_atomic_store_int64_release(
             (record + 24).assumingMemoryBound(to: Int64.self), Int64(bitPattern: sum.littleEndian))
     }
 }
