@@ -29,7 +29,9 @@ public final class Histogram<Labels: LabelShape>: Metric<HistogramChild>, @unche
         definition: MetricDefinition, buckets: [Double], native: NativeHistogramOptions?, registry: CollectorRegistry?
     ) throws {
         if let native {
-            guard native.bucketFactor > 1, native.zeroThreshold >= 0, native.maximumBucketCount >= 0 else {
+            guard native.bucketFactor > 1, native.zeroThreshold >= 0, native.maximumBucketCount >= 0,
+                native.minimumResetDuration >= 0, native.maximumZeroThreshold >= 0
+            else {
                 throw MetricError.invalidBuckets(
                     metric: definition.name,
                     reason:

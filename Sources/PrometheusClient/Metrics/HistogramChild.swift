@@ -15,6 +15,13 @@ public final class HistogramChild: DurationObserver, Sendable {
         self.storage = storage
         self.bounds = bounds
         self.native = native
+        // A reset of the native buckets (NativeHistogramOptions.minimumResetDuration) resets the
+        // whole series, as in client_golang: classic buckets, sum and created time.
+        native?.onReset = { [weak self] in
+            guard let self else { return }
+            for slot in 0...self.bounds.count { self.storage.set(0, at: slot) }
+            self.created.store(WallClock.now())
+        }
     }
 
     /// Records one observation. NaN is ignored: it belongs in no bucket and would poison the sum.

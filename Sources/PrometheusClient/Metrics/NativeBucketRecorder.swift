@@ -18,6 +18,12 @@ final class NativeBucketRecorder: @unchecked Sendable {
     /// Every generation made, kept until the recorder goes: an observation may still hold an old one.
     private let generations = Mutex<[Generation]>([])
 
+    /// Resets the rest of the series (classic buckets, sum, created time) when the recorder resets;
+    /// set once by the owning child, before any observation.
+    nonisolated(unsafe) var onReset: (() -> Void)?
+    /// When the series was created or last reset (monotonic seconds); guarded by `generations`.
+    nonisolated(unsafe) private var lastReset = SystemClock.monotonic()
+
     init(options: NativeHistogramOptions) {
         self.options = options
         let first = Generation(
@@ -65,19 +71,42 @@ final class NativeBucketRecorder: @unchecked Sendable {
         }
     }
 
-    /// Publishes a generation at half the resolution of `old` (unless another thread already
-    /// replaced it), waits for `old`'s observations in flight, and folds its counts in.
+    /// Brings the series back within its bucket limit, as client_golang does: a reset when one is
+    /// due, else a wider zero bucket while it may widen, else half the resolution, as often as
+    /// needed. The new generation is published (unless another thread already replaced `old`), then
+    /// `old`'s observations in flight are waited for and its counts folded in (not after a reset).
     @inline(never)
     private func reduceResolution(from old: Generation) {
+        var resets = false
         generations.withLock { generations in
             guard current.load(ordering: .sequentiallyConsistent) == old.address else { return }
+            let now = SystemClock.monotonic()
+            if options.minimumResetDuration > 0 && now - lastReset >= options.minimumResetDuration {
+                let fresh = Generation(
+                    schema: options.schema, capacity: old.capacity, zeroThreshold: options.zeroThreshold)
+                generations.append(fresh)
+                current.store(fresh.address, ordering: .sequentiallyConsistent)
+                old.waitUntilIdle()
+                lastReset = now
+                resets = true
+                return
+            }
+            let buckets = old.buckets()
             var schema = old.schema
+            var threshold = old.zeroThreshold
             var next: Generation
             repeat {
-                // Halving the resolution at least halves the number of buckets; do it until they fit.
-                schema = Swift.max(NativeBucketMath.schemaRange.lowerBound, schema - 1)
-                next = Generation(schema: schema, capacity: old.capacity, zeroThreshold: old.zeroThreshold)
-                let fits = next.canHold(old.buckets(), from: old.schema, limit: options.maximumBucketCount)
+                if threshold < options.maximumZeroThreshold,
+                    let widened = Generation.widenedThreshold(
+                        buckets, schema: old.schema, from: threshold, limit: options.maximumZeroThreshold)
+                {
+                    threshold = widened
+                } else {
+                    // Halving the resolution at least halves the number of buckets.
+                    schema = Swift.max(NativeBucketMath.schemaRange.lowerBound, schema - 1)
+                }
+                next = Generation(schema: schema, capacity: old.capacity, zeroThreshold: threshold)
+                let fits = next.canHold(buckets, from: old.schema, limit: options.maximumBucketCount)
                 if fits || schema == NativeBucketMath.schemaRange.lowerBound { break }
             } while true
             generations.append(next)
@@ -85,6 +114,7 @@ final class NativeBucketRecorder: @unchecked Sendable {
             old.waitUntilIdle()
             next.absorb(old)
         }
+        if resets { onReset?() }
     }
 
     /// The current buckets as a ``NativeHistogram`` (count = zero bucket + every bucket).
@@ -214,11 +244,28 @@ final class NativeBucketRecorder: @unchecked Sendable {
             return (positive.sorted { $0.index < $1.index }, negative.sorted { $0.index < $1.index })
         }
 
-        /// Whether `buckets` (keys at `oldSchema`) fit this generation's schema within `limit` and its table.
+        /// Whether `buckets` (keys at `oldSchema`) fit this generation's schema and zero bucket
+        /// within `limit` and its table.
         func canHold(_ buckets: [(key: Int64, count: Int64)], from oldSchema: Int32, limit: Int) -> Bool {
             let steps = Int(oldSchema - schema)
-            let reduced = Set(buckets.map { Self.reducedKey($0.key, by: steps) })
+            let reduced = Set(
+                buckets.filter { !swallows($0.key, at: oldSchema) }.map { Self.reducedKey($0.key, by: steps) })
             return reduced.count < capacity / 2 && (limit <= 0 || reduced.count <= limit)
+        }
+
+        /// Whether this generation's zero bucket holds the whole bucket `key` of `schema`.
+        private func swallows(_ key: Int64, at schema: Int32) -> Bool {
+            NativeBucketMath.upperBound(index: Int(key >> 1), schema: schema) <= zeroThreshold
+        }
+
+        /// The zero threshold that swallows the lowest of `buckets` (by magnitude, either side): the
+        /// upper bound of that bucket, if it does not exceed `limit`; nil when none can be swallowed.
+        static func widenedThreshold(
+            _ buckets: [(key: Int64, count: Int64)], schema: Int32, from threshold: Double, limit: Double
+        ) -> Double? {
+            let bounds = buckets.map { NativeBucketMath.upperBound(index: Int($0.key >> 1), schema: schema) }
+            guard let lowest = bounds.filter({ $0 > threshold }).min(), lowest <= limit else { return nil }
+            return lowest
         }
 
         private static func reducedKey(_ key: Int64, by steps: Int) -> Int64 {
@@ -230,7 +277,11 @@ final class NativeBucketRecorder: @unchecked Sendable {
             prometheus_atomic_add_int64(scalars, old.zeroCount)
             let steps = Int(old.schema - schema)
             for (key, count) in old.buckets() where count != 0 {
-                _ = add(key: Self.reducedKey(key, by: steps), count: count)
+                if swallows(key, at: old.schema) {
+                    prometheus_atomic_add_int64(scalars, count)
+                } else {
+                    _ = add(key: Self.reducedKey(key, by: steps), count: count)
+                }
             }
         }
     }

@@ -22,6 +22,15 @@ public struct NativeHistogramOptions: Sendable, Hashable {
     /// Whether the histogram also records its classic buckets (`buckets:`), so that one histogram
     /// is exposed both ways.
     public var keepsClassicBuckets: Bool
+    /// Over the bucket limit, the whole series (classic part, count, sum, `_created` included) is
+    /// reset instead of losing resolution, provided at least this many seconds passed since it was
+    /// created or last reset (client_golang's `NativeHistogramMinResetDuration`; 0: never reset).
+    /// The observation that found the limit exceeded is dropped with the rest, in both parts.
+    public var minimumResetDuration: Double
+    /// Over the bucket limit (and when no reset is due), the zero bucket first widens to swallow the
+    /// lowest buckets, up to this threshold, before the resolution is halved (client_golang's
+    /// `NativeHistogramMaxZeroThreshold`; 0: never widen).
+    public var maximumZeroThreshold: Double
 
     /// The schema `bucketFactor` chooses.
     public var schema: Int32 { NativeBucketMath.schema(forBucketFactor: bucketFactor) }
@@ -29,11 +38,13 @@ public struct NativeHistogramOptions: Sendable, Hashable {
     /// Creates options.
     public init(
         bucketFactor: Double = 1.1, zeroThreshold: Double = 0x1p-128, maximumBucketCount: Int = 160,
-        keepsClassicBuckets: Bool = true
+        keepsClassicBuckets: Bool = true, minimumResetDuration: Double = 0, maximumZeroThreshold: Double = 0
     ) {
         self.bucketFactor = bucketFactor
         self.zeroThreshold = zeroThreshold
         self.maximumBucketCount = maximumBucketCount
         self.keepsClassicBuckets = keepsClassicBuckets
+        self.minimumResetDuration = minimumResetDuration
+        self.maximumZeroThreshold = maximumZeroThreshold
     }
 }

@@ -87,6 +87,43 @@ struct NativeHistogramTests {
         #expect(buckets.reduce(0) { $0 + $1.count } == 100)
     }
 
+    @Test("over the limit the zero bucket widens first, up to its maximum, keeping the resolution")
+    func zeroBucketWidensFirst() throws {
+        let histogram = try Histogram(
+            name: "nh_widen", help: "N.",
+            native: NativeHistogramOptions(
+                bucketFactor: 2, maximumBucketCount: 3, keepsClassicBuckets: false, maximumZeroThreshold: 1),
+            registry: nil)
+        for value in [0.1, 0.3, 0.6, 5, 10] { histogram.observe(value) }
+        let native = try #require(histogram.collect()[0].samples.first?.nativeHistogram)
+        #expect(native.schema == 0 && native.zeroThreshold == 0.5 && native.zeroCount == 2 && native.count == 5)
+        let buckets = NativeBucketMath.buckets(spans: native.positiveSpans, deltas: native.positiveDeltas)
+            .filter { $0.count != 0 }
+        #expect(buckets.map(\.index) == [0, 3, 4])
+    }
+
+    @Test("over the limit, a due reset starts the whole series afresh, classic part and _created included")
+    func dueResetStartsAfresh() throws {
+        let histogram = try Histogram(
+            name: "nh_reset", help: "N.", buckets: [1, 5],
+            native: NativeHistogramOptions(bucketFactor: 2, maximumBucketCount: 2, minimumResetDuration: 0.05),
+            registry: nil)
+        histogram.observe(1)
+        histogram.observe(3)
+        let createdBefore = try #require(histogram.collect()[0].samples.first { $0.name == "nh_reset_created" }).value
+        usleep(100_000)
+        histogram.observe(10)  // a third bucket, with a reset due: dropped with the rest
+        var samples = histogram.collect()[0].samples
+        #expect(samples.first { $0.nativeHistogram != nil }?.nativeHistogram?.count == 0)
+        #expect(samples.first { $0.name == "nh_reset_count" }?.value == 0)
+        #expect(try #require(samples.first { $0.name == "nh_reset_created" }).value > createdBefore)
+        histogram.observe(3)
+        samples = histogram.collect()[0].samples
+        #expect(samples.first { $0.nativeHistogram != nil }?.nativeHistogram?.count == 1)
+        #expect(samples.first { $0.name == "nh_reset_count" }?.value == 1)
+        #expect(samples.first { $0.nativeHistogram != nil }?.nativeHistogram?.schema == 0)
+    }
+
     @Test("concurrent observations across resolution reductions are all counted")
     func concurrentObservationsAreNotLost() async throws {
         let histogram = try Histogram(
