@@ -277,6 +277,8 @@ func runAllocations(series: Int) throws {
 ///   gauge NAME MODE KEY VALUE          gauge in a multiprocess mode
 ///   function NAME MODE VALUE           gauge whose callback returns the latest VALUE given
 ///   native NAME                        try a histogram with native buckets (prints created or refused)
+///   forkwrite NAME                     fork a child that increments counter NAME and lives as long as
+///                                      this process (prints child=PID)
 ///   sample                             Multiprocess.sampleGaugeFunctions()
 ///   interval SECONDS                   Multiprocess.gaugeFunctionInterval
 ///   remove NAME KEY / clear NAME       remove a child / every child of NAME
@@ -365,6 +367,18 @@ final class ScriptedWorker {
             } catch {
                 print("refused \(error)")
             }
+            print("end")
+        case ("forkwrite", 2):
+            // A child forked after the callbacks were set: its first write starts its own sampler.
+            let parent = getpid()
+            let pid = fork()
+            if pid == 0 {
+                try? counter(words[1]).labels("child").inc()
+                while getppid() == parent { usleep(20_000) }
+                _exit(0)
+            }
+            guard pid > 0 else { fail("fork failed") }
+            print("child=\(pid)")
             print("end")
         case ("sample", 1):
             Multiprocess.sampleGaugeFunctions()

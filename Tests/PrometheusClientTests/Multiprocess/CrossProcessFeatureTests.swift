@@ -285,6 +285,24 @@ struct CrossProcessFeatureTests {
         #expect(seen == 8)
     }
 
+    @Test("a child forked after setFunction samples its copy of the callback once it writes")
+    func forkedChildSamplesItsCallbacks() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { Fixtures.remove(directory) }
+        let worker = try Worker(directory: directory)
+        try worker.run("interval 0.02", "function mp_script_queue livesum 5")
+        let child = try worker.output(of: "forkwrite mp_script_requests")
+        #expect(child.hasPrefix("child="))
+        // Parent and child each contribute 5 to the livesum gauge once the child's sampler runs.
+        var seen = 0.0
+        for _ in 0..<250 where seen != 10 {
+            usleep(20_000)
+            seen = Self.sample(try Self.merged(directory, lifecycle: .manual), "mp_script_queue")?.value ?? 0
+        }
+        #expect(seen == 10)
+        worker.stop()
+    }
+
     // MARK: - The master's own metrics and custom collectors
 
     @Test("a master's own metrics and custom collectors sit beside the merge without duplicate families")
