@@ -80,7 +80,16 @@ log "Build (release test worker: the scrape-allocation test counts what optimise
 swift build -c release --product PrometheusTestWorker
 
 log "Tests"
-swift test --skip-build "$@"
+if [ $# -eq 0 ]; then
+    # The connection-flood suite opens 5,000 sockets in the test runner; Foundation's Process.run,
+    # which other suites call to spawn tools, crashed beside it (a bad pointer in its descriptor
+    # handling). It runs alone, after the rest.
+    swift test --skip-build --skip ConnectionFloodTests
+    log "Tests: the connection flood, alone"
+    swift test --skip-build --filter ConnectionFloodTests
+else
+    swift test --skip-build "$@"
+fi
 
 if [ $# -eq 0 ]; then
     log "Doc snippets: every Swift snippet of README.md and docs/ compiles"
