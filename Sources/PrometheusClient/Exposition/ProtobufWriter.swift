@@ -134,7 +134,7 @@ enum ProtobufWriter {
         }
         for sample in group.samples {
             guard let quantile = sample.labels.first(where: { $0.name == "quantile" }),
-                let bound = MergedSeriesKey.parseBound(quantile.value)
+                let bound = LineScanner.parseNumber(quantile.value)
             else { continue }
             var entry = ProtobufWire.Writer()
             entry.double(1, bound)
@@ -171,7 +171,7 @@ enum ProtobufWriter {
                 sum = sample.value
             } else if sample.name == family.name + "_bucket",
                 let le = sample.labels.first(where: { $0.name == "le" }),
-                let bound = MergedSeriesKey.parseBound(le.value)
+                let bound = LineScanner.parseNumber(le.value)
             {
                 buckets.append((bound, sample.value, sample.exemplar))
             }

@@ -208,36 +208,36 @@ extension ExemplarFileLayout {
         precondition(labels.count <= capacity, "exemplar labels larger than the slot")
         let location = EntryLocation(offset: 0, keyRange: 0..<0, slotOffset: 0, capacity: capacity)
         let view = UnsafeRawBufferPointer(start: slot, count: tailSize(capacity: capacity))
-        var generations: [UInt64] = [0, 0]
-        var whole = [false, false]
-        for index in 0..<2 {
-            let start = recordOffset(index, of: location)
-            generations[index] = UInt64(littleEndian: view.loadUnaligned(fromByteOffset: start, as: UInt64.self))
-            whole[index] = record(at: start, capacity: capacity, in: view) != nil
+        func generation(_ index: Int) -> UInt64 {
+            UInt64(littleEndian: view.loadUnaligned(fromByteOffset: recordOffset(index, of: location), as: UInt64.self))
         }
+        func isWhole(_ index: Int) -> Bool {
+            record(at: recordOffset(index, of: location), capacity: capacity, in: view) != nil
+        }
+        let generations = (generation(0), generation(1))
         let target: Int
-        switch (whole[0], whole[1]) {
-        case (true, true): target = generations[0] <= generations[1] ? 0 : 1
+        switch (isWhole(0), isWhole(1)) {
+        case (true, true): target = generations.0 <= generations.1 ? 0 : 1
         case (true, false): target = 1
         default: target = 0
         }
-        let record = slot + recordOffset(target, of: location)
+        let destination = slot + recordOffset(target, of: location)
         // The checksum goes first, so a reader never pairs the old checksum with new bytes.
-        record.storeBytes(of: UInt64(0), toByteOffset: 24, as: UInt64.self)
-        record.storeBytes(of: (Swift.max(generations[0], generations[1]) + 1).littleEndian, as: UInt64.self)
-        record.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: 8, as: UInt64.self)
-        record.storeBytes(of: timestamp.bitPattern.littleEndian, toByteOffset: 16, as: UInt64.self)
-        record.storeBytes(of: UInt32(labels.count).littleEndian, toByteOffset: 32, as: UInt32.self)
+        destination.storeBytes(of: UInt64(0), toByteOffset: 24, as: UInt64.self)
+        destination.storeBytes(of: (Swift.max(generations.0, generations.1) + 1).littleEndian, as: UInt64.self)
+        destination.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: 8, as: UInt64.self)
+        destination.storeBytes(of: timestamp.bitPattern.littleEndian, toByteOffset: 16, as: UInt64.self)
+        destination.storeBytes(of: UInt32(labels.count).littleEndian, toByteOffset: 32, as: UInt32.self)
         labels.withUnsafeBytes { bytes in
             if let base = bytes.baseAddress {
-                (record + recordHeaderSize).copyMemory(from: base, byteCount: bytes.count)
+                (destination + recordHeaderSize).copyMemory(from: base, byteCount: bytes.count)
             }
         }
         let sum = checksum(
-            UnsafeRawBufferPointer(start: record, count: 24), length: UInt32(labels.count),
-            labels: UnsafeRawBufferPointer(start: record + recordHeaderSize, count: labels.count))
+            UnsafeRawBufferPointer(start: destination, count: 24), length: UInt32(labels.count),
+            labels: UnsafeRawBufferPointer(start: destination + recordHeaderSize, count: labels.count))
         prometheus_atomic_store_int64_release(
-            (record + 24).assumingMemoryBound(to: Int64.self), Int64(bitPattern: sum.littleEndian))
+            (destination + 24).assumingMemoryBound(to: Int64.self), Int64(bitPattern: sum.littleEndian))
     }
 }
 
