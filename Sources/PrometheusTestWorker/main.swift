@@ -276,7 +276,15 @@ func runAllocations(series: Int) throws {
 ///   summary NAME KEY VALUE             summary
 ///   gauge NAME MODE KEY VALUE          gauge in a multiprocess mode
 ///   function NAME MODE VALUE           gauge whose callback returns the latest VALUE given
-///   native NAME                        try a histogram with native buckets (prints created or refused)
+///   native NAME FACTOR LIMIT CLASSIC THRESHOLD [RESET]
+///                                      histogram with label key, buckets 0.1, 1, 10 and native buckets
+///                                      (bucket factor, bucket limit, classic buckets yes/no, zero
+///                                      threshold, minimum reset duration); prints created or refused
+///   nobserve NAME KEY START RATIO N    observe START, START*RATIO, ... (N values)
+///   nschema NAME KEY                   print the native schema recorded at now (schema=S)
+///   nremove NAME KEY                   remove a native histogram child
+///   nforkobserve NAME KEY VALUE        fork a child that observes VALUE and lives as long as this
+///                                      process (prints child=PID)
 ///   forkwrite NAME                     fork a child that increments counter NAME and lives as long as
 ///                                      this process (prints child=PID)
 ///   sample                             Multiprocess.sampleGaugeFunctions()
@@ -297,6 +305,7 @@ final class ScriptedWorker {
     var functionGauges: [String: (Gauge<Unlabelled>, FunctionValue)] = [:]
     var infos: [String: Info<Unlabelled>] = [:]
     var enums: [String: Enum<Unlabelled>] = [:]
+    var nativeHistograms: [String: Histogram<Labelled>] = [:]
 
     init(directory: String) throws {
         self.directory = directory
@@ -360,13 +369,49 @@ final class ScriptedWorker {
                 functionGauges[words[1]] = (gauge, current)
                 gauge.setFunction { current.load() }
             }
-        case ("native", 2):
+        case ("native", 6), ("native", 7):
+            let options = NativeHistogramOptions(
+                bucketFactor: Double(words[2]) ?? 1.1, zeroThreshold: Double(words[5]) ?? 0x1p-128,
+                maximumBucketCount: Int(words[3]) ?? 160, keepsClassicBuckets: words[4] == "yes",
+                minimumResetDuration: words.count == 7 ? Double(words[6]) ?? 0 : 0)
             do {
-                _ = try Histogram(name: words[1], help: "Native.", native: NativeHistogramOptions(), registry: nil)
+                nativeHistograms[words[1]] = try Histogram(
+                    name: words[1], help: "Scripted native histogram.", labelNames: ["key"], buckets: [0.1, 1, 10],
+                    native: options, registry: nil)
                 print("created")
             } catch {
                 print("refused \(error)")
             }
+            print("end")
+        case ("nobserve", 6):
+            guard let histogram = nativeHistograms[words[1]] else { fail("no native histogram \(words[1])") }
+            let child = try histogram.labels(words[2])
+            let start = Double(words[3]) ?? 0
+            let ratio = Double(words[4]) ?? 1
+            var value = start
+            for _ in 0..<(Int(words[5]) ?? 0) {
+                child.observe(value)
+                value *= ratio
+            }
+        case ("nschema", 3):
+            guard let histogram = nativeHistograms[words[1]] else { fail("no native histogram \(words[1])") }
+            print("schema=\(try histogram.labels(words[2]).nativeSchema ?? 99)")
+            print("end")
+        case ("nremove", 3):
+            try nativeHistograms[words[1]]?.remove(words[2])
+        case ("nforkobserve", 4):
+            // A child forked after native observations: it starts from zero in its own files.
+            guard let histogram = nativeHistograms[words[1]] else { fail("no native histogram \(words[1])") }
+            let child = try histogram.labels(words[2])
+            let parent = getpid()
+            let pid = fork()
+            if pid == 0 {
+                child.observe(Double(words[3]) ?? 0)
+                while getppid() == parent { usleep(20_000) }
+                _exit(0)
+            }
+            guard pid > 0 else { fail("fork failed") }
+            print("child=\(pid)")
             print("end")
         case ("forkwrite", 2):
             // A child forked after the callbacks were set: its first write starts its own sampler.

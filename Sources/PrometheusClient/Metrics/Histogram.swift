@@ -44,9 +44,10 @@ public final class Histogram<Labels: LabelShape>: Metric<HistogramChild>, @unche
             ? try HistogramBounds(nativeOnly: definition.name)
             : try HistogramBounds(validating: buckets, metric: definition.name)
         let store = try ActiveValueStore.current()
-        if native != nil && store.isMultiprocess {
+        if let native, native.minimumResetDuration > 0, store.isMultiprocess {
+            // A reset in one worker would make the merged totals go backwards.
             throw MetricError.unsupportedInMultiprocessMode(
-                metric: definition.name, feature: "native histogram buckets")
+                metric: definition.name, feature: "native histogram resets (minimumResetDuration)")
         }
         self.buckets = bounds.upperBounds
         self.native = native
@@ -58,12 +59,10 @@ public final class Histogram<Labels: LabelShape>: Metric<HistogramChild>, @unche
                 SeriesDescriptor.SlotTemplate(
                     sampleName: bucketName, extraLabel: Label("le", GoFloatFormat.pythonString($0)))
             }
-        let layout = SeriesLayout(kind: .histogram, definition: definition, slotTemplates: slots)
+        let layout = SeriesLayout(kind: .histogram, definition: definition, slotTemplates: slots, native: native)
         super.init(definition: definition, store: store, extraLabelName: "le") { values in
             let descriptor = SeriesDescriptor(layout: layout, labelValues: values)
-            return HistogramChild(
-                storage: store.makeSeries(descriptor), bounds: bounds,
-                native: native.map(NativeBucketRecorder.init(options:)))
+            return HistogramChild(storage: store.makeSeries(descriptor), bounds: bounds)
         }
         try register(in: registry)
     }
@@ -187,7 +186,7 @@ extension Histogram where Labels == Unlabelled {
     ///   - registry: where to register; `nil` registers nowhere.
     /// - Throws: `MetricError.invalidBuckets` for unsorted, duplicate or NaN bounds, fewer than two
     ///   buckets or invalid native options, `MetricError.unsupportedInMultiprocessMode` for native
-    ///   buckets in multiprocess mode (not merged across processes yet), `MetricError` for invalid
+    ///   resets (``NativeHistogramOptions/minimumResetDuration``) in multiprocess mode, `MetricError` for invalid
     ///   names, `RegistryError` for clashes, `MultiprocessError` when the multiprocess directory is
     ///   unusable.
     public convenience init(

@@ -11,10 +11,10 @@ public final class HistogramChild: DurationObserver, Sendable {
     /// The native buckets, when the histogram records them.
     let native: NativeBucketRecorder?
 
-    init(storage: SeriesStorage, bounds: HistogramBounds, native: NativeBucketRecorder? = nil) {
+    init(storage: SeriesStorage, bounds: HistogramBounds) {
         self.storage = storage
         self.bounds = bounds
-        self.native = native
+        native = storage.nativeRecorder
         // A reset of the native buckets (NativeHistogramOptions.minimumResetDuration) resets the
         // whole series, as in client_golang: classic buckets, sum and created time.
         native?.onReset = { [weak self] in
@@ -65,6 +65,11 @@ public final class HistogramChild: DurationObserver, Sendable {
 
     /// The sum of observations.
     public var sum: Double { storage.value(at: 0) }
+
+    /// The schema native buckets are recorded at now, or nil without native buckets: the schema
+    /// ``NativeHistogramOptions/bucketFactor`` chose, lower once the bucket limit halved the
+    /// resolution. One atomic load.
+    public var nativeSchema: Int32? { native?.schema }
 
     /// The cumulative count of each bucket, in bound order.
     public var cumulativeCounts: [Double] {

@@ -2,34 +2,74 @@ import CPrometheusSupport
 import PrometheusSystem
 import Synchronization
 
+/// Where a recorder's tables live when other processes must see them (multiprocess mode): the
+/// `MmapValueStore`, which appends them to the process's `histogram_<id>.native` file
+/// (``NativeBucketFileLayout``).
+protocol NativeTableSource: AnyObject, Sendable {
+    /// Runs `body` under the lock that guards the recorders of this source: the store's lock, which
+    /// `fork()` also takes, so no thread is ever inside a recorder's slow path while the process is
+    /// copied.
+    func withTableLock<T>(_ body: () -> T) -> T
+
+    /// Under that lock: a new empty table for `series` (its header written, its buckets zero), or
+    /// nil when the series' buckets stay in process memory (removed, or the file cannot grow).
+    func makeTableLocked(
+        for series: SeriesStorage, schema: Int32, zeroThreshold: Double, capacity: Int
+    ) -> UnsafeMutableRawPointer?
+
+    /// Under that lock: marks a table removed, so that no reader counts it.
+    func markTableRemovedLocked(_ table: UnsafeMutableRawPointer)
+}
+
 /// The native buckets of one histogram series, updated without a lock.
 ///
-/// The buckets live in a fixed open-addressing table of atomic keys and counts (a ``Generation``).
-/// An observation loads the current generation, registers itself as in flight, finds or claims its
+/// The buckets live in a fixed open-addressing table of atomic keys and counts (a ``Generation``),
+/// in process memory or, in multiprocess mode, in the process's native histogram file. An
+/// observation loads the current generation, registers itself as in flight, finds or claims its
 /// bucket's slot with a compare-and-swap, and adds with one atomic add: no lock and no allocation
-/// once the bucket exists. When the series holds more buckets than ``NativeHistogramOptions/maximumBucketCount``
-/// (or the table is full), one thread, under a lock, halves the resolution: it publishes a new
-/// generation at a lower schema, waits until no observation is in flight on the old one, and folds
-/// the old counts into the new buckets, so no observation is lost.
+/// once the bucket exists. When the series holds more buckets than
+/// ``NativeHistogramOptions/maximumBucketCount`` (or the table is full), one thread, under a lock,
+/// halves the resolution: it publishes a new generation at a lower schema and waits until no
+/// observation is in flight on the old one. In memory the old counts are then folded into the new
+/// buckets; in a file the old table stays as it is (a writer killed while folding would leave
+/// counts half moved) and readers add the generations up (``NativeBucketTotal``).
 final class NativeBucketRecorder: @unchecked Sendable {
     let options: NativeHistogramOptions
-    /// The address of the current generation (retained in `generations`).
+    /// The address of the current generation (retained in `state.all`).
     private let current = Atomic<UInt>(0)
-    /// Every generation made, kept until the recorder goes: an observation may still hold an old one.
-    private let generations = Mutex<[Generation]>([])
+
+    private struct State {
+        /// Every generation made, kept until the recorder goes: an observation may still hold an
+        /// old one.
+        var all: [Generation] = []
+        /// The generations whose counts make up the series now: the file tables since the series
+        /// was bound, or the one table in memory.
+        var live: [Generation] = []
+        /// When the series was created or last reset (monotonic seconds).
+        var lastReset = SystemClock.monotonic()
+    }
+
+    /// Guarded by `ownLock`, or by the source's lock when there is a source.
+    nonisolated(unsafe) private var state = State()
+    private let ownLock = Mutex<Void>(())
+    /// Where file tables come from (multiprocess mode); nil keeps every table in memory.
+    private let source: (any NativeTableSource)?
+    /// The series the tables belong to; set once by it, before any observation.
+    weak var series: SeriesStorage?
 
     /// Resets the rest of the series (classic buckets, sum, created time) when the recorder resets;
     /// set once by the owning child, before any observation.
     nonisolated(unsafe) var onReset: (() -> Void)?
-    /// When the series was created or last reset (monotonic seconds); guarded by `generations`.
-    nonisolated(unsafe) private var lastReset = SystemClock.monotonic()
 
-    init(options: NativeHistogramOptions) {
+    init(options: NativeHistogramOptions, source: (any NativeTableSource)? = nil) {
         self.options = options
+        self.source = source
         let first = Generation(
-            schema: options.schema, capacity: Self.capacity(for: options), zeroThreshold: options.zeroThreshold)
-        generations.withLock { $0.append(first) }
-        current.store(UInt(bitPattern: Unmanaged.passUnretained(first).toOpaque()), ordering: .sequentiallyConsistent)
+            schema: options.schema, capacity: Self.capacity(for: options), zeroThreshold: options.zeroThreshold,
+            table: nil)
+        state.all = [first]
+        state.live = [first]
+        current.store(first.address, ordering: .sequentiallyConsistent)
     }
 
     private static func capacity(for options: NativeHistogramOptions) -> Int {
@@ -37,6 +77,11 @@ final class NativeBucketRecorder: @unchecked Sendable {
         var capacity = 64
         while capacity < wanted { capacity <<= 1 }
         return capacity
+    }
+
+    private func withLock<T>(_ body: () -> T) -> T {
+        if let source { return source.withTableLock(body) }
+        return ownLock.withLock { _ in body() }
     }
 
     @inline(__always)
@@ -74,27 +119,30 @@ final class NativeBucketRecorder: @unchecked Sendable {
     /// Brings the series back within its bucket limit, as client_golang does: a reset when one is
     /// due, else a wider zero bucket while it may widen, else half the resolution, as often as
     /// needed. The new generation is published (unless another thread already replaced `old`), then
-    /// `old`'s observations in flight are waited for and its counts folded in (not after a reset).
+    /// `old`'s observations in flight are waited for and, in memory, its counts folded in.
     @inline(never)
     private func reduceResolution(from old: Generation) {
-        var resets = false
-        generations.withLock { generations in
-            guard current.load(ordering: .sequentiallyConsistent) == old.address else { return }
+        let resets = withLock { () -> Bool in
+            guard current.load(ordering: .sequentiallyConsistent) == old.address else { return false }
             let now = SystemClock.monotonic()
-            if options.minimumResetDuration > 0 && now - lastReset >= options.minimumResetDuration {
+            if options.minimumResetDuration > 0 && now - state.lastReset >= options.minimumResetDuration {
+                // Only in process memory (refused in multiprocess mode: the merged totals would drop).
                 let fresh = Generation(
-                    schema: options.schema, capacity: old.capacity, zeroThreshold: options.zeroThreshold)
-                generations.append(fresh)
-                current.store(fresh.address, ordering: .sequentiallyConsistent)
-                old.waitUntilIdle()
-                lastReset = now
-                resets = true
-                return
+                    schema: options.schema, capacity: old.capacity, zeroThreshold: options.zeroThreshold, table: nil)
+                publishLocked(fresh, replacing: old, absorbing: false)
+                state.lastReset = now
+                return true
             }
-            let buckets = old.buckets()
+            // Planned on the buckets of every live generation: they all make up the series.
+            var buckets: [(key: Int64, count: Int64)] = []
+            for generation in state.live {
+                let steps = Int(generation.schema - old.schema)
+                buckets += generation.buckets().map {
+                    (Int64(NativeBucketMath.reduce(index: Int($0.key >> 1), by: steps)) * 2 + ($0.key & 1), $0.count)
+                }
+            }
             var schema = old.schema
             var threshold = old.zeroThreshold
-            var next: Generation
             repeat {
                 if threshold < options.maximumZeroThreshold,
                     let widened = Generation.widenedThreshold(
@@ -105,36 +153,106 @@ final class NativeBucketRecorder: @unchecked Sendable {
                     // Halving the resolution at least halves the number of buckets.
                     schema = Swift.max(NativeBucketMath.schemaRange.lowerBound, schema - 1)
                 }
-                next = Generation(schema: schema, capacity: old.capacity, zeroThreshold: threshold)
-                let fits = next.canHold(buckets, from: old.schema, limit: options.maximumBucketCount)
+                let fits = Generation.canHold(
+                    buckets, from: old.schema, at: schema, zeroThreshold: threshold, capacity: old.capacity,
+                    limit: options.maximumBucketCount)
                 if fits || schema == NativeBucketMath.schemaRange.lowerBound { break }
             } while true
-            generations.append(next)
-            current.store(next.address, ordering: .sequentiallyConsistent)
-            old.waitUntilIdle()
-            next.absorb(old)
+            publishLocked(
+                makeGenerationLocked(schema: schema, zeroThreshold: threshold, capacity: old.capacity),
+                replacing: old, absorbing: true)
+            return false
         }
         if resets { onReset?() }
     }
 
-    /// The current buckets as a ``NativeHistogram`` (count = zero bucket + every bucket).
+    /// A generation in the source's file when the series has one, else in memory.
+    private func makeGenerationLocked(schema: Int32, zeroThreshold: Double, capacity: Int) -> Generation {
+        let table = series.flatMap { series in
+            source?.makeTableLocked(for: series, schema: schema, zeroThreshold: zeroThreshold, capacity: capacity)
+        }
+        return Generation(schema: schema, capacity: capacity, zeroThreshold: zeroThreshold, table: table)
+    }
+
+    /// Makes `next` current in place of `old` and waits for `old`'s observations in flight. A file
+    /// table joins the live ones; a table in memory replaces them, with their counts folded in
+    /// when `absorbing`.
+    private func publishLocked(_ next: Generation, replacing old: Generation, absorbing: Bool) {
+        state.all.append(next)
+        current.store(next.address, ordering: .sequentiallyConsistent)
+        old.waitUntilIdle()
+        if next.isInFile {
+            // The older tables' buckets are claimed (empty) in the new one, so that its bucket
+            // count, which triggers the next reduction, is the whole series'.
+            for generation in state.live { next.absorb(generation, counting: false) }
+            state.live.append(next)
+        } else {
+            if absorbing {
+                for generation in state.live { next.absorb(generation) }
+            }
+            state.live = [next]
+        }
+    }
+
+    /// Moves the series into its source's file: called by the store, under its lock, when it binds
+    /// the series (at creation, and at a forked child's first write). Counts recorded in memory so
+    /// far are carried into the file table.
+    func attachLocked() {
+        let old = currentGeneration
+        guard !old.isInFile else { return }
+        let next = makeGenerationLocked(schema: old.schema, zeroThreshold: old.zeroThreshold, capacity: old.capacity)
+        guard next.isInFile else { return }
+        state.all.append(next)
+        current.store(next.address, ordering: .sequentiallyConsistent)
+        old.waitUntilIdle()
+        next.absorb(old)
+        state.live = [next]
+    }
+
+    /// Takes the series out of its file (it was removed): its file tables are marked removed and
+    /// it counts afresh in memory. Called by the store, under its lock.
+    func detachLocked() {
+        let old = currentGeneration
+        for generation in state.live where generation.isInFile {
+            source?.markTableRemovedLocked(generation.table)
+        }
+        let fresh = Generation(
+            schema: options.schema, capacity: old.capacity, zeroThreshold: options.zeroThreshold, table: nil)
+        state.all.append(fresh)
+        current.store(fresh.address, ordering: .sequentiallyConsistent)
+        old.waitUntilIdle()
+        state.live = [fresh]
+    }
+
+    /// In a forked child, single-threaded, with the store's lock held: the parent's file is no
+    /// longer mapped, so the series starts from zero in memory until its first write binds it to
+    /// the child's own file (as its classic part does).
+    func resetInForkedChild() {
+        let fresh = Generation(
+            schema: options.schema, capacity: Self.capacity(for: options), zeroThreshold: options.zeroThreshold,
+            table: nil)
+        current.store(fresh.address, ordering: .sequentiallyConsistent)
+        state = State(all: [fresh], live: [fresh])
+    }
+
+    /// The current buckets as a ``NativeHistogram`` (count = zero bucket + every bucket): the live
+    /// generations added up.
     func snapshot(sum: Double) -> NativeHistogram {
-        let generation = generations.withLock { _ in currentGeneration }
-        let (positive, negative) = generation.bucketsBySide()
-        let positiveEncoded = NativeBucketMath.spansAndDeltas(positive)
-        let negativeEncoded = NativeBucketMath.spansAndDeltas(negative)
-        let zero = generation.zeroCount
-        let total = zero + positive.reduce(0) { $0 + $1.count } + negative.reduce(0) { $0 + $1.count }
-        return NativeHistogram(
-            count: Double(total), sum: sum, schema: generation.schema, zeroThreshold: generation.zeroThreshold,
-            zeroCount: Double(zero), positiveSpans: positiveEncoded.spans, negativeSpans: negativeEncoded.spans,
-            positiveDeltas: positiveEncoded.deltas, negativeDeltas: negativeEncoded.deltas)
+        withLock {
+            var total = NativeBucketTotal()
+            for generation in state.live { generation.addTo(&total) }
+            return total.histogram(sum: sum, fallbackSchema: options.schema)
+        }
     }
 
     /// The schema observations are recorded at now.
     var schema: Int32 { currentGeneration.schema }
 
-    /// One table of buckets at one schema.
+    /// Whether observations go into a file table now.
+    var isInFile: Bool { currentGeneration.isInFile }
+
+    /// One table of buckets at one schema, in process memory or in a file (the table layout of
+    /// ``NativeBucketFileLayout``: header, stored keys, counts).
     final class Generation: @unchecked Sendable {
         enum Outcome {
             case recorded
@@ -142,55 +260,67 @@ final class NativeBucketRecorder: @unchecked Sendable {
             case tableFull
         }
 
-        static let empty = Int64.min
-
         let schema: Int32
         let capacity: Int
         let zeroThreshold: Double
-        /// Bucket keys (`index * 2`, plus 1 for the negative side), `empty` where unclaimed.
+        /// The table header; keys and counts follow it.
+        let table: UnsafeMutableRawPointer
+        /// Whether the table lives in a file (else this generation allocated it).
+        let isInFile: Bool
         private let keys: UnsafeMutablePointer<Int64>
         private let counts: UnsafeMutablePointer<Int64>
-        /// [0]: zero bucket, [1]: buckets claimed, [2]: observations in flight.
+        private let zero: UnsafeMutablePointer<Int64>
+        /// In process memory, whatever the table: [0] buckets claimed, [1] observations in flight
+        /// (a killed process's observations in flight must not stall its successor).
         private let scalars: UnsafeMutablePointer<Int64>
 
-        init(schema: Int32, capacity: Int, zeroThreshold: Double) {
+        /// A generation over `table` (zeroed, header written) or, when nil, over a table of its own.
+        init(schema: Int32, capacity: Int, zeroThreshold: Double, table: UnsafeMutableRawPointer?) {
             self.schema = schema
             self.capacity = capacity
             self.zeroThreshold = zeroThreshold
-            keys = .allocate(capacity: capacity)
-            keys.initialize(repeating: Self.empty, count: capacity)
-            counts = .allocate(capacity: capacity)
-            counts.initialize(repeating: 0, count: capacity)
-            scalars = .allocate(capacity: 3)
-            scalars.initialize(repeating: 0, count: 3)
+            if let table {
+                self.table = table
+                isInFile = true
+            } else {
+                let size = NativeBucketFileLayout.tableHeaderSize + 16 * capacity
+                let owned = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+                owned.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+                self.table = owned
+                isInFile = false
+            }
+            zero = (self.table + 24).assumingMemoryBound(to: Int64.self)
+            keys = (self.table + NativeBucketFileLayout.tableHeaderSize).assumingMemoryBound(to: Int64.self)
+            counts = keys + capacity
+            scalars = .allocate(capacity: 2)
+            scalars.initialize(repeating: 0, count: 2)
         }
 
         deinit {
-            keys.deallocate()
-            counts.deallocate()
+            if !isInFile { table.deallocate() }
             scalars.deallocate()
         }
 
         var address: UInt { UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque()) }
 
-        @inline(__always) func enter() { prometheus_atomic_add_int64_seq_cst(scalars + 2, 1) }
-        @inline(__always) func leave() { prometheus_atomic_add_int64_seq_cst(scalars + 2, -1) }
+        @inline(__always) func enter() { prometheus_atomic_add_int64_seq_cst(scalars + 1, 1) }
+        @inline(__always) func leave() { prometheus_atomic_add_int64_seq_cst(scalars + 1, -1) }
 
         func waitUntilIdle() {
             var spins = 0
-            while prometheus_atomic_load_int64_seq_cst(scalars + 2) != 0 {
+            while prometheus_atomic_load_int64_seq_cst(scalars + 1) != 0 {
                 spins += 1
                 if spins > 1000 { NativeThread.yield() }
             }
         }
 
-        var zeroCount: Int64 { prometheus_atomic_load_int64(scalars) }
+        var zeroCount: Int64 { prometheus_atomic_load_int64(zero) }
 
         @inline(__always)
         func record(_ value: Double, count: Int64 = 1) -> Outcome {
             let magnitude = Swift.abs(value)
             if magnitude <= zeroThreshold {
-                prometheus_atomic_add_int64(scalars, count)
+                prometheus_atomic_add_int64(zero, count)
                 return .recorded
             }
             let index = magnitude.isInfinite ? Int(Int32.max) : NativeBucketMath.index(of: magnitude, schema: schema)
@@ -199,21 +329,22 @@ final class NativeBucketRecorder: @unchecked Sendable {
 
         @inline(__always)
         private func add(key: Int64, count: Int64) -> Outcome {
+            let stored = key ^ NativeBucketFileLayout.keyMask
             let mask = capacity - 1
             var slot = Int(truncatingIfNeeded: UInt64(bitPattern: key) &* 0x9E37_79B9_7F4A_7C15 >> 40) & mask
             for _ in 0..<capacity {
                 let existing = prometheus_atomic_load_int64(keys + slot)
-                if existing == key {
+                if existing == stored {
                     prometheus_atomic_add_int64(counts + slot, count)
                     return .recorded
                 }
-                if existing == Self.empty {
-                    if prometheus_atomic_compare_exchange_int64(keys + slot, Self.empty, key) {
+                if existing == 0 {
+                    if prometheus_atomic_compare_exchange_int64(keys + slot, 0, stored) {
                         prometheus_atomic_add_int64(counts + slot, count)
-                        prometheus_atomic_add_int64_seq_cst(scalars + 1, 1)
-                        return .recordedOverLimit(buckets: Int(prometheus_atomic_load_int64(scalars + 1)))
+                        prometheus_atomic_add_int64_seq_cst(scalars, 1)
+                        return .recordedOverLimit(buckets: Int(prometheus_atomic_load_int64(scalars)))
                     }
-                    if prometheus_atomic_load_int64(keys + slot) == key {
+                    if prometheus_atomic_load_int64(keys + slot) == stored {
                         prometheus_atomic_add_int64(counts + slot, count)
                         return .recorded
                     }
@@ -227,29 +358,31 @@ final class NativeBucketRecorder: @unchecked Sendable {
         func buckets() -> [(key: Int64, count: Int64)] {
             var result: [(key: Int64, count: Int64)] = []
             for slot in 0..<capacity {
-                let key = prometheus_atomic_load_int64(keys + slot)
-                if key != Self.empty { result.append((key, prometheus_atomic_load_int64(counts + slot))) }
+                let stored = prometheus_atomic_load_int64(keys + slot)
+                if stored != 0 {
+                    result.append(
+                        (stored ^ NativeBucketFileLayout.keyMask, prometheus_atomic_load_int64(counts + slot)))
+                }
             }
             return result
         }
 
-        /// Buckets by side, sorted by index.
-        func bucketsBySide() -> (positive: [(index: Int, count: Int64)], negative: [(index: Int, count: Int64)]) {
-            var positive: [(index: Int, count: Int64)] = []
-            var negative: [(index: Int, count: Int64)] = []
-            for (key, count) in buckets() {
-                let index = Int(key >> 1)
-                if key & 1 == 0 { positive.append((index, count)) } else { negative.append((index, count)) }
-            }
-            return (positive.sorted { $0.index < $1.index }, negative.sorted { $0.index < $1.index })
+        /// Adds this generation's counts to `total`.
+        func addTo(_ total: inout NativeBucketTotal) {
+            total.add(schema: schema, zeroThreshold: zeroThreshold, zeroCount: zeroCount, buckets: buckets())
         }
 
-        /// Whether `buckets` (keys at `oldSchema`) fit this generation's schema and zero bucket
-        /// within `limit` and its table.
-        func canHold(_ buckets: [(key: Int64, count: Int64)], from oldSchema: Int32, limit: Int) -> Bool {
+        /// Whether `buckets` (keys at `oldSchema`) fit a table of `capacity` at `schema` with
+        /// `zeroThreshold`, within `limit`.
+        static func canHold(
+            _ buckets: [(key: Int64, count: Int64)], from oldSchema: Int32, at schema: Int32, zeroThreshold: Double,
+            capacity: Int, limit: Int
+        ) -> Bool {
             let steps = Int(oldSchema - schema)
             let reduced = Set(
-                buckets.filter { !swallows($0.key, at: oldSchema) }.map { Self.reducedKey($0.key, by: steps) })
+                buckets.filter {
+                    NativeBucketMath.upperBound(index: Int($0.key >> 1), schema: oldSchema) > zeroThreshold
+                }.map { reducedKey($0.key, by: steps) })
             return reduced.count < capacity / 2 && (limit <= 0 || reduced.count <= limit)
         }
 
@@ -272,15 +405,16 @@ final class NativeBucketRecorder: @unchecked Sendable {
             Int64(NativeBucketMath.reduce(index: Int(key >> 1), by: steps)) * 2 + (key & 1)
         }
 
-        /// Adds every count of `old` (at a higher schema) into this generation.
-        func absorb(_ old: Generation) {
-            prometheus_atomic_add_int64(scalars, old.zeroCount)
+        /// Adds every count of `old` (at this schema or a higher one) into this generation; without
+        /// `counting`, only claims the buckets they fall into, with count 0.
+        func absorb(_ old: Generation, counting: Bool = true) {
+            if counting { prometheus_atomic_add_int64(zero, old.zeroCount) }
             let steps = Int(old.schema - schema)
             for (key, count) in old.buckets() where count != 0 {
                 if swallows(key, at: old.schema) {
-                    prometheus_atomic_add_int64(scalars, count)
+                    if counting { prometheus_atomic_add_int64(zero, count) }
                 } else {
-                    _ = add(key: Self.reducedKey(key, by: steps), count: count)
+                    _ = add(key: Self.reducedKey(key, by: steps), count: counting ? count : 0)
                 }
             }
         }

@@ -70,22 +70,28 @@ final class SeriesLayout: Sendable {
     let help: String
     let labelNames: [String]
     let slotTemplates: [SeriesDescriptor.SlotTemplate]
+    /// How the series record native buckets (histograms only), beside their slots.
+    let native: NativeHistogramOptions?
 
     init(
         kind: StorageKind, familyName: String, help: String, labelNames: [String],
-        slotTemplates: [SeriesDescriptor.SlotTemplate]
+        slotTemplates: [SeriesDescriptor.SlotTemplate], native: NativeHistogramOptions? = nil
     ) {
         self.kind = kind
         self.familyName = familyName
         self.help = help
         self.labelNames = labelNames
         self.slotTemplates = slotTemplates
+        self.native = native
     }
 
     /// The layout of a metric's children.
-    convenience init(kind: StorageKind, definition: MetricDefinition, slotTemplates: [SeriesDescriptor.SlotTemplate]) {
+    convenience init(
+        kind: StorageKind, definition: MetricDefinition, slotTemplates: [SeriesDescriptor.SlotTemplate],
+        native: NativeHistogramOptions? = nil
+    ) {
         self.init(
             kind: kind, familyName: definition.name, help: definition.help, labelNames: definition.labelNames,
-            slotTemplates: slotTemplates)
+            slotTemplates: slotTemplates, native: native)
     }
 }

@@ -29,11 +29,18 @@ final class SeriesStorage: @unchecked Sendable {
     /// Whether the series was taken out of the store (its child was removed): it writes to process
     /// memory for good, also after `fork()`. Guarded by the store's lock.
     var isDetached = false
+    /// The native buckets of a histogram series that records them: in the store's native file in
+    /// multiprocess mode, else in process memory.
+    let nativeRecorder: NativeBucketRecorder?
 
     init(descriptor: SeriesDescriptor, store: any ValueStore) {
         self.descriptor = descriptor
         self.store = store
         countsWholeIncrements = !store.isMultiprocess
+        nativeRecorder = descriptor.layout.native.map {
+            NativeBucketRecorder(options: $0, source: store as? any NativeTableSource)
+        }
+        nativeRecorder?.series = self
     }
 
     /// The binding currently installed (read under the store's lock).

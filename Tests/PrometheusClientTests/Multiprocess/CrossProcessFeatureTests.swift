@@ -328,15 +328,6 @@ struct CrossProcessFeatureTests {
         #expect(try ExternalTool.promtoolCheck(body).parses)
     }
 
-    @Test("native histogram buckets are refused in multiprocess mode with a typed error, not dropped")
-    func nativeBucketsAreRefusedInWorkers() throws {
-        let directory = try Fixtures.temporaryDirectory()
-        defer { Fixtures.remove(directory) }
-        let worker = try Worker(directory: directory)
-        let answer = try worker.output(of: "native mp_script_native")
-        #expect(answer.hasPrefix("refused ") && answer.contains("not merged across processes yet"), "\(answer)")
-    }
-
     // MARK: - What a Python master sees
 
     @Test("Python's collector on our workers' files: clean families, equal to our merge")

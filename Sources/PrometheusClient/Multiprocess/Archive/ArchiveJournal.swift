@@ -11,7 +11,7 @@ import PrometheusSystem
 struct ArchiveJournal: Equatable {
     static let fileName = ".prometheus_multiproc_archive.journal"
 
-    /// The archive file name, for example `counter_archive.db`.
+    /// The archive file name, for example `counter_archive.db` or `histogram_archive.native`.
     var archive: String
     /// The inode the archive has once the new version is renamed into place.
     var archiveInode: UInt64
@@ -34,8 +34,12 @@ struct ArchiveJournal: Equatable {
         guard let count = try? buffer.withUnsafeMutableBytes({ try descriptor.read(fromAbsoluteOffset: 0, into: $0) })
         else { return nil }
         let fields = String(decoding: buffer.prefix(count), as: UTF8.self).split(separator: "\n").map(String.init)
-        guard fields.count == 3, let inode = UInt64(fields[1]), DBFileName(fileName: fields[0])?.isArchive == true,
+        guard fields.count == 3, let inode = UInt64(fields[1]),
+            DBFileName(fileName: fields[0])?.isArchive == true
+                || CompanionFileName(fileName: fields[0]).map({ $0.isArchive && $0.contents == .nativeBuckets })
+                    == true,
             DBFileName(fileName: fields[2]) != nil || StorageFailureMarker(fileName: fields[2]) != nil
+                || CompanionFileName(fileName: fields[2])?.contents == .nativeBuckets
         else { return nil }
         return ArchiveJournal(archive: fields[0], archiveInode: inode, absorbed: fields[2])
     }

@@ -136,11 +136,11 @@ struct ProcessArchiver {
             for name in names where DBFileName.isTemporaryFile(name, of: processIdentifier) {
                 attempt { () throws(MultiprocessError) in try DurableFile.remove(directory.file(named: name)) }
             }
-            let exemplarFiles = names.compactMap(ExemplarFileName.init(fileName:)).filter {
+            let companionFiles = names.compactMap(CompanionFileName.init(fileName:)).filter {
                 $0.processIdentifier == processIdentifier && !$0.isArchive
             }
             if deletesEverything {
-                for name in exemplarFiles {
+                for name in companionFiles {
                     attempt { () throws(MultiprocessError) in
                         try DurableFile.remove(directory.file(named: name.fileName))
                     }
@@ -150,9 +150,15 @@ struct ProcessArchiver {
                 for name in processFiles where Self.isFolded(name.kind, bySuccessor: isSuccessor) {
                     attempt { () throws(MultiprocessError) in try fold(name) }
                 }
-                // A successor continues the counters and histograms, so their exemplars too.
-                for name in exemplarFiles where !isSuccessor {
-                    attempt { () throws(MultiprocessError) in try fold(name) }
+                // A successor continues the counters and histograms, so their exemplars and native
+                // buckets too.
+                for name in companionFiles where !isSuccessor {
+                    attempt { () throws(MultiprocessError) in
+                        switch name.contents {
+                        case .exemplars: try foldExemplars(name)
+                        case .nativeBuckets: try foldNativeBuckets(name)
+                        }
+                    }
                 }
                 for marker in names.compactMap(StorageFailureMarker.init(fileName:))
                 where marker.processIdentifier == processIdentifier {
@@ -198,7 +204,7 @@ struct ProcessArchiver {
         try recoverInterruptedFold()
         var removed = 0
         for name in try listNames()
-        where DBFileName(fileName: name)?.isArchive == true || ExemplarFileName(fileName: name)?.isArchive == true {
+        where DBFileName(fileName: name)?.isArchive == true || CompanionFileName(fileName: name)?.isArchive == true {
             try DurableFile.remove(directory.file(named: name))
             removed += 1
         }
@@ -255,9 +261,9 @@ struct ProcessArchiver {
     /// key of both. Taking the latest is idempotent, so a crash between the archive's rename and the
     /// process file's deletion needs no journal: the next fold, or a merge reading both, gives the
     /// same exemplars.
-    private func fold(_ name: ExemplarFileName) throws(MultiprocessError) {
+    private func foldExemplars(_ name: CompanionFileName) throws(MultiprocessError) {
         let processPath = directory.file(named: name.fileName)
-        let archiveName = ExemplarFileName(kind: name.kind, processIdentifier: DBFileName.archiveIdentifier)
+        let archiveName = name.archive
         let archivePath = directory.file(named: archiveName.fileName)
         func latest(_ path: String) -> [(key: [UInt8], exemplar: Exemplar)] {
             do {
@@ -296,6 +302,36 @@ struct ProcessArchiver {
         try DurableFile.remove(processPath)
     }
 
+    /// Folds one process's native histogram file into the archive's: per series, every table of
+    /// both added up (``NativeBucketTotal``), tables marked removed left out. Adding is not
+    /// idempotent, so this goes through the journal as values files do. A corrupt process file is
+    /// left for the merge to skip and report.
+    private func foldNativeBuckets(_ name: CompanionFileName) throws(MultiprocessError) {
+        let processPath = directory.file(named: name.fileName)
+        let archiveName = name.archive.fileName
+        let archivePath = directory.file(named: archiveName)
+        let processTables: [(key: [UInt8], table: NativeBucketFileLayout.Table)]
+        do {
+            guard let snapshot = try DBFileReader.snapshot(path: processPath, limit: NativeBucketMerger.sizeLimit)
+            else { return }
+            processTables = try NativeBucketFileLayout.tables(in: snapshot.bytes)
+        } catch {
+            CurrentProcess.writeToStandardError("prometheus: not archiving \(processPath): \(error)")
+            return
+        }
+        var archiveTables: [(key: [UInt8], table: NativeBucketFileLayout.Table)] = []
+        do {
+            if let snapshot = try DBFileReader.snapshot(path: archivePath, limit: NativeBucketMerger.sizeLimit) {
+                archiveTables = try NativeBucketFileLayout.tables(in: snapshot.bytes)
+            }
+        } catch {
+            throw .fileFailure(path: archivePath, operation: "read the archive (\(error))", errno: .ioError)
+        }
+        let combined = NativeBucketMerger.totals(of: archiveTables + processTables)
+        try installArchive(
+            NativeBucketFileLayout.makeFile(entries: combined), named: archiveName, absorbing: name.fileName)
+    }
+
     /// Folds a storage-failure marker's count into the counter archive.
     private func fold(_ marker: StorageFailureMarker) throws(MultiprocessError) {
         let key = DBKey(
@@ -325,6 +361,15 @@ struct ProcessArchiver {
         }
         let merged = try update(archiveEntries)
         let bytes = DBFileLayout.makeFile(entries: merged.map { ($0.key.encoded, $0.value, $0.timestamp) })
+        try installArchive(bytes, named: archiveName, absorbing: absorbed)
+    }
+
+    /// Puts `bytes` in place as the archive `archiveName` and deletes the absorbed file, with the
+    /// journal making every step crash-safe. On failure before the rename nothing has changed.
+    private func installArchive(_ bytes: [UInt8], named archiveName: String, absorbing absorbed: String)
+        throws(MultiprocessError)
+    {
+        let archivePath = directory.file(named: archiveName)
         let temporary = temporaryPath(for: archiveName)
         let inode = try DurableFile.write(bytes, to: temporary)
         do {

@@ -61,8 +61,8 @@ struct DBFileName: Sendable, Hashable {
     static func isTemporaryFile(_ fileName: String, of processIdentifier: String) -> Bool {
         guard fileName.hasSuffix(".tmp") else { return false }
         let bytes = Array(fileName.utf8)
-        // A values file's temporary name, or an exemplar file's (ExemplarFileName).
-        for fileSuffix in [suffix, ExemplarFileName.suffix] {
+        // A values file's temporary name, or a companion file's (CompanionFileName).
+        for fileSuffix in [suffix] + CompanionFileName.Contents.allCases.map(\.suffix) {
             let marker = Array((fileSuffix + ".").utf8)
             guard bytes.count > marker.count,
                 let start = (0...(bytes.count - marker.count)).first(where: {
@@ -72,7 +72,7 @@ struct DBFileName: Sendable, Hashable {
             let name = String(decoding: bytes[..<(start + fileSuffix.utf8.count)], as: UTF8.self)
             let identifier =
                 fileSuffix == suffix
-                ? DBFileName(fileName: name)?.processIdentifier : ExemplarFileName(fileName: name)?.processIdentifier
+                ? DBFileName(fileName: name)?.processIdentifier : CompanionFileName(fileName: name)?.processIdentifier
             return identifier == processIdentifier
         }
         return false

@@ -6,7 +6,7 @@ struct WriterRecord {
     var identity: String
     var files: [(name: DBFileName, inode: UInt64)] = []
     var markers: [StorageFailureMarker] = []
-    var exemplarFiles: [ExemplarFileName] = []
+    var companionFiles: [CompanionFileName] = []
     var leaseInode: UInt64?
 
     /// The writers of a listing, by identity (archives belong to nobody).
@@ -21,9 +21,9 @@ struct WriterRecord {
             writers[marker.processIdentifier, default: WriterRecord(identity: marker.processIdentifier)].markers
                 .append(marker)
         }
-        for exemplars in listing.exemplarFiles where !exemplars.name.isArchive {
-            let identity = exemplars.name.processIdentifier
-            writers[identity, default: WriterRecord(identity: identity)].exemplarFiles.append(exemplars.name)
+        for companion in listing.companionFiles where !companion.name.isArchive {
+            let identity = companion.name.processIdentifier
+            writers[identity, default: WriterRecord(identity: identity)].companionFiles.append(companion.name)
         }
         for lease in listing.leases {
             writers[lease.identity, default: WriterRecord(identity: lease.identity)].leaseInode = lease.inode
@@ -35,7 +35,7 @@ struct WriterRecord {
     /// files or markers to fold, a lease to remove. (`all`-mode gauges stay, so a dead writer with only
     /// those needs nothing.)
     var needsReaping: Bool {
-        leaseInode != nil || !markers.isEmpty || !exemplarFiles.isEmpty
+        leaseInode != nil || !markers.isEmpty || !companionFiles.isEmpty
             || files.contains { $0.name.kind != .gauge(.all) }
     }
 }

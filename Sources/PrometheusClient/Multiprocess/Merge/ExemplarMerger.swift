@@ -16,7 +16,7 @@ final class ExemplarMerger {
 
     /// The latest exemplars of the exemplar files `names` of `directory`, and the files that could
     /// not be read.
-    func latest(directory: String, files names: [ExemplarFileName]) -> (
+    func latest(directory: String, files names: [CompanionFileName]) -> (
         exemplars: [MergedSeriesKey: Exemplar], problems: [MultiprocessMerger.Problem]
     ) {
         var latest: [MergedSeriesKey: Exemplar] = [:]
@@ -34,7 +34,7 @@ final class ExemplarMerger {
         return (latest, problems)
     }
 
-    private func collect(_ bytes: [UInt8], of name: ExemplarFileName, into latest: inout [MergedSeriesKey: Exemplar])
+    private func collect(_ bytes: [UInt8], of name: CompanionFileName, into latest: inout [MergedSeriesKey: Exemplar])
         throws(DBFileError)
     {
         for (keyBytes, exemplar) in try ExemplarFileLayout.latestExemplars(in: bytes) {
@@ -46,7 +46,7 @@ final class ExemplarMerger {
 
     /// The series a key names, or nil when it cannot carry an exemplar (not valid JSON, not a
     /// counter total or a histogram bucket by the rules ``MergedSeriesKey`` applies to values files).
-    private func meaning(of keyBytes: [UInt8], file: ExemplarFileName) -> MergedSeriesKey? {
+    private func meaning(of keyBytes: [UInt8], file: CompanionFileName) -> MergedSeriesKey? {
         if let known = meanings[keyBytes] { return known }
         var meaning: MergedSeriesKey?
         if let key = try? keyBytes.withUnsafeBufferPointer({ buffer throws(DBKeyDecoder.Failure) in

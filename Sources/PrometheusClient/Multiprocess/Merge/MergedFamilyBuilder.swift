@@ -10,9 +10,13 @@ enum MergedFamilyBuilder {
     ///   - includeCreated: whether those types get a `_created` sample per label set: the earliest
     ///     creation among its series, left out when none was recorded (Python's writers record none).
     ///   - exemplars: the latest exemplar of counter totals and histogram buckets, by series.
+    ///   - native: the merged native buckets of histogram series (``NativeBucketMerger``): such a
+    ///     series gets a native sample (with its sum, its count taken from the buckets, and its
+    ///     buckets' exemplars) before its classic buckets, or instead of them when no writer keeps them.
     static func families(
         of series: [MergedSeriesTable.Series], values: [Double], timestamps: [Double] = [], present: [Bool],
-        includeCreated: Bool = false, exemplars: [MergedSeriesKey: Exemplar] = [:]
+        includeCreated: Bool = false, exemplars: [MergedSeriesKey: Exemplar] = [:],
+        native: [MergedSeriesKey: NativeBucketMerger.Series] = [:]
     ) -> [MetricFamily] {
         struct LabelSet {
             var labels: [Label]
@@ -68,6 +72,26 @@ enum MergedFamilyBuilder {
                     // counter beside negative buckets: as in the single-process histogram, leave it out.
                     guard let lowest = set.buckets.map(\.bound).min() else { continue }
                     if lowest < 0 { samples = [] }
+                    if !native.isEmpty,
+                        let merged = native[
+                            MergedSeriesKey(familyName: name, sampleName: name, labels: set.labels, bucketBound: nil)]
+                    {
+                        let sumName = name.string + "_sum"
+                        let sum = set.samples.first { ByteIdentity.equal($0.name, sumName) }?.value ?? 0
+                        var histogram = merged.total.histogram(sum: sum)
+                        histogram.exemplars = set.buckets.compactMap(\.exemplar).sorted {
+                            ($0.timestamp?.unixSeconds ?? 0) < ($1.timestamp?.unixSeconds ?? 0)
+                        }
+                        entry.family.samples.append(
+                            Sample(name: name.string, labels: set.labels, value: 0, nativeHistogram: histogram))
+                        if !merged.keepsClassicBuckets {
+                            if set.created > 0 {
+                                entry.family.samples.append(
+                                    Sample(name: name.string + "_created", labels: set.labels, value: set.created))
+                            }
+                            continue
+                        }
+                    }
                 }
                 if !set.buckets.isEmpty {
                     var cumulative = 0.0

@@ -86,6 +86,25 @@ struct MergedSeriesKey: Hashable, Sendable {
         bucketBound = bound
     }
 
+    /// The series a native bucket table's key names (``NativeBucketFileLayout``): `[<name>, <name>,
+    /// labels, help]`, with the labels of the histogram series (no `le`).
+    ///
+    /// - Throws: `DBFileError.invalidEntry` saying why the key names no histogram series.
+    static func nativeHistogram(_ key: DBKey, offset: Int) throws(DBFileError) -> MergedSeriesKey {
+        func reject(_ reason: String) -> DBFileError { .invalidEntry(offset: offset, reason: reason) }
+        guard !key.familyName.isEmpty, ByteIdentity.equal(key.sampleName, key.familyName) else {
+            throw reject("a native table's key names \(key.sampleName), not its histogram \(key.familyName)")
+        }
+        for label in key.labels {
+            guard !label.name.isEmpty, !label.name.hasPrefix("__"), label.name != "le" else {
+                throw reject("the label name \(label.name) cannot label a histogram series")
+            }
+        }
+        return MergedSeriesKey(
+            familyName: ByteString(key.familyName), sampleName: ByteString(key.familyName), labels: key.labels,
+            bucketBound: nil)
+    }
+
     /// A bucket bound as the Python client writes it (`1.0`, `+Inf`), or as Python's `float()` reads it.
     static func parseBound(_ text: String) -> Double? {
         switch text {

@@ -17,6 +17,9 @@ import Synchronization
 ///   skipped on their own and counted in `prometheus_multiproc_unreadable_entries`.
 /// - Info (`gauge_liveinfo_<pid>.db`) and Enum (`gauge_livestateset_<pid>.db`) files are merged as
 ///   info and state-set families.
+/// - Native histogram buckets recorded by workers (`histogram_<id>.native` files) are added up per
+///   series at the lowest schema and the widest zero threshold among them (``NativeBucketTotal``),
+///   and exposed with the histogram in the protobuf format and OpenMetrics 2.0.
 /// - Exemplars recorded by workers (`*.exemplars` files) are attached to their counter totals and
 ///   histogram buckets, the latest of all processes; counters, histograms and summaries carry
 ///   `_created` (the earliest creation among their writers) unless ``CreatedSeries/isEnabled`` is
@@ -60,6 +63,7 @@ public final class MultiProcessCollector: Collector {
     private struct State {
         var merger = MultiprocessMerger(reservedFamilies: selfMetricFamilies)
         var exemplars = ExemplarMerger()
+        var native = NativeBucketMerger()
         var reported: Set<String> = []
         /// The last listing and the directory's modification time when it was taken.
         var listing = MultiprocessListing()
@@ -135,11 +139,20 @@ public final class MultiProcessCollector: Collector {
                         fileName: file.name, inode: file.inode, listedAsRegular: file.isRegular))
             }
             let exemplars = state.exemplars.latest(
-                directory: directoryPath, files: listing.exemplarFiles.map(\.name))
+                directory: directoryPath,
+                files: listing.companionFiles.map(\.name).filter {
+                    $0.contents == .exemplars && $0.fileName != absorbed
+                })
+            let native = state.native.merge(
+                directory: directoryPath,
+                files: listing.companionFiles.map(\.name).filter {
+                    $0.contents == .nativeBuckets && $0.fileName != absorbed
+                })
             var outcome = state.merger.merge(
                 directory: directoryPath, files: files, includeCreated: CreatedSeries.isEnabled,
-                exemplars: exemplars.exemplars)
-            outcome.unreadableFiles += exemplars.problems
+                exemplars: exemplars.exemplars, native: native.series)
+            outcome.unreadableFiles += exemplars.problems + native.problems
+            outcome.skippedEntries += native.skipped
             for problem in listing.problems + outcome.unreadableFiles + outcome.skippedEntries
             where state.reported.insert(problem.path + "\u{0}" + problem.reason).inserted {
                 CurrentProcess.writeToStandardError(
@@ -213,7 +226,7 @@ public final class MultiProcessCollector: Collector {
         let verdicts = state.withLock { $0.judge.judge(writers) }
         return writers.values.map { writer in
             var names =
-                writer.files.map(\.name.fileName) + writer.exemplarFiles.map(\.fileName)
+                writer.files.map(\.name.fileName) + writer.companionFiles.map(\.fileName)
                 + writer.markers.map(\.fileName)
             if writer.leaseInode != nil { names.append(WriterLease.fileName(for: writer.identity)) }
             let bytes = names.reduce(0) { total, name in

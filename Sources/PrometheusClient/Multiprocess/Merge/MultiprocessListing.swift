@@ -9,8 +9,8 @@ struct MultiprocessListing {
     /// spares a `stat` per file on a cold merge).
     var files: [(name: String, inode: UInt64, isRegular: Bool)] = []
     var markers: [StorageFailureMarker] = []
-    /// The exemplar files (``ExemplarFileName``), with their inodes.
-    var exemplarFiles: [(name: ExemplarFileName, inode: UInt64)] = []
+    /// The companion files (exemplars, native buckets: ``CompanionFileName``), with their inodes.
+    var companionFiles: [(name: CompanionFileName, inode: UInt64)] = []
     /// The writer leases (`writer_<identity>.lock`), by identity, with their inodes.
     var leases: [(identity: String, inode: UInt64)] = []
     /// What each of `files` is named after (nil for names that are not multiprocess files), parsed
@@ -28,7 +28,7 @@ struct MultiprocessListing {
     /// - Throws: the `Errno` of listing the directory.
     static func read(_ path: String) throws(Errno) -> MultiprocessListing {
         let entries = try DirectoryStream.entries(of: path) { name in
-            DBFileName.hasDBSuffix(name) || WriterLease.looksLikeLease(name) || ExemplarFileName.hasSuffix(name)
+            DBFileName.hasDBSuffix(name) || WriterLease.looksLikeLease(name) || CompanionFileName.hasSuffix(name)
                 || (name.starts(with: StorageFailureMarker.prefix.utf8)
                     && name.reversed().starts(with: StorageFailureMarker.suffix.utf8.reversed()))
         }
@@ -47,8 +47,8 @@ struct MultiprocessListing {
             }
             if DBFileName.hasDBSuffix(entry.name) {
                 listing.files.append((name, entry.inode, entry.kind == .regular))
-            } else if let exemplars = ExemplarFileName(fileName: name) {
-                listing.exemplarFiles.append((exemplars, entry.inode))
+            } else if let companion = CompanionFileName(fileName: name) {
+                listing.companionFiles.append((companion, entry.inode))
             } else if let marker = StorageFailureMarker(fileName: name) {
                 listing.markers.append(marker)
             } else if let identity = WriterLease.identity(ofFileName: name) {

@@ -75,9 +75,10 @@ final class MultiprocessMerger {
     ///   (the earliest creation their writers recorded).
     /// - Parameter exemplars: the latest exemplar of counter totals and histogram buckets, attached to
     ///   their merged samples.
+    /// - Parameter native: the merged native buckets of histogram series (``NativeBucketMerger``).
     func merge(
         directory: String, files listed: [ListedFile], includeCreated: Bool = false,
-        exemplars: [MergedSeriesKey: Exemplar] = [:]
+        exemplars: [MergedSeriesKey: Exemplar] = [:], native: [MergedSeriesKey: NativeBucketMerger.Series] = [:]
     ) -> Outcome {
         var values = Values()
         var outcome = Outcome(families: [], unreadableFiles: [], skippedEntries: [])
@@ -108,7 +109,7 @@ final class MultiprocessMerger {
         keepMonotonic(&values.values, present: values.present)
         outcome.families = MergedFamilyBuilder.families(
             of: table.series, values: values.values, timestamps: values.timestamps, present: values.present,
-            includeCreated: includeCreated, exemplars: exemplars)
+            includeCreated: includeCreated, exemplars: exemplars, native: native)
         return outcome
     }
 

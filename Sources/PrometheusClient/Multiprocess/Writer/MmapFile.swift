@@ -41,12 +41,14 @@ final class MmapFile {
             temporaryPath: { directory.file(named: name.temporaryFileName) })
     }
 
-    /// Opens or creates the exemplar file `name` (``ExemplarFileLayout``), as ``init(name:in:)``.
+    /// Opens or creates the companion file `name` (exemplars: ``ExemplarFileLayout``, native
+    /// buckets: ``NativeBucketFileLayout``), as ``init(name:in:)``.
     ///
     /// - Throws: as ``init(name:in:)``.
-    convenience init(exemplars name: ExemplarFileName, in directory: MultiprocessDirectory) throws(MultiprocessError) {
+    convenience init(companion name: CompanionFileName, in directory: MultiprocessDirectory) throws(MultiprocessError) {
         try self.init(
-            path: directory.file(named: name.fileName), contents: .exemplars,
+            path: directory.file(named: name.fileName),
+            contents: name.contents == .exemplars ? .exemplars : .nativeBuckets,
             temporaryPath: { directory.file(named: name.temporaryFileName) })
     }
 
@@ -56,6 +58,8 @@ final class MmapFile {
         case values
         /// Exemplar records (``ExemplarFileLayout``).
         case exemplars
+        /// Native bucket tables (``NativeBucketFileLayout``), appended and never looked up by key.
+        case nativeBuckets
     }
 
     private let contents: Contents
@@ -163,6 +167,29 @@ final class MmapFile {
         used += size
         prometheus_atomic_store_int32_release(base.assumingMemoryBound(to: Int32.self), Int32(used))
         return slot
+    }
+
+    /// Appends a native bucket table for `key` (``NativeBucketFileLayout``): header written, buckets
+    /// zero (the space past `used` may hold what a killed writer left, so it is cleared first), then
+    /// published as ``slots(for:initialTimestamp:)`` publishes entries. Native bucket files only.
+    ///
+    /// - Returns: the table header's address, valid while the file is open.
+    /// - Throws: `MultiprocessError.fileFailure` when the file cannot grow; nothing is written then.
+    func appendNativeTable(
+        key: [UInt8], capacity tableCapacity: Int, flags: UInt32, schema: Int32, zeroThreshold: Double
+    ) throws(MultiprocessError) -> UnsafeMutableRawPointer {
+        precondition(contents == .nativeBuckets, "native tables live in native bucket files")
+        let size = NativeBucketFileLayout.entrySize(forKeyLength: key.count, capacity: tableCapacity)
+        if used + size > capacity {
+            try grow(toFit: used + size)
+        }
+        let entry = base + used
+        entry.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        let table = NativeBucketFileLayout.writeEntry(
+            key: key, capacity: tableCapacity, flags: flags, schema: schema, zeroThreshold: zeroThreshold, at: entry)
+        used += size
+        prometheus_atomic_store_int32_release(base.assumingMemoryBound(to: Int32.self), Int32(used))
+        return table
     }
 
     /// Marks the entries behind `slots` removed: values zeroed, then the removal mark stored, so that
@@ -297,6 +324,9 @@ final class MmapFile {
                 try ExemplarFileLayout.forEachEntry(in: bytes, used: header) { location throws(DBFileError) in
                     positions[Array(bytes[location.keyRange])] = location.slotOffset
                 }
+            case .nativeBuckets:
+                // Tables are only appended, never looked up: the walk only checks the file.
+                try NativeBucketFileLayout.forEachEntry(in: bytes, used: header) { _ throws(DBFileError) in }
             }
         } catch {
             throw fail("reuse existing file (\(error))", .invalidArgument)

@@ -40,6 +40,8 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     private var files: [String: MmapFile] = [:]
     /// The exemplar files (``ExemplarFileLayout``), by kind prefix.
     private var exemplarFiles: [String: MmapFile] = [:]
+    /// The native histogram file (``NativeBucketFileLayout``), once a series needs it.
+    private var nativeFile: MmapFile?
     private var liveSeries: [WeakSeries] = []
     private var liveSeriesCompactionThreshold = 64
     private var failureSlot: UnsafeMutablePointer<Double>?
@@ -89,6 +91,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         for file in exemplarFiles.values {
             file.close()
         }
+        nativeFile?.close()
         lease?.release()
     }
 
@@ -153,6 +156,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
             }
             series.exemplarSlots.removeAll()
             series.replaceBinding(with: SeriesBinding(inMemorySlotCount: series.slotCount))
+            series.nativeRecorder?.detachLocked()
         }
     }
 
@@ -366,6 +370,9 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
             binding = SeriesBinding(inMemorySlotCount: descriptor.slotCount)
         }
         series.install(binding)
+        if binding.isExternal {
+            series.nativeRecorder?.attachLocked()
+        }
         return binding
     }
 
@@ -402,8 +409,18 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
             return file
         }
         let file = try MmapFile(
-            exemplars: ExemplarFileName(kind: kind, processIdentifier: identifierLocked()), in: directory)
+            companion: CompanionFileName(.exemplars, kind: kind, processIdentifier: identifierLocked()), in: directory)
         exemplarFiles[prefix] = file
+        return file
+    }
+
+    /// This process's native histogram file, opened or created on first use.
+    private func nativeFileLocked() throws(MultiprocessError) -> MmapFile {
+        if let nativeFile { return nativeFile }
+        let file = try MmapFile(
+            companion: CompanionFileName(.nativeBuckets, kind: .histogram, processIdentifier: identifierLocked()),
+            in: directory)
+        nativeFile = file
         return file
     }
 
@@ -482,6 +499,43 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         }
     }
 
+}
+
+// MARK: - Native histogram tables
+
+extension MmapValueStore: NativeTableSource {
+    func withTableLock<T>(_ body: () -> T) -> T {
+        mutex.withLock(body)
+    }
+
+    func makeTableLocked(
+        for series: SeriesStorage, schema: Int32, zeroThreshold: Double, capacity: Int
+    ) -> UnsafeMutableRawPointer? {
+        // Only series whose values are in this process's files: the tables count with them.
+        guard !series.isDetached, series.isBound, series.currentBinding?.isExternal == true,
+            let options = series.descriptor.layout.native
+        else { return nil }
+        let descriptor = series.descriptor
+        let key = DBKey.encode(
+            familyName: descriptor.familyName, sampleName: descriptor.familyName, labels: descriptor.labels,
+            help: descriptor.help)
+        do {
+            return try nativeFileLocked().appendNativeTable(
+                key: key, capacity: capacity,
+                flags: options.keepsClassicBuckets ? NativeBucketFileLayout.keepsClassicBucketsFlag : 0,
+                schema: schema, zeroThreshold: zeroThreshold)
+        } catch {
+            recordFailureLocked(error)
+            return nil
+        }
+    }
+
+    func markTableRemovedLocked(_ table: UnsafeMutableRawPointer) {
+        NativeBucketFileLayout.markRemoved(table)
+    }
+}
+
+extension MmapValueStore {
     // MARK: - fork()
 
     /// Called by ``ForkHandler`` before `fork()`: no thread may be inside the store while the process
@@ -518,6 +572,11 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
             file.close()
         }
         exemplarFiles.removeAll(keepingCapacity: true)
+        nativeFile?.close()
+        nativeFile = nil
+        for index in liveSeries.indices {
+            liveSeries[index].series?.nativeRecorder?.resetInForkedChild()
+        }
         samplerProcessID = nil
         failureSlot = nil
         failureCount = 0
