@@ -16,7 +16,10 @@ struct DemoMetrics: Sendable {
             labelNames: ["route", "status"], registry: nil)
         duration = try Histogram(
             name: "demo_http_request_duration_seconds", help: "Application request latency.", labelNames: ["route"],
-            buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5], registry: nil)
+            buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2.5],
+            // Native buckets too (8 per power of two, at most 160), merged by the master and served
+            // to Prometheus over protobuf; Python masters and text scrapes see the classic buckets.
+            native: NativeHistogramOptions(bucketFactor: 1.1, maximumBucketCount: 160), registry: nil)
         inProgress = try Gauge(
             name: "demo_http_requests_in_progress", help: "Requests being served, summed over live workers.",
             multiprocessMode: .livesum, registry: nil

@@ -241,6 +241,53 @@ struct PreforkDemoTests {
         #expect(up == 1)
     }
 
+    @Test("a real Prometheus ingests the merged native latency histogram over protobuf: count, sum, quantile")
+    func prometheusIngestsTheNativeHistogram() throws {
+        let prometheus = try ExternalTool.require("prometheus")
+        let demo = try DemoProcess(workers: 2)
+        _ = try demo.waitForLine(containing: "serving", skipping: 1, timeout: 30)
+        for _ in 0..<40 { try demo.request("/") }
+        // What the workers observed, as the master merges it (classic count and sum, native buckets).
+        let accept = "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+        let scrape = try RawHTTPClient.get(port: demo.metricsPort, path: "/metrics", headers: ["Accept": accept])
+        let families = try ProtobufParser.parse(scrape.body)
+        let family = try #require(families.first { $0.name == "demo_http_request_duration_seconds" })
+        let labels = [Label("route", "/")]
+        let native = try #require(
+            family.samples.first { $0.labels == labels && $0.nativeHistogram != nil }?.nativeHistogram)
+        let classicCount = family.samples.first { $0.name.hasSuffix("_count") && $0.labels == labels }?.value
+        let classicSum = family.samples.first { $0.name.hasSuffix("_sum") && $0.labels == labels }?.value
+        #expect(native.count == 40 && classicCount == 40)
+        #expect(native.sum == classicSum)
+
+        let server = try PrometheusServer(
+            binary: prometheus, target: "127.0.0.1:\(demo.metricsPort)", flags: ["--enable-feature=native-histograms"])
+        defer { server.stop() }
+        let selector = #"demo_http_request_duration_seconds{route="/"}"#
+        let count = try server.waitForValue("histogram_count(\(selector))", timeout: 60) { $0 == 40 }
+        #expect(count == 40)
+        let sum = try server.query("histogram_sum(\(selector))")
+        #expect(
+            sum.map { Swift.abs($0 - native.sum) <= 1e-12 * Swift.max(1, native.sum) } == true,
+            "\(String(describing: sum))")
+        // The median lies in the native bucket that holds the 20th observation.
+        let median = try #require(try server.query("histogram_quantile(0.5, \(selector))"))
+        var rank = native.zeroCount
+        var bucket: (lower: Double, upper: Double)?
+        for (index, count) in NativeBucketMath.buckets(spans: native.positiveSpans, deltas: native.positiveDeltas) {
+            rank += Double(count)
+            if rank >= 20 {
+                bucket = (
+                    NativeBucketMath.upperBound(index: index - 1, schema: native.schema),
+                    NativeBucketMath.upperBound(index: index, schema: native.schema)
+                )
+                break
+            }
+        }
+        let holding = try #require(bucket)
+        #expect(median >= holding.lower && median <= holding.upper, "median \(median) outside \(holding)")
+    }
+
     static func isAlive(_ pid: Int32) -> Bool {
         guard kill(pid, 0) == 0 else { return false }
         // A zombie waiting for a reaper has exited too.
