@@ -136,6 +136,33 @@ func runGrow(directory: String) throws -> Never {
     }
 }
 
+/// Creates native histogram series round after round and observes values spread over many powers
+/// of two into all of them, so that new series and resolution reductions keep appending tables to
+/// the native file, until killed. Prints the round number after each round.
+func runNativeGrow(directory: String) throws -> Never {
+    try Multiprocess.enable(directory: directory)
+    let histogram = try Histogram(
+        name: "mp_native_grow", help: "Grows until killed.", labelNames: ["series"], buckets: [0.1, 1, 10],
+        native: NativeHistogramOptions(bucketFactor: 1.01, maximumBucketCount: 20), registry: nil)
+    var children: [HistogramChild] = []
+    var round = 0
+    while true {
+        round += 1
+        for index in children.count..<(children.count + 5) {
+            children.append(try histogram.labels("series-\(index)"))
+        }
+        for child in children {
+            var value = 0.001 * Double(1 + round % 7)
+            for _ in 0..<30 {
+                child.observe(value)
+                value *= 1.3
+            }
+        }
+        print("round=\(round) series=\(children.count)")
+        fflush(nil)
+    }
+}
+
 /// Writes one counter, says so, and stays alive (its files mapped) until standard input closes.
 func identity(_ text: String) -> WriterIdentity {
     let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
@@ -511,6 +538,8 @@ do {
     case "fork" where arguments.count == 5:
         guard let children = Int(arguments[3]), let increments = Int(arguments[4]) else { fail("bad numbers") }
         try runFork(directory: arguments[2], children: children, increments: increments)
+    case "nativegrow" where arguments.count == 3:
+        try runNativeGrow(directory: arguments[2])
     case "grow" where arguments.count == 3:
         try runGrow(directory: arguments[2])
     case "hold" where arguments.count == 3 || arguments.count == 4:
