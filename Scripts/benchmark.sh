@@ -6,7 +6,8 @@
 # Usage: bash Scripts/benchmark.sh [suite ...]
 #   core          hot paths in process: counter inc, gauge set, histogram observe (classic, native and
 #                 classic, native only), labels lookup (ns/op)
-#   multiprocess  the same updates on memory-mapped files in multiprocess mode (ns/op)
+#   multiprocess  the same updates on memory-mapped files in multiprocess mode, native histogram
+#                 buckets included (ns/op)
 #   merge         the master's merge of P processes x 100 series, P = 10, 100, 1000 (ms, cold and warm)
 #   parse         parser throughput on a ~10 MB exposition, text and OpenMetrics (ns per byte)
 #   render        a scrape's rendering in process: 10,000 counter series, 10,000 gauge series, 1,000

@@ -18,6 +18,10 @@ enum MultiprocessBenchmarks {
         let counterChild = try counter.labels("/home")
         let gaugeChild = try gauge.labels("/home")
         let histogramChild = try histogram.labels("/home")
+        let native = try Histogram(
+            name: "bench_native", help: "B.", labelNames: ["route"], native: NativeHistogramOptions(bucketFactor: 1.1),
+            registry: nil)
+        let nativeChild = try native.labels("/home")
         return [
             Measurement.run("mp_counter_inc", iterations: iterations) { count in
                 for _ in 0..<count { counterChild.inc() }
@@ -27,6 +31,10 @@ enum MultiprocessBenchmarks {
             },
             Measurement.run("mp_histogram_observe", iterations: iterations) { count in
                 for index in 0..<count { histogramChild.observe(Double(index & 1023) * 0.001) }
+            },
+            // The native buckets in the process's histogram_<id>.native, updated as in memory.
+            Measurement.run("mp_histogram_observe_native_and_classic", iterations: iterations) { count in
+                for index in 0..<count { nativeChild.observe(Double(index & 1023) * 0.001) }
             },
         ]
     }
