@@ -75,6 +75,12 @@ struct MmapStorageFailureTests {
         // Still full: the marker cannot be folded, and keeps counting. (The store's lease is given up
         // first: a writer that holds its lease is alive, and markProcessDead leaves it alone.)
         store.releaseLease()
+        // A process another test spawns at this instant holds the lease's open file description
+        // between its fork and its exec (close-on-exec): wait until it is gone.
+        for _ in 0..<200 where WriterLease.probe(fileName: WriterLease.fileName(for: "7"), in: mountPoint)?.held == true
+        {
+            usleep(10_000)
+        }
         #expect(throws: MultiprocessError.self) { try markProcessDead(processIdentifier: "7", path: mountPoint) }
         #expect(try failures() == 5)
         Fixtures.unfill(mountPoint)
