@@ -107,6 +107,45 @@ enum DBFileLayout {
         }
     }
 
+    /// Where the key of the entry at `offset` lies and where its tail (what follows the padding)
+    /// starts, checked so that the tail's first `tailHeaderSize` bytes lie within `used`: the key
+    /// walk the companion files (``ExemplarFileLayout``, ``NativeBucketFileLayout``) share with
+    /// this format.
+    ///
+    /// - Throws: `DBFileError.entryOutOfRange` when the key or that much of the tail runs past `used`.
+    static func keyedEntry(at offset: Int, in bytes: UnsafeRawBufferPointer, used: Int, tailHeaderSize: Int)
+        throws(DBFileError) -> (keyRange: Range<Int>, tailOffset: Int)
+    {
+        guard offset + 4 <= used, used <= bytes.count else {
+            throw .entryOutOfRange(offset: offset, keyLength: 0, used: used)
+        }
+        let keyLength = Int(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+        guard keyLength >= 0, keyLength <= used else {
+            throw .entryOutOfRange(offset: offset, keyLength: keyLength, used: used)
+        }
+        let tailOffset = offset + 4 + keyLength + paddingLength(forKeyLength: keyLength)
+        guard tailOffset + tailHeaderSize <= used else {
+            throw .entryOutOfRange(offset: offset, keyLength: keyLength, used: used)
+        }
+        return ((offset + 4)..<(offset + 4 + keyLength), tailOffset)
+    }
+
+    /// Calls `body` with every entry of a companion file from the header up to `used`, each found
+    /// by `entry` at the offset where the previous one ended.
+    ///
+    /// - Throws: the first `DBFileError` of `entry` or of `body`.
+    static func forEachCompanionEntry<Entry>(
+        in bytes: UnsafeRawBufferPointer, used: Int, entry: (Int) throws(DBFileError) -> Entry,
+        end: (Entry) -> Int, _ body: (Entry) throws(DBFileError) -> Void
+    ) throws(DBFileError) {
+        var offset = headerSize
+        while offset < used {
+            let location = try entry(offset)
+            try body(location)
+            offset = end(location)
+        }
+    }
+
     /// The little-endian double at `offset`.
     @inline(__always)
     static func double(at offset: Int, in bytes: UnsafeRawBufferPointer) -> Double {

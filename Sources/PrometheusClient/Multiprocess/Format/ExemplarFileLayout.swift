@@ -73,25 +73,16 @@ enum ExemplarFileLayout {
     static func entry(at offset: Int, in bytes: UnsafeRawBufferPointer, used: Int) throws(DBFileError)
         -> EntryLocation
     {
-        guard offset + 4 <= used, used <= bytes.count else {
-            throw .entryOutOfRange(offset: offset, keyLength: 0, used: used)
-        }
-        let keyLength = Int(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
-        guard keyLength >= 0, keyLength <= used else {
-            throw .entryOutOfRange(offset: offset, keyLength: keyLength, used: used)
-        }
-        let slotOffset = offset + 4 + keyLength + DBFileLayout.paddingLength(forKeyLength: keyLength)
-        guard slotOffset + slotHeaderSize <= used else {
-            throw .entryOutOfRange(offset: offset, keyLength: keyLength, used: used)
-        }
+        let (keyRange, slotOffset) = try DBFileLayout.keyedEntry(
+            at: offset, in: bytes, used: used, tailHeaderSize: slotHeaderSize)
         let capacity = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: slotOffset, as: UInt32.self)))
         guard capacity > 0, capacity <= maximumCapacity, capacity % 8 == 0 else {
             throw .invalidEntry(offset: offset, reason: "an exemplar capacity of \(capacity) bytes is impossible")
         }
-        let location = EntryLocation(
-            offset: offset, keyRange: (offset + 4)..<(offset + 4 + keyLength), slotOffset: slotOffset,
-            capacity: capacity)
-        guard location.end <= used else { throw .entryOutOfRange(offset: offset, keyLength: keyLength, used: used) }
+        let location = EntryLocation(offset: offset, keyRange: keyRange, slotOffset: slotOffset, capacity: capacity)
+        guard location.end <= used else {
+            throw .entryOutOfRange(offset: offset, keyLength: keyRange.count, used: used)
+        }
         return location
     }
 
@@ -101,12 +92,10 @@ enum ExemplarFileLayout {
     static func forEachEntry(
         in bytes: UnsafeRawBufferPointer, used: Int, _ body: (EntryLocation) throws(DBFileError) -> Void
     ) throws(DBFileError) {
-        var offset = DBFileLayout.headerSize
-        while offset < used {
-            let location = try entry(at: offset, in: bytes, used: used)
-            try body(location)
-            offset = location.end
-        }
+        try DBFileLayout.forEachCompanionEntry(
+            in: bytes, used: used,
+            entry: { offset throws(DBFileError) in try entry(at: offset, in: bytes, used: used) },
+            end: \.end, body)
     }
 
     /// The newest whole exemplar of the entry at `location`, or nil when neither record is whole

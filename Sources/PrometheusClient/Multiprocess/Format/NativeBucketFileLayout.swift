@@ -76,25 +76,16 @@ enum NativeBucketFileLayout {
     static func entry(at offset: Int, in bytes: UnsafeRawBufferPointer, used: Int) throws(DBFileError)
         -> EntryLocation
     {
-        guard offset + 4 <= used, used <= bytes.count else {
-            throw .entryOutOfRange(offset: offset, keyLength: 0, used: used)
-        }
-        let keyLength = Int(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
-        guard keyLength >= 0, keyLength <= used else {
-            throw .entryOutOfRange(offset: offset, keyLength: keyLength, used: used)
-        }
-        let tableOffset = offset + 4 + keyLength + DBFileLayout.paddingLength(forKeyLength: keyLength)
-        guard tableOffset + tableHeaderSize <= used else {
-            throw .entryOutOfRange(offset: offset, keyLength: keyLength, used: used)
-        }
+        let (keyRange, tableOffset) = try DBFileLayout.keyedEntry(
+            at: offset, in: bytes, used: used, tailHeaderSize: tableHeaderSize)
         let capacity = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: tableOffset, as: UInt32.self)))
         guard capacity > 0, capacity <= maximumCapacity else {
             throw .invalidEntry(offset: offset, reason: "a native bucket table of \(capacity) slots is impossible")
         }
-        let location = EntryLocation(
-            offset: offset, keyRange: (offset + 4)..<(offset + 4 + keyLength), tableOffset: tableOffset,
-            capacity: capacity)
-        guard location.end <= used else { throw .entryOutOfRange(offset: offset, keyLength: keyLength, used: used) }
+        let location = EntryLocation(offset: offset, keyRange: keyRange, tableOffset: tableOffset, capacity: capacity)
+        guard location.end <= used else {
+            throw .entryOutOfRange(offset: offset, keyLength: keyRange.count, used: used)
+        }
         return location
     }
 
@@ -104,12 +95,10 @@ enum NativeBucketFileLayout {
     static func forEachEntry(
         in bytes: UnsafeRawBufferPointer, used: Int, _ body: (EntryLocation) throws(DBFileError) -> Void
     ) throws(DBFileError) {
-        var offset = DBFileLayout.headerSize
-        while offset < used {
-            let location = try entry(at: offset, in: bytes, used: used)
-            try body(location)
-            offset = location.end
-        }
+        try DBFileLayout.forEachCompanionEntry(
+            in: bytes, used: used,
+            entry: { offset throws(DBFileError) in try entry(at: offset, in: bytes, used: used) },
+            end: \.end, body)
     }
 
     /// The table of the entry at `location`.
