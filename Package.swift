@@ -17,11 +17,15 @@ let package = Package(
         .executable(name: "prometheus-multiproc", targets: ["PrometheusMultiproc"]),
     ],
     targets: [
-        // Atomic operations on raw (possibly memory-mapped) memory, zlib, and small system shims.
+        // Portable C: atomic operations on raw (possibly memory-mapped) memory, byte compares, zlib.
+        // No system call: the core imports it.
         .target(name: "CPrometheusSupport", linkerSettings: [.linkedLibrary("z")]),
+        // Linux system calls Swift cannot reach directly (epoll, eventfd, accept4, pidfd, OFD locks,
+        // prctl), for the system layer alone.
+        .target(name: "CPrometheusSystemCalls"),
         // The operating-system layer: typed descriptors, Errno, directories, mappings, sockets,
-        // threads, clocks. The only module that imports the C library.
-        .target(name: "PrometheusSystem", dependencies: ["CPrometheusSupport"]),
+        // threads, clocks, /proc. The only library module that imports the C library.
+        .target(name: "PrometheusSystem", dependencies: ["CPrometheusSystemCalls"]),
         .target(name: "PrometheusClient", dependencies: ["CPrometheusSupport", "PrometheusSystem"]),
         // TLS over the system's OpenSSL (libssl-dev), non-blocking, for serving and pushing. Kept
         // apart so that only programs that serve or push link libssl.
@@ -31,13 +35,16 @@ let package = Package(
         .target(name: "PrometheusPush", dependencies: ["PrometheusClient", "PrometheusSystem", "PrometheusTLS"]),
         // The main job: a pre-forking server whose master serves its workers' merged metrics.
         .executableTarget(
-            name: "PreforkDemo", dependencies: ["PrometheusClient", "PrometheusServing", "CPrometheusSupport"]),
+            name: "PreforkDemo", dependencies: ["PrometheusClient", "PrometheusServing", "CPrometheusSystemCalls"]),
         .executableTarget(name: "PrometheusExample", dependencies: ["PrometheusClient"]),
         // Spawned by the multiprocess tests: forks writers, or writes until it is killed.
         // Counts the test worker's heap allocations (replaces malloc for that process only).
         .target(name: "CAllocationCounter"),
         .executableTarget(name: "PrometheusTestWorker", dependencies: ["PrometheusClient", "CAllocationCounter"]),
-        .executableTarget(name: "PrometheusBenchmarks", dependencies: ["PrometheusClient", "CPrometheusSupport"]),
+        .executableTarget(
+            name: "PrometheusBenchmarks",
+            dependencies: ["PrometheusClient", "CPrometheusSupport", "CPrometheusSystemCalls"]
+        ),
         .executableTarget(name: "HTTPBenchmarkServer", dependencies: ["PrometheusClient", "PrometheusServing"]),
         // libFuzzer target for the parsers and the .db reader (Scripts/fuzz.sh); replays the corpus otherwise.
         .executableTarget(name: "PrometheusFuzz", dependencies: ["PrometheusClient"]),

@@ -1,4 +1,4 @@
-import CPrometheusSupport
+import CPrometheusSystemCalls
 import Glibc
 import PrometheusClient
 import PrometheusServing

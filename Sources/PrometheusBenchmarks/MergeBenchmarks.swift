@@ -1,4 +1,4 @@
-import CPrometheusSupport
+import CPrometheusSystemCalls
 import Foundation
 import Glibc
 import PrometheusClient

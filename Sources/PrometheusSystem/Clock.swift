@@ -31,11 +31,13 @@ package enum SystemClock {
 
     /// Sleeps the calling thread for `seconds`.
     package static func sleep(seconds: Double) {
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR {
-            request = remaining
-        }
+        // An absolute deadline, so a sleep a signal interrupts resumes for what is left.
+        var deadline = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &deadline)
+        let nanoseconds = deadline.tv_nsec + Int((seconds - Double(Int(seconds))) * 1e9)
+        deadline.tv_sec += Int(seconds) + nanoseconds / 1_000_000_000
+        deadline.tv_nsec = nanoseconds % 1_000_000_000
+        try? retryingInterruptsOfErrorNumber { clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nil) }
     }
 
     /// The current time as an HTTP `Date` value (`Tue, 01 Dec 2026 21:30:00 GMT`).

@@ -37,17 +37,24 @@ package final class DirectoryWatch {
     /// and discards them. Never waits: one `read(2)` when nothing happened.
     package func drainChanges() -> Bool {
         var changed = false
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count > 0 {
+        do {
+            while let count = try readEvents(), count > 0 {
                 if !changed { changed = containsRelevantEvent(count) }
-                continue
             }
-            // EAGAIN: drained. Any other failure: report a change, so the caller looks for itself.
-            if count < 0 && errno != EAGAIN && errno != EINTR { return true }
-            if count < 0 && errno == EINTR { continue }
             return changed
+        } catch {
+            // Not drained but failed: report a change, so the caller looks for itself.
+            return true
         }
+    }
+
+    /// Reads the queued events into the buffer: their size, or nil when none is queued.
+    private func readEvents() throws(Errno) -> Int? {
+        let descriptor = descriptor
+        let outcome = buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(Errno) in try retryingInterrupts { read(descriptor, raw.baseAddress, raw.count) } }
+        }
+        return try outcome.get()
     }
 
     /// Whether the first `count` bytes of the buffer hold an event not about an ignored name.

@@ -84,6 +84,9 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// Runs a system call until it is not interrupted by a signal: the package's one policy for EINTR.
 ///
+/// The call is evaluated again on every retry, so a call that computes its timeout inside the
+/// closure waits only for what is left.
+///
 /// - Returns: the call's result when it is not -1.
 /// - Throws: the `Errno` of a failure other than `EINTR`.
 @inline(__always)
@@ -96,8 +99,29 @@ package func retryingInterrupts<Result: FixedWidthInteger>(_ call: () -> Result)
     }
 }
 
-/// Runs a call that returns an error number instead of setting `errno` (posix_fallocate, the
-/// pthread functions), retrying `EINTR`.
+/// Runs a call on a non-blocking descriptor under the same EINTR policy as ``retryingInterrupts(_:)``,
+/// telling "nothing to do now" apart from a failure.
+///
+/// - Parameter isBenign: which failures mean "try later" rather than "failed"; by default `EAGAIN`
+///   and `EWOULDBLOCK`. `accept(2)` adds the connections a client aborted.
+/// - Returns: the call's result when it is not -1, nil when it failed with a benign error.
+/// - Throws: the `Errno` of any other failure.
+@inline(__always)
+package func retryingInterrupts<Result: FixedWidthInteger>(
+    unlessWouldBlock isBenign: (Errno) -> Bool = { $0.meansWouldBlock }, _ call: () -> Result
+) throws(Errno) -> Result? {
+    while true {
+        let result = call()
+        if result != -1 { return result }
+        let error = Errno.current
+        if error == .interrupted { continue }
+        if isBenign(error) { return nil }
+        throw error
+    }
+}
+
+/// Runs a call that returns an error number instead of setting `errno` (posix_fallocate,
+/// clock_nanosleep, the pthread functions), retrying `EINTR`.
 ///
 /// - Throws: the returned error number when it is not 0.
 @inline(__always)
@@ -106,5 +130,12 @@ package func retryingInterruptsOfErrorNumber(_ call: () -> Int32) throws(Errno) 
         let result = call()
         if result == 0 { return }
         if result != EINTR { throw Errno(rawValue: result) }
+    }
+}
+
+extension Errno {
+    /// Whether this is `EAGAIN` or `EWOULDBLOCK`: a non-blocking call found nothing to do.
+    package var meansWouldBlock: Bool {
+        rawValue == EAGAIN || rawValue == EWOULDBLOCK
     }
 }

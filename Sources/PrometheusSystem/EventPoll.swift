@@ -1,4 +1,4 @@
-internal import CPrometheusSupport
+internal import CPrometheusSystemCalls
 internal import Glibc
 
 /// An `epoll(7)` instance: one thread waits on many descriptors at once, each registered with a

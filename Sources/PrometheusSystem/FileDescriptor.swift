@@ -1,4 +1,4 @@
-internal import CPrometheusSupport
+internal import CPrometheusSystemCalls
 internal import Glibc
 
 /// An open file descriptor: a thin, typed wrapper over the system calls on it.

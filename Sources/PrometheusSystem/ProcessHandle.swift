@@ -1,4 +1,4 @@
-internal import CPrometheusSupport
+internal import CPrometheusSystemCalls
 internal import Glibc
 
 /// A descriptor for one process (`pidfd_open(2)`): unlike a pid, it can never come to name a later

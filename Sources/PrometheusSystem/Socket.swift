@@ -1,4 +1,4 @@
-internal import CPrometheusSupport
+internal import CPrometheusSystemCalls
 internal import Glibc
 
 /// Why a socket could not be set up: the resolver's own failure (its message), or a system call's.
@@ -176,6 +176,15 @@ package struct Socket: Sendable, Hashable {
         /// Nothing can move now: wait for readiness.
         case wouldBlock
         case failed(Errno)
+
+        /// The outcome of a non-blocking call run by ``retryingInterrupts(unlessWouldBlock:_:)``.
+        init(_ call: () throws(Errno) -> Int?) {
+            do {
+                self = try call().map { .transferred($0) } ?? .wouldBlock
+            } catch {
+                self = .failed(error)
+            }
+        }
     }
 
     /// Accepts a connection (close-on-exec from birth).
@@ -184,35 +193,30 @@ package struct Socket: Sendable, Hashable {
     ///   took it, the client gave up).
     /// - Throws: the `Errno` of a real failure (out of descriptors, memory).
     package func accept() throws(Errno) -> Socket? {
-        while true {
-            let client = prometheus_accept_cloexec(rawValue)
-            if client >= 0 { return Socket(rawValue: client) }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK, ECONNABORTED, EPROTO: return nil
-            default: throw .current
-            }
+        let client = try retryingInterrupts(unlessWouldBlock: Self.meansNoConnectionWaiting) {
+            prometheus_accept_cloexec(rawValue)
         }
+        return client.map { Socket(rawValue: $0) }
+    }
+
+    /// Whether `accept(2)` failed only because no connection is waiting or the one waiting was
+    /// aborted: nothing is wrong with the listening socket.
+    private static func meansNoConnectionWaiting(_ error: Errno) -> Bool {
+        error.meansWouldBlock || error.rawValue == ECONNABORTED || error.rawValue == EPROTO
     }
 
     /// Sends what it can of `bytes` without waiting.
     package func send(_ bytes: UnsafeRawBufferPointer) -> Transfer {
-        while true {
-            let sent = Glibc.send(rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-            if sent >= 0 { return .transferred(sent) }
-            if errno == EINTR { continue }
-            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(.current)
+        Transfer { () throws(Errno) in
+            try retryingInterrupts {
+                Glibc.send(rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            }
         }
     }
 
     /// Receives what is there, up to `buffer.count` bytes, without waiting.
     package func receive(into buffer: UnsafeMutableRawBufferPointer) -> Transfer {
-        while true {
-            let received = recv(rawValue, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
-            if received >= 0 { return .transferred(received) }
-            if errno == EINTR { continue }
-            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(.current)
-        }
+        Transfer { () throws(Errno) in try retryingInterrupts { recv(rawValue, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT)) } }
     }
 
     /// Ends the sending side (the peer reads end-of-file).
@@ -226,81 +230,25 @@ package struct Socket: Sendable, Hashable {
     }
 }
 
-/// Waiting for descriptors with `poll(2)`, with a deadline and an optional wake descriptor.
+/// Waiting for one descriptor with `poll(2)`, with a deadline.
 package enum Poll {
     /// Why a wait ended.
     package enum Outcome: Sendable {
-        case ready, timedOut, woken, failed
+        case ready, timedOut, failed
     }
 
-    /// Waits until `descriptor` is readable (or writable), `wake` is readable, or `seconds` pass.
-    /// POLLHUP and POLLERR count as ready: the following read or write reports them.
-    package static func wait(for descriptor: Int32, writable: Bool = false, wake: Int32? = nil, seconds: Double)
-        -> Outcome
-    {
+    /// Waits until `descriptor` is readable (or writable) or `seconds` pass. POLLHUP and POLLERR
+    /// count as ready: the following read or write reports them.
+    package static func wait(for descriptor: Int32, writable: Bool = false, seconds: Double) -> Outcome {
         let deadline = SystemClock.monotonic() + Swift.max(seconds, 0)
-        while true {
-            let remaining = deadline - SystemClock.monotonic()
-            if remaining <= 0 { return .timedOut }
-            let milliseconds = Int32(Swift.min(remaining * 1000, 3_600_000).rounded(.up))
-            var descriptors = [pollfd(fd: descriptor, events: Int16(writable ? POLLOUT : POLLIN), revents: 0)]
-            if let wake {
-                descriptors.append(pollfd(fd: wake, events: Int16(POLLIN), revents: 0))
-            }
-            let result = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
-            if result < 0 {
-                if errno == EINTR { continue }
-                return .failed
-            }
-            if result == 0 { continue }
-            if descriptors.count > 1 && descriptors[1].revents != 0 { return .woken }
-            if descriptors[0].revents & Int16(POLLNVAL) != 0 { return .failed }
-            if descriptors[0].revents != 0 { return .ready }
+        var watched = pollfd(fd: descriptor, events: Int16(writable ? POLLOUT : POLLIN), revents: 0)
+        let result = try? retryingInterrupts {
+            // Evaluated again after a signal, so the wait never outlives the deadline.
+            let remaining = Swift.max(deadline - SystemClock.monotonic(), 0)
+            return poll(&watched, 1, Int32(Swift.min(remaining * 1000, 3_600_000).rounded(.up)))
         }
-    }
-
-    /// Waits, without a deadline, until `descriptor` is readable or `wake` is.
-    package static func waitForever(for descriptor: Int32, wake: Int32) -> Outcome {
-        while true {
-            var descriptors = [
-                pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: wake, events: Int16(POLLIN), revents: 0),
-            ]
-            let result = poll(&descriptors, 2, -1)
-            if result < 0 {
-                if errno == EINTR { continue }
-                return .failed
-            }
-            if descriptors[1].revents != 0 { return .woken }
-            if descriptors[0].revents & Int16(POLLNVAL) != 0 { return .failed }
-            if descriptors[0].revents != 0 { return .ready }
-        }
-    }
-}
-
-/// A pipe whose only job is to wake threads blocked in ``Poll``: writing one byte makes its read end
-/// readable for every waiter at once.
-package final class WakePipe: Sendable {
-    /// The end to wait on.
-    package let readEnd: Int32
-    private let writeEnd: Int32
-
-    /// - Throws: the `Errno` of `pipe2(2)`.
-    package init() throws(Errno) {
-        var descriptors: [Int32] = [0, 0]
-        guard prometheus_pipe_cloexec_nonblocking(&descriptors) == 0 else { throw .current }
-        readEnd = descriptors[0]
-        writeEnd = descriptors[1]
-    }
-
-    deinit {
-        _ = Glibc.close(readEnd)
-        _ = Glibc.close(writeEnd)
-    }
-
-    /// Wakes every waiter (and every later one: the byte is never read).
-    package func wake() {
-        var byte: UInt8 = 1
-        _ = write(writeEnd, &byte, 1)
+        guard let result else { return .failed }
+        if result == 0 { return .timedOut }
+        return watched.revents & Int16(POLLNVAL) != 0 ? .failed : .ready
     }
 }

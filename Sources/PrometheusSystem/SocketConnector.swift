@@ -71,7 +71,7 @@ package enum SocketConnector {
             guard remaining > 0 else { throw .timedOut }
             switch Poll.wait(for: socket.rawValue, writable: writable, seconds: Swift.min(remaining, 0.05)) {
             case .ready: return
-            case .timedOut, .woken: continue
+            case .timedOut: continue
             case .failed: throw .pollFailed
             }
         }

@@ -8,22 +8,20 @@
 #define C_PROMETHEUS_SUPPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "CPrometheusGzip.h"
-#include "CPrometheusServing.h"
-#include "CPrometheusLifecycle.h"
 
-/// Whether `count` bytes at `lhs` and `rhs` are equal (memcmp, which Swift code cannot reach without
-/// importing the C library).
+/// Whether `count` bytes at `lhs` and `rhs` are equal. The compiler's builtin, so that this header
+/// includes no C library header and re-exports nothing of it to Swift.
 static inline int prometheus_bytes_equal(const void *lhs, const void *rhs, size_t count) {
-    return count == 0 || memcmp(lhs, rhs, count) == 0;
+    return count == 0 || __builtin_memcmp(lhs, rhs, count) == 0;
 }
 
 /// Orders `count` bytes at `lhs` and `rhs` as memcmp does (negative, zero, positive).
 static inline int prometheus_bytes_compare(const void *lhs, const void *rhs, size_t count) {
-    return count == 0 ? 0 : memcmp(lhs, rhs, count);
+    return count == 0 ? 0 : __builtin_memcmp(lhs, rhs, count);
 }
 
 /// Adds `delta` to the double at `address` (8-byte aligned) with a compare-and-swap loop.
@@ -32,10 +30,10 @@ static inline void prometheus_atomic_add_double(double *address, double delta) {
     uint64_t expected = __atomic_load_n(bits, __ATOMIC_RELAXED);
     for (;;) {
         double current;
-        memcpy(&current, &expected, sizeof current);
+        __builtin_memcpy(&current, &expected, sizeof current);
         double next = current + delta;
         uint64_t desired;
-        memcpy(&desired, &next, sizeof desired);
+        __builtin_memcpy(&desired, &next, sizeof desired);
         if (__atomic_compare_exchange_n(bits, &expected, desired, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
             return;
         }
@@ -48,12 +46,12 @@ static inline void prometheus_atomic_max_double(double *address, double value) {
     uint64_t expected = __atomic_load_n(bits, __ATOMIC_RELAXED);
     for (;;) {
         double current;
-        memcpy(&current, &expected, sizeof current);
+        __builtin_memcpy(&current, &expected, sizeof current);
         if (!(value > current)) {
             return;
         }
         uint64_t desired;
-        memcpy(&desired, &value, sizeof desired);
+        __builtin_memcpy(&desired, &value, sizeof desired);
         if (__atomic_compare_exchange_n(bits, &expected, desired, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
             return;
         }
@@ -63,7 +61,7 @@ static inline void prometheus_atomic_max_double(double *address, double value) {
 /// Stores `value` into the double at `address` atomically (no torn 8-byte write).
 static inline void prometheus_atomic_store_double(double *address, double value) {
     uint64_t bits;
-    memcpy(&bits, &value, sizeof bits);
+    __builtin_memcpy(&bits, &value, sizeof bits);
     __atomic_store_n((uint64_t *)address, bits, __ATOMIC_RELAXED);
 }
 
@@ -72,7 +70,7 @@ static inline void prometheus_atomic_store_double(double *address, double value)
 /// stored after its value).
 static inline void prometheus_atomic_store_double_release(double *address, double value) {
     uint64_t bits;
-    memcpy(&bits, &value, sizeof bits);
+    __builtin_memcpy(&bits, &value, sizeof bits);
     __atomic_store_n((uint64_t *)address, bits, __ATOMIC_RELEASE);
 }
 
@@ -80,7 +78,7 @@ static inline void prometheus_atomic_store_double_release(double *address, doubl
 static inline double prometheus_atomic_load_double(const double *address) {
     uint64_t bits = __atomic_load_n((const uint64_t *)address, __ATOMIC_RELAXED);
     double value;
-    memcpy(&value, &bits, sizeof value);
+    __builtin_memcpy(&value, &bits, sizeof value);
     return value;
 }
 

@@ -325,7 +325,7 @@ struct ProcessArchiver {
                 archiveTables = try NativeBucketFileLayout.tables(in: snapshot.bytes)
             }
         } catch {
-            throw .fileFailure(path: archivePath, operation: "read the archive (\(error))", errno: .ioError)
+            throw .unusableFile(path: archivePath, problem: error)
         }
         let combined = NativeBucketMerger.totals(of: archiveTables + processTables)
         try installArchive(
@@ -357,7 +357,7 @@ struct ProcessArchiver {
                 archiveEntries = try DBFileReader.entries(of: snapshot.bytes)
             }
         } catch {
-            throw .fileFailure(path: archivePath, operation: "read the archive (\(error))", errno: .ioError)
+            throw .unusableFile(path: archivePath, problem: error)
         }
         let merged = try update(archiveEntries)
         let bytes = DBFileLayout.makeFile(entries: merged.map { ($0.key.encoded, $0.value, $0.timestamp) })

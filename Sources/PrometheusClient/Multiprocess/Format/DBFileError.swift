@@ -5,6 +5,8 @@ public import PrometheusSystem
 public enum DBFileError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file could not be opened or read.
     case unreadable(path: String, errno: Errno)
+    /// The file was listed but no longer exists (its writer or the archiver removed it since).
+    case missing(path: String)
     /// The name is a FIFO, socket, device, directory or other file that is not a regular file (such
     /// files are never opened for reading, so they cannot block or feed endless bytes).
     case notARegularFile(path: String, kind: String)
@@ -35,6 +37,8 @@ public enum DBFileError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .unreadable(let path, let errno):
             return "cannot read \(path): \(errno)"
+        case .missing(let path):
+            return "\(path) does not exist (removed after it was listed)"
         case .notARegularFile(let path, let kind):
             return "\(path) is \(kind), not a regular file"
         case .danglingSymbolicLink(let path):

@@ -48,7 +48,7 @@ public struct DBFileInspection: Sendable {
         }
         do {
             guard let snapshot = try DBFileReader.snapshot(path: path) else {
-                problems = [.unreadable(path: path, errno: .noSuchFileOrDirectory)]
+                problems = [.missing(path: path)]
                 return
             }
             inspect(snapshot.bytes, name: name)

@@ -84,7 +84,7 @@ enum DBFileReader {
     /// - Throws: `DBFileError` for a missing, unreadable or corrupt file.
     static func entries(ofFile path: String) throws(DBFileError) -> [Entry] {
         guard let snapshot = try snapshot(path: path) else {
-            throw .unreadable(path: path, errno: .noSuchFileOrDirectory)
+            throw .missing(path: path)
         }
         return try entries(of: snapshot.bytes)
     }

@@ -95,7 +95,7 @@ final class WriterLease {
                 descriptor.close()
             case .notRegular(let kind):
                 descriptor.close()
-                throw .fileFailure(path: path, operation: "claim the writer lease (it is \(kind))", errno: .ioError)
+                throw .unusableFile(path: path, problem: .notARegularFile(path: path, kind: kind.description))
             }
         }
         return nil

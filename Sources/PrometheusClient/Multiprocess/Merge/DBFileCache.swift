@@ -202,7 +202,7 @@ final class DBFileCache {
     private func descriptor(of file: File) throws(DBFileError) -> FileDescriptor {
         if let descriptor = file.descriptor { return descriptor }
         guard let descriptor = try open(file.fileName) else {
-            throw .unreadable(path: path(of: file.fileName), errno: .noSuchFileOrDirectory)
+            throw .missing(path: path(of: file.fileName))
         }
         file.descriptor = descriptor
         openDescriptors += 1

@@ -218,6 +218,10 @@ final class MmapFile {
         .fileFailure(path: path, operation: operation, errno: error)
     }
 
+    private func tooLarge(_ size: Int, limit: Int, limitName: String) -> MultiprocessError {
+        .fileTooLarge(path: path, size: size, limit: limit, limitName: limitName)
+    }
+
     // MARK: - Opening
 
     private func openOrCreate(temporaryPath: () -> String) throws(MultiprocessError) {
@@ -282,7 +286,7 @@ final class MmapFile {
             throw fail("stat", error)
         }
         guard status.kind == .regular else {
-            throw fail("reuse the existing \(status.kind), which is not a regular file", .invalidArgument)
+            throw .unusableFile(path: path, problem: .notARegularFile(path: path, kind: status.kind.description))
         }
         let size = status.size
         if size < DBFileLayout.headerSize {
@@ -296,7 +300,7 @@ final class MmapFile {
             return
         }
         guard size <= Self.reservationSize else {
-            throw fail("map an existing file larger than 1 GiB", .fileTooLarge)
+            throw tooLarge(size, limit: Self.reservationSize, limitName: "the 1 GiB a writer maps per file")
         }
         // The space of an existing file may be sparse (Python only truncates): allocate it before
         // mapping so a write can never hit a hole on a full disk.
@@ -310,7 +314,7 @@ final class MmapFile {
             return
         }
         guard header >= DBFileLayout.headerSize, header <= size else {
-            throw fail("reuse existing file (corrupt header used=\(header))", .invalidArgument)
+            throw .unusableFile(path: path, problem: .usedOutOfRange(used: header, size: size))
         }
         let bytes = UnsafeRawBufferPointer(start: base, count: header)
         do {
@@ -329,7 +333,7 @@ final class MmapFile {
                 try NativeBucketFileLayout.forEachEntry(in: bytes, used: header) { _ throws(DBFileError) in }
             }
         } catch {
-            throw fail("reuse existing file (\(error))", .invalidArgument)
+            throw .unusableFile(path: path, problem: error)
         }
         used = header
     }
@@ -339,7 +343,7 @@ final class MmapFile {
     private func grow(toFit required: Int) throws(MultiprocessError) {
         let newCapacity = DBFileLayout.capacity(toFit: required, current: capacity)
         guard newCapacity <= Self.reservationSize else {
-            throw fail("grow to \(newCapacity) bytes (over the 1 GiB limit)", .fileTooLarge)
+            throw tooLarge(newCapacity, limit: Self.reservationSize, limitName: "the 1 GiB a writer maps per file")
         }
         try reserveSpace(newCapacity)
         try mapRange(from: capacity, to: newCapacity)
@@ -351,9 +355,9 @@ final class MmapFile {
     /// SIGXFSZ, which kills the process by default.
     private func reserveSpace(_ size: Int) throws(MultiprocessError) {
         if let limit = CurrentProcess.fileSizeLimit, size > limit {
-            throw fail("grow to \(size) bytes (RLIMIT_FSIZE is \(limit))", .fileTooLarge)
+            throw tooLarge(size, limit: limit, limitName: "the file-size limit (RLIMIT_FSIZE)")
         }
-        guard let descriptor else { throw fail("allocate \(size) bytes", .invalidArgument) }
+        guard let descriptor else { throw .fileClosed(path: path) }
         do {
             try descriptor.allocate(size: size)
         } catch {
@@ -373,7 +377,7 @@ final class MmapFile {
     /// mappings show the same shared pages, so values written meanwhile are kept.
     private func mapRange(from start: Int, to end: Int) throws(MultiprocessError) {
         let mapStart = start % AddressReservation.pageSize == 0 ? start : 0
-        guard let descriptor else { throw fail("map \(end) bytes", .invalidArgument) }
+        guard let descriptor else { throw .fileClosed(path: path) }
         do {
             try reservation.mapShared(descriptor, offset: mapStart, length: end - mapStart)
         } catch {

@@ -7,6 +7,14 @@ public enum MultiprocessError: Error, Sendable, Equatable, CustomStringConvertib
     case invalidDirectory(path: String, reason: String)
     /// A file in the directory could not be created, grown, mapped, read or written.
     case fileFailure(path: String, operation: String, errno: Errno)
+    /// A file of the directory holds what its writer cannot reuse or a reader cannot take in (not a
+    /// regular file, a corrupt header or entry); `problem` says what.
+    case unusableFile(path: String, problem: DBFileError)
+    /// A file would grow past a limit: the 1 GiB a writer reserves per file, or the process's
+    /// `RLIMIT_FSIZE` (exceeding which would raise SIGXFSZ).
+    case fileTooLarge(path: String, size: Int, limit: Int, limitName: String)
+    /// A file was used after its writer closed it (after `fork()` or a storage failure).
+    case fileClosed(path: String)
     /// Multiprocess mode was configured after metrics had already been created with another store.
     case configuredTooLate(String)
     /// A process identifier that cannot name a process's files (empty, `archive`, or containing `/`
@@ -26,6 +34,12 @@ public enum MultiprocessError: Error, Sendable, Equatable, CustomStringConvertib
             return "multiprocess directory \"\(path)\" cannot be used: \(reason)"
         case .fileFailure(let path, let operation, let errno):
             return "multiprocess file \(path): \(operation) failed: \(errno)"
+        case .unusableFile(let path, let problem):
+            return "multiprocess file \(path) cannot be used: \(problem); move it out of the directory"
+        case .fileTooLarge(let path, let size, let limit, let limitName):
+            return "multiprocess file \(path) would grow to \(size) bytes, over \(limitName) of \(limit) bytes"
+        case .fileClosed(let path):
+            return "multiprocess file \(path) was used after it was closed"
         case .configuredTooLate(let detail):
             return "multiprocess mode must be configured before any metric is created: \(detail)"
         case .invalidProcessIdentifier(let identifier, let reason):

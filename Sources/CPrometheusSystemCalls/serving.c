@@ -17,10 +17,6 @@ int prometheus_accept_cloexec(int fd) {
     return accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 }
 
-int prometheus_pipe_cloexec_nonblocking(int fds[2]) {
-    return pipe2(fds, O_CLOEXEC | O_NONBLOCK);
-}
-
 int prometheus_set_parent_death_signal(int signal) {
 #ifdef __linux__
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL);
