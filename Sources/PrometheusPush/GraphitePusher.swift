@@ -72,10 +72,10 @@ public final class GraphitePusher: Sendable {
         return true
     }
 
-    /// Writes the error to standard error: the default `onError` of
-    /// ``GraphiteBridge/start(interval:prefix:onError:)``.
+    /// Reports the error through ``PrometheusDiagnostics`` (by default one line on standard error):
+    /// the default `onError` of ``GraphiteBridge/start(interval:prefix:onError:)``.
     public static func logToStandardError(_ error: GraphiteError) {
-        FileHandle.standardError.write(Data("prometheus-graphite: push failed: \(error)\n".utf8))
+        PrometheusDiagnostics.report(.graphite, "push failed: \(error)")
     }
 
     private func requestStop() {

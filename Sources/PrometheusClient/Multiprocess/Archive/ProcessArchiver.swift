@@ -117,8 +117,8 @@ struct ProcessArchiver {
             }
             if alive {
                 if confirm == nil {
-                    CurrentProcess.writeToStandardError(
-                        "prometheus: not marking \(processIdentifier) dead in \(directory.path): it still holds its writer lease"
+                    PrometheusDiagnostics.report(
+                        .archiver, "not marking \(processIdentifier) dead in \(directory.path): it still holds its writer lease"
                     )
                 }
                 return false
@@ -249,7 +249,7 @@ struct ProcessArchiver {
             processEntries = try DBFileReader.entries(ofFile: processPath)
         } catch {
             // A corrupt file cannot be folded; leave it for the collector to skip and report.
-            CurrentProcess.writeToStandardError("prometheus: not archiving \(processPath): \(error)")
+            PrometheusDiagnostics.report(.archiver, "not archiving \(processPath): \(error)")
             return
         }
         try replaceArchive(of: name.kind, absorbing: name.fileName) { archive throws(MultiprocessError) in
@@ -273,7 +273,7 @@ struct ProcessArchiver {
                 return try ExemplarFileLayout.latestExemplars(in: snapshot.bytes)
             } catch {
                 // Exemplars are samples: an unreadable file's are given up rather than block archiving.
-                CurrentProcess.writeToStandardError("prometheus: dropping the exemplars of \(path): \(error)")
+                PrometheusDiagnostics.report(.archiver, "dropping the exemplars of \(path): \(error)")
                 return []
             }
         }
@@ -316,7 +316,7 @@ struct ProcessArchiver {
             else { return }
             processTables = try NativeBucketFileLayout.tables(in: snapshot.bytes)
         } catch {
-            CurrentProcess.writeToStandardError("prometheus: not archiving \(processPath): \(error)")
+            PrometheusDiagnostics.report(.archiver, "not archiving \(processPath): \(error)")
             return
         }
         var archiveTables: [(key: [UInt8], table: NativeBucketFileLayout.Table)] = []

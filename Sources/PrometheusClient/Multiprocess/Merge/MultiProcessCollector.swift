@@ -155,8 +155,8 @@ public final class MultiProcessCollector: Collector {
             outcome.skippedEntries += native.skipped
             for problem in listing.problems + outcome.unreadableFiles + outcome.skippedEntries
             where state.reported.insert(problem.path + "\u{0}" + problem.reason).inserted {
-                CurrentProcess.writeToStandardError(
-                    "prometheus: skipping in multiprocess file \(problem.path): \(problem.reason)")
+                PrometheusDiagnostics.report(
+                    .collector, "skipping in multiprocess file \(problem.path): \(problem.reason)")
             }
             let alive = verdicts.values.reduce(0) { $0 + ($1.isAlive ? 1 : 0) }
             return (outcome, verdicts, alive)

@@ -205,8 +205,8 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
             }
         } catch {
             samplerProcessID = nil
-            CurrentProcess.writeToStandardError(
-                "prometheus: process \(processID) cannot start the thread that samples gauge callbacks: \(error)")
+            PrometheusDiagnostics.report(
+                .writer, "process \(processID) cannot start the thread that samples gauge callbacks: \(error)")
         }
     }
 
@@ -324,7 +324,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     private func logClaimFailureLocked(_ message: String) {
         guard !loggedClaimFailure else { return }
         loggedClaimFailure = true
-        CurrentProcess.writeToStandardError("prometheus: process \(processID): \(message)")
+        PrometheusDiagnostics.report(.writer, "process \(processID): \(message)")
     }
 
     /// The identities that have `.db` files or failure markers in the directory (a lease alone,
@@ -473,8 +473,8 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
             cause = "\(error)"
         }
         guard loggedFailures.insert(cause).inserted else { return }
-        CurrentProcess.writeToStandardError(
-            "prometheus: process \(processID) keeps metric values in memory (not visible to the master) because \(error)"
+        PrometheusDiagnostics.report(
+            .writer, "process \(processID) keeps metric values in memory (not visible to the master) because \(error)"
         )
     }
 

@@ -59,8 +59,8 @@ public struct MultiprocessDirectory: Sendable, Hashable {
         }
         if let path = CurrentProcess.environmentValue("prometheus_multiproc_dir") {
             if warn {
-                CurrentProcess.writeToStandardError(
-                    "prometheus: prometheus_multiproc_dir is deprecated, set PROMETHEUS_MULTIPROC_DIR instead")
+                PrometheusDiagnostics.report(
+                    .configuration, "prometheus_multiproc_dir is deprecated, set PROMETHEUS_MULTIPROC_DIR instead")
             }
             return path
         }

@@ -1,0 +1,84 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import PrometheusClient
+@testable import PrometheusSystem
+
+/// Library messages reach one replaceable hook; the default is one `prometheus:` line on stderr.
+@Suite("Diagnostics: one replaceable hook", .serialized)
+struct DiagnosticsTests {
+    @Test("the default line carries the prometheus prefix, Graphite's its own")
+    func defaultLinesKeepTheirPrefixes() {
+        #expect(DiagnosticMessage(source: .collector, text: "skipping x").description == "prometheus: skipping x")
+        #expect(
+            DiagnosticMessage(source: .graphite, text: "push failed: y").description
+                == "prometheus-graphite: push failed: y")
+    }
+
+    @Test("a replaced handler receives what the merge skipped, with its source, instead of stderr")
+    func aReplacedHandlerReceivesTheMergesMessages() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory("diagnostics")
+        defer { MultiprocessFixtures.remove(directory) }
+        // A header that claims more bytes than the file has.
+        var corrupt = [UInt8](repeating: 0, count: 16)
+        corrupt[0] = 0xFF
+        try Data(corrupt).write(to: URL(fileURLWithPath: directory + "/counter_7.db"))
+        let received = Mutex<[DiagnosticMessage]>([])
+        PrometheusDiagnostics.setHandler { message in received.withLock { $0.append(message) } }
+        defer { PrometheusDiagnostics.setHandler(nil) }
+
+        _ = try MultiProcessCollector(path: directory).collect()
+
+        let mine = received.withLock { $0.filter { $0.text.contains(directory + "/counter_7.db") } }
+        #expect(mine.count == 1)
+        #expect(mine.first?.source == .collector)
+        #expect(mine.first?.text.hasPrefix("skipping in multiprocess file") == true)
+    }
+}
+
+/// The system layer's one retry policy: EINTR is retried, would-block is told apart from failure.
+@Suite("System layer: the retry helper")
+struct RetryPolicyTests {
+    /// A call that fails with each of `errors` in turn (setting errno), then returns `success`.
+    final class ScriptedCall: @unchecked Sendable {
+        var errors: [Int32]
+        let success: Int
+        private(set) var calls = 0
+        init(failingWith errors: [Int32], then success: Int) {
+            self.errors = errors
+            self.success = success
+        }
+        func callAsFunction() -> Int {
+            calls += 1
+            guard !errors.isEmpty else { return success }
+            errno = errors.removeFirst()
+            return -1
+        }
+    }
+
+    @Test("an interrupted call is run again until it returns")
+    func interruptedCallsAreRetried() throws {
+        let call = ScriptedCall(failingWith: [EINTR, EINTR], then: 7)
+        #expect(try retryingInterrupts { call() } == 7)
+        #expect(call.calls == 3)
+    }
+
+    @Test("any other failure is thrown as its Errno, once")
+    func otherFailuresAreThrown() {
+        let call = ScriptedCall(failingWith: [EINTR, ENOSPC], then: 7)
+        #expect(throws: Errno.noSpace) { try retryingInterrupts { call() } }
+        #expect(call.calls == 2)
+    }
+
+    @Test("in the non-blocking form, EAGAIN means nothing to do now, not a failure")
+    func wouldBlockIsNil() throws {
+        let call = ScriptedCall(failingWith: [EINTR, EAGAIN], then: 7)
+        #expect(try retryingInterrupts(unlessWouldBlock: { $0.meansWouldBlock }) { call() } == nil)
+        #expect(call.calls == 2)
+        let failing = ScriptedCall(failingWith: [EBADF], then: 7)
+        #expect(throws: Errno(rawValue: EBADF)) {
+            try retryingInterrupts(unlessWouldBlock: { $0.meansWouldBlock }) { failing() }
+        }
+    }
+}
