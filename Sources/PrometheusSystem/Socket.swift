@@ -216,7 +216,9 @@ package struct Socket: Sendable, Hashable {
 
     /// Receives what is there, up to `buffer.count` bytes, without waiting.
     package func receive(into buffer: UnsafeMutableRawBufferPointer) -> Transfer {
-        Transfer { () throws(Errno) in try retryingInterrupts { recv(rawValue, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT)) } }
+        Transfer { () throws(Errno) in
+            try retryingInterrupts { recv(rawValue, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT)) }
+        }
     }
 
     /// Ends the sending side (the peer reads end-of-file).

@@ -74,11 +74,12 @@ struct RetryPolicyTests {
     @Test("in the non-blocking form, EAGAIN means nothing to do now, not a failure")
     func wouldBlockIsNil() throws {
         let call = ScriptedCall(failingWith: [EINTR, EAGAIN], then: 7)
-        #expect(try retryingInterrupts(unlessWouldBlock: { $0.meansWouldBlock }) { call() } == nil)
+        let wouldBlock: (Errno) -> Bool = { $0.meansWouldBlock }
+        #expect(try retryingInterrupts(unlessWouldBlock: wouldBlock, call.callAsFunction) == nil)
         #expect(call.calls == 2)
         let failing = ScriptedCall(failingWith: [EBADF], then: 7)
         #expect(throws: Errno(rawValue: EBADF)) {
-            try retryingInterrupts(unlessWouldBlock: { $0.meansWouldBlock }) { failing() }
+            try retryingInterrupts(unlessWouldBlock: wouldBlock, failing.callAsFunction)
         }
     }
 }

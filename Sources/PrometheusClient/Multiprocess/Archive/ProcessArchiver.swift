@@ -118,8 +118,8 @@ struct ProcessArchiver {
             if alive {
                 if confirm == nil {
                     PrometheusDiagnostics.report(
-                        .archiver, "not marking \(processIdentifier) dead in \(directory.path): it still holds its writer lease"
-                    )
+                        .archiver,
+                        "not marking \(processIdentifier) dead in \(directory.path): it still holds its writer lease")
                 }
                 return false
             }
