@@ -96,6 +96,10 @@ public final class GaugeChild: DurationObserver, Sendable {
     }
 }
 
+extension GaugeChild: SampledSeries {
+    var sampledStorage: SeriesStorage { storage }
+}
+
 extension GaugeChild: SeriesOwner {
     var storedSeries: [SeriesStorage] { [storage] }
 }

@@ -283,7 +283,7 @@ extension Metric: NamedCollector {}
 /// A master's own metrics in multiprocess mode are merged from their files (see
 /// ``MultiprocessOverlap``).
 extension Metric: MultiprocessStoreCollector {
-    var multiprocessDirectory: String? { (store as? MmapValueStore)?.directory.path }
+    var multiprocessDirectory: String? { store.sharedDirectory }
 }
 
 /// Metrics write their own lines at scrape time.

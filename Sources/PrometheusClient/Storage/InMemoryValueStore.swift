@@ -3,7 +3,7 @@ final class InMemoryValueStore: ValueStore {
     /// The process-wide in-memory store.
     static let shared = InMemoryValueStore()
 
-    var isMultiprocess: Bool { false }
+    var sharedDirectory: String? { nil }
 
     func makeSeries(_ descriptor: SeriesDescriptor) -> SeriesStorage {
         let series = SeriesStorage(descriptor: descriptor, store: self)
@@ -27,7 +27,11 @@ final class InMemoryValueStore: ValueStore {
         // The child keeps its exemplars itself.
     }
 
-    func sampleFunction(of child: GaugeChild) {
+    func sampleFunction(of series: any SampledSeries) {
         // Called at every collection instead.
+    }
+
+    func sampleFunctions() {
+        // Callbacks are called at every collection.
     }
 }

@@ -75,7 +75,7 @@ final class SeriesStorage: @unchecked Sendable {
     }
 
     /// Has the store sample `child`'s callback; see ``ValueStore/sampleFunction(of:)``.
-    func sampleFunction(of child: GaugeChild) {
+    func sampleFunction(of child: any SampledSeries) {
         store.sampleFunction(of: child)
     }
 

@@ -6,8 +6,9 @@
 /// types update slots with single atomic operations through those pointers; the store is only called
 /// again on the slow path (after `fork()`, when a series must move to the child's own files).
 protocol ValueStore: AnyObject, Sendable {
-    /// Whether values are shared through files with other processes.
-    var isMultiprocess: Bool { get }
+    /// The multiprocess directory whose files hold the values, or nil when they are in process
+    /// memory.
+    var sharedDirectory: String? { get }
 
     /// Creates the storage for one series and binds it at once (in multiprocess mode this writes its
     /// entries, so a scrape sees the series from creation, as in the Python client).
@@ -26,9 +27,17 @@ protocol ValueStore: AnyObject, Sendable {
     /// it (multiprocess mode); in-memory stores keep exemplars in the children only.
     func recordExemplar(_ exemplar: Exemplar, of series: SeriesStorage, at index: Int)
 
-    /// Keeps `child`'s callback (``GaugeChild/setFunction(_:)``) where other processes see its
-    /// results: in multiprocess mode it is sampled into the child's file every
+    /// Keeps `series`' callback (``GaugeChild/setFunction(_:)``) where other processes see its
+    /// results: in multiprocess mode it is sampled into the series' file every
     /// ``Multiprocess/gaugeFunctionInterval`` seconds by a thread of the store; in-memory stores
     /// call it at collection instead, so they do nothing here.
-    func sampleFunction(of child: GaugeChild)
+    func sampleFunction(of series: any SampledSeries)
+
+    /// Samples every callback given to ``sampleFunction(of:)`` now, on the calling thread.
+    func sampleFunctions()
+}
+
+extension ValueStore {
+    /// Whether values are shared through files with other processes.
+    var isMultiprocess: Bool { sharedDirectory != nil }
 }

@@ -67,7 +67,7 @@ struct MmapStorageFailureTests {
         #expect(names.contains { $0.hasPrefix("storage_failures_7_") && $0.hasSuffix("_5.marker") }, "\(names)")
         let failures = { () throws -> Double? in
             try MultiProcessCollector(path: mountPoint).collect().first {
-                $0.name == MmapValueStore.failureFamilyName
+                $0.name == StorageFailureMarker.counterFamilyName
             }?.samples.first?.value
         }
         #expect(try failures() == 5)

@@ -36,7 +36,7 @@ struct MmapValueStoreTests {
         """
 
     static var pythonSampleArguments: [String] {
-        let arguments = [weirdValue, weirdHelp, MmapValueStore.failureHelp]
+        let arguments = [weirdValue, weirdHelp, StorageFailureMarker.counterHelp]
         let json = try! JSONSerialization.data(withJSONObject: arguments)
         return [String(decoding: json, as: UTF8.self)]
     }
@@ -178,7 +178,7 @@ struct MmapValueStoreTests {
                 c.labels(str(i)).inc(i)
             c.labels('0').inc(41)
             """
-        _ = try ExternalTool.runPython(script, arguments: [theirs, MmapValueStore.failureHelp, String(count)])
+        _ = try ExternalTool.runPython(script, arguments: [theirs, StorageFailureMarker.counterHelp, String(count)])
         let ourBytes = try Fixtures.bytesWithoutTimestamps(ofFile: path)
         let theirBytes = try Fixtures.bytesWithoutTimestamps(ofFile: "\(theirs)/counter_sw.db")
         #expect(Fixtures.firstDifference(ourBytes, theirBytes) == nil)

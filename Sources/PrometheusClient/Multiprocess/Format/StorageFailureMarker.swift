@@ -8,6 +8,17 @@ struct StorageFailureMarker: Sendable, Hashable {
     static let prefix = "storage_failures_"
     static let suffix = ".marker"
 
+    /// Family name of the self-metric that counts series kept in memory because of a file failure:
+    /// the first entry of a writer's counter file, and what markers add up to.
+    static let counterFamilyName = "prometheus_multiproc_storage_failures"
+    /// Help text of that self-metric.
+    static let counterHelp =
+        "Series this process keeps in memory because its multiprocess file could not be created or grown."
+    /// The self-metric's `.db` key.
+    static var counterKey: DBKey {
+        DBKey(familyName: counterFamilyName, sampleName: counterFamilyName + "_total", labels: [], help: counterHelp)
+    }
+
     /// The process identifier (pid) that writes it.
     var processIdentifier: String
     /// A random token per store, so that a process reusing a dead one's pid never takes over its marker.

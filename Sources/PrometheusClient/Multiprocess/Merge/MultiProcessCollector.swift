@@ -331,7 +331,7 @@ public final class MultiProcessCollector: Collector {
     private static func addMarkers(_ markers: [StorageFailureMarker], to families: inout [MetricFamily]) {
         guard !markers.isEmpty else { return }
         let total = Double(markers.reduce(0) { $0 + $1.count })
-        let name = MmapValueStore.failureFamilyName
+        let name = StorageFailureMarker.counterFamilyName
         if let index = families.firstIndex(where: { ByteIdentity.equal($0.name, name) }),
             let sample = families[index].samples.firstIndex(where: { $0.labels.isEmpty })
         {
@@ -340,7 +340,7 @@ public final class MultiProcessCollector: Collector {
         }
         insertSorted(
             MetricFamily(
-                name: name, help: MmapValueStore.failureHelp, type: .counter,
+                name: name, help: StorageFailureMarker.counterHelp, type: .counter,
                 samples: [Sample(name: name + "_total", value: total)]),
             into: &families)
     }

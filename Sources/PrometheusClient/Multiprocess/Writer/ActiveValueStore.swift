@@ -57,13 +57,13 @@ enum ActiveValueStore {
                 }
                 return nil
             }
-            guard let store = state.chosenStore as? MmapValueStore else {
+            guard let chosenDirectory = state.chosenStore?.sharedDirectory else {
                 return .configuredTooLate(
                     "metrics were already created in single-process mode; call Multiprocess.enable(directory:) first")
             }
-            guard store.directory.path == validated.path else {
+            guard chosenDirectory == validated.path else {
                 return .configuredTooLate(
-                    "metrics already write to \"\(store.directory.path)\"; enable \"\(directory)\" before creating any")
+                    "metrics already write to \"\(chosenDirectory)\"; enable \"\(directory)\" before creating any")
             }
             return nil
         }
@@ -74,7 +74,7 @@ enum ActiveValueStore {
     static var directory: String? {
         state.withLock { state in
             if let chosen = state.chosenStore {
-                return (chosen as? MmapValueStore)?.directory.path
+                return chosen.sharedDirectory
             }
             return state.enabledDirectory ?? MultiprocessDirectory.environmentPath(warn: false)
         }

@@ -39,7 +39,7 @@ public enum Multiprocess {
     /// batch worker exits). Costs one call of each callback. Does nothing in single-process mode,
     /// where callbacks are called at every collection anyway.
     public static func sampleGaugeFunctions() {
-        (try? ActiveValueStore.current() as? MmapValueStore)?.sampleFunctions()
+        (try? ActiveValueStore.current())?.sampleFunctions()
     }
 
     /// The multiprocess directory: the one in use, else the one enabled or set in the environment;

@@ -1,0 +1,63 @@
+import PrometheusSystem
+
+/// The gauge callbacks (``GaugeChild/setFunction(_:)``) of one multiprocess store, sampled into its
+/// files by one thread per process, every ``Multiprocess/gaugeFunctionInterval`` seconds.
+///
+/// Not locked itself: the store calls every method under its own lock, which `fork()` also takes,
+/// so no list is copied half-changed into a child. The callbacks run outside that lock: they may
+/// create or update metrics themselves.
+final class GaugeCallbackSampler {
+    private struct WeakSampled {
+        weak var series: (any SampledSeries)?
+    }
+
+    private var sampled: [WeakSampled] = []
+    /// The process whose sampling thread runs: none after `fork()` until the child's first slow
+    /// path starts its own.
+    private var threadProcessID: Int32?
+
+    /// Adds `series` once.
+    func addLocked(_ series: any SampledSeries) {
+        guard !sampled.contains(where: { $0.series === series }) else { return }
+        sampled.removeAll { $0.series == nil }
+        sampled.append(WeakSampled(series: series))
+    }
+
+    /// The series to sample now; removed ones (see ``ValueStore/remove(_:)``) are dropped for good.
+    func currentLocked() -> [any SampledSeries] {
+        sampled.removeAll { $0.series == nil || $0.series?.sampledStorage.isDetached == true }
+        return sampled.compactMap(\.series)
+    }
+
+    /// Starts the sampling thread of process `processID` when callbacks need one and none runs in
+    /// this process. `sample` samples every callback once and returns false once the store is gone,
+    /// which ends the thread.
+    ///
+    /// - Throws: the `Errno` of creating the thread (nothing is sampled then until the next try).
+    func startIfNeededLocked(processID: Int32, sample: @escaping @Sendable () -> Bool) throws(Errno) {
+        guard !sampled.isEmpty, threadProcessID != processID else { return }
+        threadProcessID = processID
+        do {
+            try NativeThread.startDetached(stackSize: 256 << 10) {
+                // Naps of at most 0.1 s let a changed interval take effect at once.
+                var lastSample = SystemClock.monotonic()
+                while sample() {
+                    lastSample = SystemClock.monotonic()
+                    while true {
+                        let remaining = lastSample + Multiprocess.gaugeFunctionInterval - SystemClock.monotonic()
+                        if remaining <= 0 { break }
+                        SystemClock.sleep(seconds: Swift.min(0.1, remaining))
+                    }
+                }
+            }
+        } catch {
+            threadProcessID = nil
+            throw error
+        }
+    }
+
+    /// In a forked child: the parent's thread was not copied.
+    func resetInForkedChild() {
+        threadProcessID = nil
+    }
+}
