@@ -334,7 +334,8 @@ struct ProcessArchiver {
 
     /// Folds a storage-failure marker's count into the counter archive.
     private func fold(_ marker: StorageFailureMarker) throws(MultiprocessError) {
-        let entry = DBFileReader.Entry(key: StorageFailureMarker.counterKey, value: Double(marker.count), timestamp: 0, offset: 0)
+        let entry = DBFileReader.Entry(
+            key: StorageFailureMarker.counterKey, value: Double(marker.count), timestamp: 0, offset: 0)
         try replaceArchive(of: .counter, absorbing: marker.fileName) { archive throws(MultiprocessError) in
             Self.combine(archive: archive, process: [entry], kind: .counter)
         }
