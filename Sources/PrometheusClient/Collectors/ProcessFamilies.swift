@@ -1,3 +1,5 @@
+import PrometheusSystem
+
 /// The process metric families, filled from one or more ``ProcessStatistics`` readings.
 struct ProcessFamilies {
     private(set) var families: [MetricFamily]

@@ -6,7 +6,7 @@
 enum MultiprocessOverlap {
     /// The entries to collect: all but the covered ones. Costs a pass over the entries.
     static func uncovered(_ entries: [CollectorRegistry.Entry]) -> [CollectorRegistry.Entry] {
-        let merged = entries.compactMap { ($0.collector as? MultiProcessCollector)?.directory.path }
+        let merged = entries.compactMap { ($0.collector as? any MultiprocessMergingCollector)?.mergedDirectory }
         guard !merged.isEmpty else { return entries }
         return entries.filter { entry in
             guard let directory = (entry.collector as? any MultiprocessStoreCollector)?.multiprocessDirectory else {
@@ -15,6 +15,13 @@ enum MultiprocessOverlap {
             return !merged.contains(directory)
         }
     }
+}
+
+/// A collector that serves the merge of a multiprocess directory (``MultiProcessCollector``): the
+/// registry leaves out its own metrics that write into that directory.
+protocol MultiprocessMergingCollector: Collector {
+    /// The directory merged.
+    var mergedDirectory: String { get }
 }
 
 /// A collector whose values may live in a multiprocess directory: the metric types.

@@ -4,6 +4,7 @@ import Testing
 @testable import PrometheusClient
 @testable import PrometheusPush
 @testable import PrometheusServing
+@testable import PrometheusSystem
 
 @Suite struct BuiltInCollectorTests {
     @Test func processCollectorReadsThisProcess() throws {

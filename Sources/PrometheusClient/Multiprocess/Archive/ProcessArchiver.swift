@@ -267,7 +267,7 @@ struct ProcessArchiver {
         let archivePath = directory.file(named: archiveName.fileName)
         func latest(_ path: String) -> [(key: [UInt8], exemplar: Exemplar)] {
             do {
-                guard let snapshot = try DBFileReader.snapshot(path: path, limit: ExemplarMerger.sizeLimit) else {
+                guard let snapshot = try DBFileReader.snapshot(path: path, limit: ExemplarFileLayout.sizeLimit) else {
                     return []
                 }
                 return try ExemplarFileLayout.latestExemplars(in: snapshot.bytes)
@@ -312,7 +312,7 @@ struct ProcessArchiver {
         let archivePath = directory.file(named: archiveName)
         let processTables: [(key: [UInt8], table: NativeBucketFileLayout.Table)]
         do {
-            guard let snapshot = try DBFileReader.snapshot(path: processPath, limit: NativeBucketMerger.sizeLimit)
+            guard let snapshot = try DBFileReader.snapshot(path: processPath, limit: NativeBucketFileLayout.sizeLimit)
             else { return }
             processTables = try NativeBucketFileLayout.tables(in: snapshot.bytes)
         } catch {
@@ -321,7 +321,7 @@ struct ProcessArchiver {
         }
         var archiveTables: [(key: [UInt8], table: NativeBucketFileLayout.Table)] = []
         do {
-            if let snapshot = try DBFileReader.snapshot(path: archivePath, limit: NativeBucketMerger.sizeLimit) {
+            if let snapshot = try DBFileReader.snapshot(path: archivePath, limit: NativeBucketFileLayout.sizeLimit) {
                 archiveTables = try NativeBucketFileLayout.tables(in: snapshot.bytes)
             }
         } catch {

@@ -32,6 +32,9 @@ import CPrometheusSupport
 ///
 /// Pure: works on bytes, so it is tested and fuzzed in memory.
 enum ExemplarFileLayout {
+    /// The largest exemplar file a reader takes in (larger ones are reported): far more than 10,000
+    /// series with exemplars in every bucket.
+    static let sizeLimit = 64 << 20
     /// Bytes before a record's labels.
     static let recordHeaderSize = 40
     /// Bytes between an entry's padding and its first record.

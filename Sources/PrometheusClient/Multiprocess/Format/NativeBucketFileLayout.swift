@@ -12,14 +12,8 @@ import CPrometheusSupport
 ///            Int32  keyLength
 ///            key bytes        the DBKey [name, name, labels, help] of the histogram series
 ///            padding          ASCII spaces, as in a .db file
-///            UInt32 capacity  bucket slots of the table
-///            UInt32 flags     bit 0: classic buckets kept too; bit 1: removed
-///            Int32  schema
-///            UInt32           zero
-///            Float64 zeroThreshold
-///            Int64  zeroCount
-///            Int64  keys[capacity]    (index * 2, plus 1 when negative) XOR Int64.min; 0: empty
-///            Int64  counts[capacity]
+///            a table            see NativeBucketTable: capacity, flags, schema, zero
+///                               threshold, zero count, keys[capacity], counts[capacity]
 /// ```
 ///
 /// An entry is one table of one series at one schema and zero threshold (a generation of its
@@ -30,8 +24,11 @@ import CPrometheusSupport
 ///
 /// Pure: works on bytes, so it is tested and fuzzed in memory.
 enum NativeBucketFileLayout {
-    /// Bytes of an entry's table header, after its padding.
-    static let tableHeaderSize = 32
+    /// Bytes of an entry's table header, after its padding (``NativeBucketTable`` owns the table).
+    static var tableHeaderSize: Int { NativeBucketTable.headerSize }
+    /// The largest native file a reader takes in (larger ones are reported): 30,000 series at the
+    /// default bucket limit, each with its resolution halved once.
+    static let sizeLimit = 512 << 20
     /// The most bucket slots a table may have (a writer uses at most 4,096).
     static let maximumCapacity = 1 << 16
     /// The flag of a table whose series also keeps classic buckets.
@@ -39,7 +36,7 @@ enum NativeBucketFileLayout {
     /// The flag of a table whose series was removed (its counts no longer count).
     static let removedFlag: UInt32 = 2
     /// What a stored key is XORed with: the empty key becomes 0.
-    static let keyMask = Int64.min
+    static var keyMask: Int64 { NativeBucketTable.keyMask }
 
     /// The size of a whole entry.
     static func entrySize(forKeyLength keyLength: Int, capacity: Int) -> Int {

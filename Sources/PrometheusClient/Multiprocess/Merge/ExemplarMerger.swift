@@ -1,14 +1,11 @@
 /// Finds the latest exemplar of every counter total and histogram bucket in a directory's exemplar
 /// files (``ExemplarFileLayout``): across entries and processes, the one with the latest
-/// timestamp. Files are read whole with plain reads, at most ``sizeLimit`` bytes each; a file that
+/// timestamp. Files are read whole with plain reads, at most `ExemplarFileLayout.sizeLimit` bytes each; a file that
 /// cannot be read is reported and skipped, as the merge skips `.db` files. Keys are decoded once and
 /// remembered by their bytes.
 ///
 /// Not thread-safe; ``MultiProcessCollector`` calls it under its lock.
 final class ExemplarMerger {
-    /// The largest exemplar file read (larger ones are reported): far more than 10,000 series with
-    /// exemplars in every bucket.
-    static let sizeLimit = 64 << 20
     /// The most keys remembered; the memory is dropped and rebuilt beyond it.
     static let keyMemoryLimit = 100_000
 
@@ -25,7 +22,9 @@ final class ExemplarMerger {
         for name in names {
             let path = directory + "/" + name.fileName
             do {
-                guard let snapshot = try DBFileReader.snapshot(path: path, limit: Self.sizeLimit) else { continue }
+                guard let snapshot = try DBFileReader.snapshot(path: path, limit: ExemplarFileLayout.sizeLimit) else {
+                    continue
+                }
                 try collect(snapshot.bytes, of: name, into: &latest)
             } catch {
                 problems.append(.init(path: path, reason: "\(error)"))

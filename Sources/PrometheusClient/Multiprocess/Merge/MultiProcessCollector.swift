@@ -345,3 +345,8 @@ public final class MultiProcessCollector: Collector {
             into: &families)
     }
 }
+
+/// A registry leaves out its own metrics that write into the merged directory.
+extension MultiProcessCollector: MultiprocessMergingCollector {
+    var mergedDirectory: String { directory.path }
+}

@@ -1,15 +1,12 @@
 /// Adds up the native histogram buckets of a directory's native files (``NativeBucketFileLayout``):
 /// per series, every table of every process (live, dead and archived) brought to the lowest schema
 /// and the widest zero threshold among them (``NativeBucketTotal``). Tables a writer marked removed
-/// are left out. Files are read whole with plain reads, at most ``sizeLimit`` bytes each; a file
+/// are left out. Files are read whole with plain reads, at most `NativeBucketFileLayout.sizeLimit` bytes each; a file
 /// that cannot be read is reported and skipped, as the merge skips `.db` files. Keys are decoded
 /// once and remembered by their bytes.
 ///
 /// Not thread-safe; ``MultiProcessCollector`` calls it under its lock.
 final class NativeBucketMerger {
-    /// The largest native file read (larger ones are reported): 30,000 series at the default bucket
-    /// limit, each with its resolution halved once.
-    static let sizeLimit = 512 << 20
     /// The most keys remembered; the memory is dropped and rebuilt beyond it.
     static let keyMemoryLimit = 100_000
 
@@ -36,7 +33,8 @@ final class NativeBucketMerger {
             let path = directory + "/" + name.fileName
             let tables: [(key: [UInt8], table: NativeBucketFileLayout.Table)]
             do {
-                guard let snapshot = try DBFileReader.snapshot(path: path, limit: Self.sizeLimit) else { continue }
+                guard let snapshot = try DBFileReader.snapshot(path: path, limit: NativeBucketFileLayout.sizeLimit)
+                else { continue }
                 tables = try NativeBucketFileLayout.tables(in: snapshot.bytes)
             } catch {
                 problems.append(.init(path: path, reason: "\(error)"))

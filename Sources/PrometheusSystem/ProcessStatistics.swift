@@ -1,21 +1,19 @@
-import PrometheusSystem
-
 /// One reading of a process's resource usage from `/proc`, as Linux reports it.
-struct ProcessStatistics: Sendable, Equatable {
-    var cpuSeconds: Double
-    var virtualMemoryBytes: Double
-    var residentMemoryBytes: Double
-    var startTimeSeconds: Double
-    var threads: Double
-    var openFileDescriptors: Double?
-    var maxFileDescriptors: Double?
+package struct ProcessStatistics: Sendable, Equatable {
+    package var cpuSeconds: Double
+    package var virtualMemoryBytes: Double
+    package var residentMemoryBytes: Double
+    package var startTimeSeconds: Double
+    package var threads: Double
+    package var openFileDescriptors: Double?
+    package var maxFileDescriptors: Double?
 
     private static let clockTicksPerSecond = CurrentProcess.clockTicksPerSecond
     private static let pageSize = Double(AddressReservation.pageSize)
 
     /// Reads `<procRoot>/<pid>/stat`, `fd/` and `limits`, with the boot time from `<procRoot>/stat`;
     /// nil when the process does not exist (or `/proc` is not there).
-    static func read(pid: Int32, procRoot: String = "/proc") -> ProcessStatistics? {
+    package static func read(pid: Int32, procRoot: String = "/proc") -> ProcessStatistics? {
         let directory = "\(procRoot)/\(pid)"
         guard let stat = text(ofFile: "\(directory)/stat"),
             let bootTime = bootTime(procRoot: procRoot),
@@ -32,13 +30,13 @@ struct ProcessStatistics: Sendable, Equatable {
     /// When the process `pid` started, in seconds since the epoch, to the clock tick: its start in
     /// `/proc/<pid>/stat` on the boot-time clock plus the exact wall time of boot (not `btime`, which
     /// is rounded to whole seconds). Nil when the process does not exist or `/proc` is not there.
-    static func preciseStartTime(pid: Int32) -> Double? {
+    package static func preciseStartTime(pid: Int32) -> Double? {
         guard let stat = text(ofFile: "/proc/\(pid)/stat"), let ticks = startTicks(stat: stat) else { return nil }
         return SystemClock.bootWallTime() + ticks / clockTicksPerSecond
     }
 
     /// Field 22 of `/proc/<pid>/stat`: the start time in clock ticks since boot.
-    static func startTicks(stat: String) -> Double? {
+    package static func startTicks(stat: String) -> Double? {
         guard let close = stat.lastIndex(of: ")") else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
         return fields.count > 19 ? Double(fields[19]) : nil
@@ -50,7 +48,7 @@ struct ProcessStatistics: Sendable, Equatable {
 
     /// Parses `/proc/<pid>/stat`. The command name is in parentheses and may itself hold spaces and
     /// parentheses, so fields are counted from the last `)`.
-    static func parse(stat: String, bootTime: Double) -> ProcessStatistics? {
+    package static func parse(stat: String, bootTime: Double) -> ProcessStatistics? {
         guard let close = stat.lastIndex(of: ")") else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
         // fields[0] is field 3 (state) of proc(5); utime is field 14, so fields[11].
@@ -68,7 +66,7 @@ struct ProcessStatistics: Sendable, Equatable {
     }
 
     /// The soft limit on the `Max open files` line of `/proc/<pid>/limits` (nil when unlimited).
-    static func parseMaxOpenFiles(limits: String) -> Double? {
+    package static func parseMaxOpenFiles(limits: String) -> Double? {
         for line in limits.split(separator: "\n") where line.hasPrefix("Max open files") {
             let columns = line.dropFirst("Max open files".count).split(separator: " ")
             return columns.first.flatMap { Double($0) }

@@ -1,21 +1,19 @@
-import PrometheusSystem
-
 /// The memory maps of a process (`/proc/<pid>/maps`): the evidence that a process writes a
 /// multiprocess file, since every writer, Swift's and Python's, writes through a mapping of it. Both
-/// the writer liveness judge and ``WorkerProcessCollector`` ask it.
-struct ProcessMaps {
+/// the writer liveness judge and `WorkerProcessCollector` ask it.
+package struct ProcessMaps {
     /// The text of the maps file.
-    var bytes: [UInt8]
+    package var bytes: [UInt8]
 
     /// The maps of `pid`, nil when they cannot be read (no such process, or not permitted: another
     /// user's process).
-    static func read(pid: Int32, procRoot: String = "/proc") -> ProcessMaps? {
+    package static func read(pid: Int32, procRoot: String = "/proc") -> ProcessMaps? {
         (try? FileSystem.contents(ofFile: "\(procRoot)/\(pid)/maps", limit: 64 << 20)).map(ProcessMaps.init)
     }
 
     /// Whether one of `files` is mapped: a line whose inode field is the file's inode and whose path
     /// ends in its name. Pure.
-    func mapsAny(of files: [(name: String, inode: UInt64)]) -> Bool {
+    package func mapsAny(of files: [(name: String, inode: UInt64)]) -> Bool {
         let inodes = Set(files.map(\.inode))
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
             // address perms offset dev inode [path]
