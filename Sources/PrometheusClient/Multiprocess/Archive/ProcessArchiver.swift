@@ -61,14 +61,35 @@ struct ProcessArchiver {
     enum Scope {
         /// Delete the live-mode files; with archiving fold the durable ones.
         case deadWriter(archiving: Bool)
-        /// The successor of a stable identity takes over: delete the live-mode and `all`-mode gauge
-        /// files, fold the other gauges, leave counters, histograms and summaries to be continued.
-        case successor
         /// A writer of an earlier run, carried over by a new master: archive as a dead writer, and
         /// delete its `all`-mode gauges too (they described processes of that run).
         case previousGeneration
         /// A writer of an earlier run, removed by a new master: delete every file of it.
         case removal
+
+        /// Whether durable files are folded into archives.
+        var archives: Bool {
+            switch self {
+            case .deadWriter(let archiving): archiving
+            case .previousGeneration: true
+            case .removal: false
+            }
+        }
+
+        /// Whether a file of `kind` is deleted outright (before anything is folded).
+        func deletes(_ kind: StorageKind) -> Bool {
+            switch self {
+            case .deadWriter: kind.isLive
+            case .previousGeneration: kind.isLive || kind == .gauge(.all)
+            case .removal: true
+            }
+        }
+
+        /// Whether companion files and markers are deleted outright.
+        var deletesEverything: Bool {
+            if case .removal = self { return true }
+            return false
+        }
     }
 
     /// Handles the files of the writer `processIdentifier`, under the exclusive directory lock.
@@ -85,113 +106,95 @@ struct ProcessArchiver {
     @discardableResult
     func handle(processIdentifier: String, scope: Scope, confirm: (() -> Bool)?) throws(MultiprocessError) -> Bool {
         try WriterIdentity.validate(processIdentifier)
-        var firstFailure: MultiprocessError?
-        func attempt(_ step: () throws(MultiprocessError) -> Void) {
-            do {
-                try step()
-            } catch {
-                if firstFailure == nil { firstFailure = error }
-            }
-        }
-        let leaseName = WriterLease.fileName(for: processIdentifier)
-        var isSuccessor = false
-        var archiving = true
-        var deletesAllMode = false
-        var deletesEverything = false
-        switch scope {
-        case .deadWriter(let archive): archiving = archive
-        case .successor: (isSuccessor, deletesAllMode) = (true, true)
-        case .previousGeneration: deletesAllMode = true
-        case .removal: (archiving, deletesEverything) = (false, true)
-        }
+        var steps = StepFailures()
         do {
             let lock = DirectoryLock(directory: directory.path, exclusive: true)
             defer { lock.release() }
-            let alive: Bool
-            if let confirm {
-                alive = !confirm()
-            } else if isSuccessor {
-                alive = false
-            } else {
-                alive = WriterLease.probe(fileName: leaseName, in: directory.path)?.held == true
-            }
-            if alive {
-                if confirm == nil {
-                    PrometheusDiagnostics.report(
-                        .archiver,
-                        "not marking \(processIdentifier) dead in \(directory.path): it still holds its writer lease")
-                }
-                return false
-            }
-            attempt { () throws(MultiprocessError) in try recoverInterruptedFold() }
+            guard isDead(processIdentifier, confirm: confirm) else { return false }
+            steps.attempt { () throws(MultiprocessError) in try recoverInterruptedFold() }
             let names = try listNames()
-            let processFiles = names.compactMap(DBFileName.init(fileName:)).filter {
-                $0.processIdentifier == processIdentifier && !$0.isArchive
-            }
-            // Live files first: whatever fails later, the dead process's live gauges are gone.
-            for name in processFiles
-            where name.kind.isLive || deletesEverything || (deletesAllMode && name.kind == .gauge(.all)) {
-                attempt { () throws(MultiprocessError) in try DurableFile.remove(directory.file(named: name.fileName)) }
-            }
-            for name in names where DBFileName.isTemporaryFile(name, of: processIdentifier) {
-                attempt { () throws(MultiprocessError) in try DurableFile.remove(directory.file(named: name)) }
-            }
-            let companionFiles = names.compactMap(CompanionFileName.init(fileName:)).filter {
-                $0.processIdentifier == processIdentifier && !$0.isArchive
-            }
-            if deletesEverything {
-                for name in companionFiles {
-                    attempt { () throws(MultiprocessError) in
-                        try DurableFile.remove(directory.file(named: name.fileName))
-                    }
+            handleFiles(of: processIdentifier, among: names, scope: scope, steps: &steps)
+            let leaseName = WriterLease.fileName(for: processIdentifier)
+            if steps.first == nil && names.contains(leaseName) {
+                steps.attempt { () throws(MultiprocessError) in
+                    try DurableFile.remove(directory.file(named: leaseName))
                 }
             }
-            if archiving {
-                for name in processFiles where Self.isFolded(name.kind, bySuccessor: isSuccessor) {
-                    attempt { () throws(MultiprocessError) in try fold(name) }
-                }
-                // A successor continues the counters and histograms, so their exemplars and native
-                // buckets too.
-                for name in companionFiles where !isSuccessor {
-                    attempt { () throws(MultiprocessError) in
-                        switch name.contents {
-                        case .exemplars: try foldExemplars(name)
-                        case .nativeBuckets: try foldNativeBuckets(name)
-                        }
-                    }
-                }
-                for marker in names.compactMap(StorageFailureMarker.init(fileName:))
-                where marker.processIdentifier == processIdentifier {
-                    attempt { () throws(MultiprocessError) in try fold(marker) }
-                }
-            }
-            if deletesEverything {
-                for marker in names.compactMap(StorageFailureMarker.init(fileName:))
-                where marker.processIdentifier == processIdentifier {
-                    attempt { () throws(MultiprocessError) in
-                        try DurableFile.remove(directory.file(named: marker.fileName))
-                    }
-                }
-            }
-            if !isSuccessor && firstFailure == nil && names.contains(leaseName) {
-                attempt { () throws(MultiprocessError) in try DurableFile.remove(directory.file(named: leaseName)) }
-            }
-            attempt { () throws(MultiprocessError) in try DurableFile.syncDirectory(directory.path) }
+            steps.attempt { () throws(MultiprocessError) in try DurableFile.syncDirectory(directory.path) }
         }
-        if !isSuccessor {
-            Self.record(processIdentifier, archiving: archiving, in: directory.path, failed: firstFailure != nil)
-        }
-        if let firstFailure { throw firstFailure }
+        Self.record(processIdentifier, archiving: scope.archives, in: directory.path, failed: steps.first != nil)
+        if let failure = steps.first { throw failure }
         return true
     }
 
-    /// Whether files of `kind` are folded into an archive: a dead writer's durable files except
-    /// `all`-mode gauges (whose pid label must survive); for a successor, only the gauges it must not
-    /// continue.
-    private static func isFolded(_ kind: StorageKind, bySuccessor: Bool) -> Bool {
-        guard !kind.isLive, kind != .gauge(.all) else { return false }
-        if case .gauge = kind { return true }
-        return !bySuccessor
+    /// Runs steps that each may fail, keeping the first failure: one failed step never keeps the
+    /// others from running.
+    private struct StepFailures {
+        private(set) var first: MultiprocessError?
+
+        mutating func attempt(_ step: () throws(MultiprocessError) -> Void) {
+            do {
+                try step()
+            } catch {
+                if first == nil { first = error }
+            }
+        }
+    }
+
+    /// Whether the writer is dead: `confirm` decides when given, else its lease (a writer that holds
+    /// it is alive, whatever the caller believes; that is logged).
+    private func isDead(_ processIdentifier: String, confirm: (() -> Bool)?) -> Bool {
+        if let confirm { return confirm() }
+        let leaseName = WriterLease.fileName(for: processIdentifier)
+        guard WriterLease.probe(fileName: leaseName, in: directory.path)?.held == true else { return true }
+        PrometheusDiagnostics.report(
+            .archiver, "not marking \(processIdentifier) dead in \(directory.path): it still holds its writer lease")
+        return false
+    }
+
+    /// Deletes, then folds, the writer's files as `scope` says. Live files go first: whatever fails
+    /// later, the dead process's live gauges are gone.
+    private func handleFiles(
+        of processIdentifier: String, among names: [String], scope: Scope, steps: inout StepFailures
+    ) {
+        let processFiles = names.compactMap(DBFileName.init(fileName:)).filter {
+            $0.processIdentifier == processIdentifier && !$0.isArchive
+        }
+        let companionFiles = names.compactMap(CompanionFileName.init(fileName:)).filter {
+            $0.processIdentifier == processIdentifier && !$0.isArchive
+        }
+        let markers = names.compactMap(StorageFailureMarker.init(fileName:)).filter {
+            $0.processIdentifier == processIdentifier
+        }
+        var deleted = processFiles.filter { scope.deletes($0.kind) }.map(\.fileName)
+        deleted += names.filter { DBFileName.isTemporaryFile($0, of: processIdentifier) }
+        if scope.deletesEverything {
+            deleted += companionFiles.map(\.fileName) + markers.map(\.fileName)
+        }
+        for name in deleted {
+            steps.attempt { () throws(MultiprocessError) in try DurableFile.remove(directory.file(named: name)) }
+        }
+        guard scope.archives else { return }
+        for name in processFiles where Self.isFolded(name.kind) {
+            steps.attempt { () throws(MultiprocessError) in try fold(name) }
+        }
+        for name in companionFiles {
+            steps.attempt { () throws(MultiprocessError) in
+                switch name.contents {
+                case .exemplars: try foldExemplars(name)
+                case .nativeBuckets: try foldNativeBuckets(name)
+                }
+            }
+        }
+        for marker in markers {
+            steps.attempt { () throws(MultiprocessError) in try fold(marker) }
+        }
+    }
+
+    /// Whether a dead writer's files of `kind` are folded into an archive: its durable files except
+    /// `all`-mode gauges (whose pid label must survive).
+    private static func isFolded(_ kind: StorageKind) -> Bool {
+        !kind.isLive && kind != .gauge(.all)
     }
 
     /// Deletes every archive file (and a journal's leftovers), for a new run that starts from zero.

@@ -1,45 +1,5 @@
 import PrometheusSystem
 
-/// Everything of one writer identity a directory listing shows: its `.db` files, failure markers and
-/// lease.
-struct WriterRecord {
-    var identity: String
-    var files: [(name: DBFileName, inode: UInt64)] = []
-    var markers: [StorageFailureMarker] = []
-    var companionFiles: [CompanionFileName] = []
-    var leaseInode: UInt64?
-
-    /// The writers of a listing, by identity (archives belong to nobody).
-    static func writers(of listing: MultiprocessListing) -> [String: WriterRecord] {
-        var writers: [String: WriterRecord] = [:]
-        for (file, parsed) in zip(listing.files, listing.names) {
-            guard let name = parsed, !name.isArchive else { continue }
-            writers[name.processIdentifier, default: WriterRecord(identity: name.processIdentifier)].files.append(
-                (name, file.inode))
-        }
-        for marker in listing.markers {
-            writers[marker.processIdentifier, default: WriterRecord(identity: marker.processIdentifier)].markers
-                .append(marker)
-        }
-        for companion in listing.companionFiles where !companion.name.isArchive {
-            let identity = companion.name.processIdentifier
-            writers[identity, default: WriterRecord(identity: identity)].companionFiles.append(companion.name)
-        }
-        for lease in listing.leases {
-            writers[lease.identity, default: WriterRecord(identity: lease.identity)].leaseInode = lease.inode
-        }
-        return writers
-    }
-
-    /// Whether a dead writer leaves anything for archiving to do: live-mode files to delete, durable
-    /// files or markers to fold, a lease to remove. (`all`-mode gauges stay, so a dead writer with only
-    /// those needs nothing.)
-    var needsReaping: Bool {
-        leaseInode != nil || !markers.isEmpty || !companionFiles.isEmpty
-            || files.contains { $0.name.kind != .gauge(.all) }
-    }
-}
-
 /// Why a writer is judged alive or dead, for self-metrics and `prometheus-multiproc status`.
 public struct WriterVerdict: Sendable, Hashable, CustomStringConvertible {
     /// Whether the writer counts as alive.

@@ -5,7 +5,7 @@ import PrometheusSystem
 /// A pid identity is claimed at the first file: `<pid>`, or `<pid>-1`, `<pid>-2`, ... when a live
 /// process holds it (the same pid in another pid namespace) or an earlier incarnation's files are
 /// still there (a reused pid). A stable identity (``WriterIdentity``) is claimed at start-up, and a
-/// predecessor's gauges and live files are dealt with then. Not locked itself: its store calls it
+/// predecessor's files are handed over then (``PredecessorHandover``). Not locked itself: its store calls it
 /// under the store's lock.
 final class WriterIdentityClaim {
     /// Most `<pid>-<n>` identities tried before a writer gives up on a lease.
@@ -66,11 +66,8 @@ final class WriterIdentityClaim {
             try WriterIdentity.validate(candidate)
             guard let claimed = try WriterLease.claim(candidate, in: directory) else { continue }
             // The lease is ours, so no master archives this identity while the predecessor's files
-            // are dealt with; its gauges must not be continued as if they were this process's.
-            if identitiesWithFiles().contains(candidate) {
-                try ProcessArchiver(directory: directory).handle(
-                    processIdentifier: candidate, scope: .successor, confirm: nil)
-            }
+            // are handed over; its gauges must not be continued as if they were this process's.
+            try PredecessorHandover.takeOver(candidate, in: directory)
             lease = claimed
             claimedIdentifier = candidate
             return
