@@ -4,8 +4,10 @@ import PackageDescription
 let package = Package(
     name: "PrometheusClient",
     products: [
-        // The client: metrics, registry, multiprocess mode, exposition, parsers, collectors.
+        // The client: metrics, registry, multiprocess writing, exposition, parsers, collectors.
         .library(name: "PrometheusClient", targets: ["PrometheusClient"]),
+        // The multiprocess master: merge, archiving, markProcessDead, liveness, generations, inspection.
+        .library(name: "PrometheusMultiprocess", targets: ["PrometheusMultiprocess"]),
         // Serving: the framework-neutral MetricsHandler and the built-in MetricsServer.
         .library(name: "PrometheusServing", targets: ["PrometheusServing"]),
         // Pushing: Pushgateway, node_exporter textfiles, Graphite.
@@ -27,33 +29,44 @@ let package = Package(
         // threads, clocks, /proc. The only library module that imports the C library.
         .target(name: "PrometheusSystem", dependencies: ["CPrometheusSystemCalls"]),
         .target(name: "PrometheusClient", dependencies: ["CPrometheusSupport", "PrometheusSystem"]),
+        // The multiprocess master, above the client as Python's multiprocess.py is above its metrics.
+        .target(
+            name: "PrometheusMultiprocess", dependencies: ["PrometheusClient", "PrometheusSystem", "CPrometheusSupport"]
+        ),
         // TLS over the system's OpenSSL (libssl-dev), non-blocking, for serving and pushing. Kept
         // apart so that only programs that serve or push link libssl.
         .target(name: "CPrometheusTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .target(name: "PrometheusTLS", dependencies: ["CPrometheusTLS", "PrometheusSystem"]),
         .target(name: "PrometheusServing", dependencies: ["PrometheusClient", "PrometheusSystem", "PrometheusTLS"]),
-        .target(name: "PrometheusPush", dependencies: ["PrometheusClient", "PrometheusSystem", "PrometheusTLS"]),
+        .target(
+            name: "PrometheusPush",
+            dependencies: ["PrometheusClient", "PrometheusMultiprocess", "PrometheusSystem", "PrometheusTLS"]),
         // The main job: a pre-forking server whose master serves its workers' merged metrics.
         .executableTarget(
-            name: "PreforkDemo", dependencies: ["PrometheusClient", "PrometheusServing", "CPrometheusSystemCalls"]),
+            name: "PreforkDemo",
+            dependencies: ["PrometheusClient", "PrometheusMultiprocess", "PrometheusServing", "CPrometheusSystemCalls"]),
         .executableTarget(name: "PrometheusExample", dependencies: ["PrometheusClient"]),
         // Spawned by the multiprocess tests: forks writers, or writes until it is killed.
         // Counts the test worker's heap allocations (replaces malloc for that process only).
         .target(name: "CAllocationCounter"),
-        .executableTarget(name: "PrometheusTestWorker", dependencies: ["PrometheusClient", "CAllocationCounter"]),
+        .executableTarget(
+            name: "PrometheusTestWorker", dependencies: ["PrometheusClient", "PrometheusMultiprocess", "CAllocationCounter"]),
         .executableTarget(
             name: "PrometheusBenchmarks",
-            dependencies: ["PrometheusClient", "CPrometheusSupport", "CPrometheusSystemCalls"]
+            dependencies: ["PrometheusClient", "PrometheusMultiprocess", "CPrometheusSupport", "CPrometheusSystemCalls"]
         ),
-        .executableTarget(name: "HTTPBenchmarkServer", dependencies: ["PrometheusClient", "PrometheusServing"]),
+        .executableTarget(
+            name: "HTTPBenchmarkServer", dependencies: ["PrometheusClient", "PrometheusMultiprocess", "PrometheusServing"]),
         // libFuzzer target for the parsers and the .db reader (Scripts/fuzz.sh); replays the corpus otherwise.
-        .executableTarget(name: "PrometheusFuzz", dependencies: ["PrometheusClient"]),
+        .executableTarget(name: "PrometheusFuzz", dependencies: ["PrometheusClient", "PrometheusMultiprocess"]),
         // Command-line tool: merge, inspect, mark-dead and serve multiprocess directories (Python's too).
-        .executableTarget(name: "PrometheusMultiproc", dependencies: ["PrometheusClient", "PrometheusServing"]),
+        .executableTarget(
+            name: "PrometheusMultiproc", dependencies: ["PrometheusClient", "PrometheusMultiprocess", "PrometheusServing"]),
         .testTarget(
             name: "PrometheusClientTests",
             dependencies: [
-                "PrometheusClient", "PrometheusServing", "PrometheusPush", "PrometheusSystem", "PrometheusTestWorker",
+                "PrometheusClient", "PrometheusMultiprocess", "PrometheusServing", "PrometheusPush", "PrometheusSystem",
+                "PrometheusTestWorker",
                 "PreforkDemo", "PrometheusMultiproc", "PrometheusFuzz",
             ]
         ),

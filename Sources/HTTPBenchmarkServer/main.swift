@@ -1,5 +1,6 @@
 import Glibc
 import PrometheusClient
+import PrometheusMultiprocess
 import PrometheusServing
 
 // Serves a registry of `families` counters with `children` labelled series each on the built-in

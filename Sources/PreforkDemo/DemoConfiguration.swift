@@ -1,5 +1,6 @@
 import Glibc
 import PrometheusClient
+import PrometheusMultiprocess
 import PrometheusServing
 
 /// The command line of `prefork-demo`.

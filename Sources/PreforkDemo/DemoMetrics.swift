@@ -1,4 +1,5 @@
 import PrometheusClient
+import PrometheusMultiprocess
 import PrometheusServing
 
 /// The worker's metrics (multiprocess mode: PROMETHEUS_MULTIPROC_DIR is set by the master) and the

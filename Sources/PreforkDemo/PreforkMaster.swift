@@ -1,5 +1,6 @@
 import Glibc
 import PrometheusClient
+import PrometheusMultiprocess
 import PrometheusServing
 
 /// The master process: owns the multiprocess directory and the application socket, forks the

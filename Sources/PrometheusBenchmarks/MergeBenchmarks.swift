@@ -2,6 +2,7 @@ import CPrometheusSystemCalls
 import Foundation
 import Glibc
 import PrometheusClient
+import PrometheusMultiprocess
 
 /// The master's merge of a multiprocess directory: a cold collection (new collector, every key
 /// decoded) and warm ones (the same collector again, keys cached). The merge figures judge no

@@ -1,5 +1,6 @@
 import Foundation
 import PrometheusClient
+import PrometheusMultiprocess
 
 /// One fuzz input: the first byte chooses what reads the rest, so one corpus covers every reader.
 /// Nothing may crash, hang or grow without bound; a parse that succeeds must render and parse again.

@@ -1,4 +1,5 @@
 import PrometheusClient
+import PrometheusMultiprocess
 import PrometheusServing
 
 /// The arguments of `prometheus-multiproc serve`, parsed without side effects.

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import PrometheusClient
+import PrometheusMultiprocess
 import PrometheusServing
 
 // prometheus-multiproc: works on multiprocess directories written by this package's workers or by the

@@ -1,4 +1,5 @@
 import PrometheusClient
+import PrometheusMultiprocess
 
 extension Pushgateway {
     /// Pushes the merged view of a multiprocess directory: the values every worker process of a batch

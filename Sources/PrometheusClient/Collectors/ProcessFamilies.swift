@@ -1,11 +1,11 @@
 import PrometheusSystem
 
 /// The process metric families, filled from one or more ``ProcessStatistics`` readings.
-struct ProcessFamilies {
+package struct ProcessFamilies {
     private(set) var families: [MetricFamily]
     private let prefix: String
 
-    init(namespace: String) {
+    package init(namespace: String) {
         prefix = namespace.isEmpty ? "process" : "\(namespace)_process"
         families = [
             MetricFamily(
@@ -27,7 +27,7 @@ struct ProcessFamilies {
     }
 
     /// Adds one process's values, with `labels` (empty for a single process, `pid` for workers).
-    mutating func add(_ statistics: ProcessStatistics, labels: [Label]) {
+    package mutating func add(_ statistics: ProcessStatistics, labels: [Label]) {
         let values: [Double?] = [
             statistics.cpuSeconds, statistics.virtualMemoryBytes, statistics.residentMemoryBytes,
             statistics.startTimeSeconds, statistics.threads, statistics.openFileDescriptors,

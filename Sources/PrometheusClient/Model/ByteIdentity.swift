@@ -6,10 +6,10 @@ import CPrometheusSupport
 /// the Python client and the multiprocess files identify series by bytes, so two label values that
 /// only look alike must stay two series. Every place that keys or compares names and label values
 /// goes through these functions or ``ByteString``.
-enum ByteIdentity {
+package enum ByteIdentity {
     /// Whether two strings have the same UTF-8 bytes.
     @inline(__always)
-    static func equal(_ lhs: String, _ rhs: String) -> Bool {
+    package static func equal(_ lhs: String, _ rhs: String) -> Bool {
         let left = lhs.utf8
         let right = rhs.utf8
         guard left.count == right.count else { return false }
@@ -24,13 +24,13 @@ enum ByteIdentity {
 
     /// Whether two byte buffers hold the same bytes (one `memcmp`).
     @inline(__always)
-    static func equal(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
+    package static func equal(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
         lhs.count == rhs.count && prometheus_bytes_equal(lhs.baseAddress, rhs.baseAddress, lhs.count) != 0
     }
 
     /// Whether two string arrays have the same length and the same bytes element by element.
     @inline(__always)
-    static func equal(_ lhs: [String], _ rhs: [String]) -> Bool {
+    package static func equal(_ lhs: [String], _ rhs: [String]) -> Bool {
         guard lhs.count == rhs.count else { return false }
         for index in lhs.indices where !equal(lhs[index], rhs[index]) {
             return false
@@ -40,7 +40,7 @@ enum ByteIdentity {
 
     /// Feeds a string's UTF-8 bytes (and their count, so that concatenations differ) to `hasher`.
     @inline(__always)
-    static func hash(_ string: String, into hasher: inout Hasher) {
+    package static func hash(_ string: String, into hasher: inout Hasher) {
         let utf8 = string.utf8
         hasher.combine(utf8.count)
         let done: Void? = utf8.withContiguousStorageIfAvailable { bytes in
@@ -53,14 +53,14 @@ enum ByteIdentity {
 
     /// Orders byte buffers as `memcmp` does, a shorter prefix first.
     @inline(__always)
-    static func precedes(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
+    package static func precedes(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
         let order = prometheus_bytes_compare(lhs.baseAddress, rhs.baseAddress, Swift.min(lhs.count, rhs.count))
         return order != 0 ? order < 0 : lhs.count < rhs.count
     }
 
     /// Orders strings by their UTF-8 bytes, which is Unicode code point order (Python's `str`
     /// ordering); Swift's `<` would compare normalised forms instead.
-    static func precedes(_ lhs: String, _ rhs: String) -> Bool {
+    package static func precedes(_ lhs: String, _ rhs: String) -> Bool {
         let left = lhs.utf8
         let right = rhs.utf8
         let contiguous = left.withContiguousStorageIfAvailable { leftBytes in
@@ -75,39 +75,39 @@ enum ByteIdentity {
 
 /// A string that is equal to another only when their UTF-8 bytes are: the key type for sets and
 /// dictionaries of names and label values.
-struct ByteString: Hashable, Sendable, CustomStringConvertible {
+package struct ByteString: Hashable, Sendable, CustomStringConvertible {
     /// The string.
-    var string: String
+    package var string: String
 
-    init(_ string: String) {
+    package init(_ string: String) {
         self.string = string
     }
 
-    var description: String { string }
+    package var description: String { string }
 
-    static func == (lhs: ByteString, rhs: ByteString) -> Bool {
+    package static func == (lhs: ByteString, rhs: ByteString) -> Bool {
         ByteIdentity.equal(lhs.string, rhs.string)
     }
 
-    func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         ByteIdentity.hash(string, into: &hasher)
     }
 }
 
 /// Label values (or any list of strings) compared and hashed by bytes: the key of a metric's children.
-struct ByteStrings: Hashable, Sendable {
+package struct ByteStrings: Hashable, Sendable {
     /// The strings, in order.
-    var strings: [String]
+    package var strings: [String]
 
-    init(_ strings: [String]) {
+    package init(_ strings: [String]) {
         self.strings = strings
     }
 
-    static func == (lhs: ByteStrings, rhs: ByteStrings) -> Bool {
+    package static func == (lhs: ByteStrings, rhs: ByteStrings) -> Bool {
         ByteIdentity.equal(lhs.strings, rhs.strings)
     }
 
-    func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(strings.count)
         for string in strings {
             ByteIdentity.hash(string, into: &hasher)

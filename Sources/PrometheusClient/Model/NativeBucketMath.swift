@@ -4,21 +4,21 @@ import Foundation
 /// `s`, bucket `i` holds the values `v` with `2^((i-1)·2^-s) < |v| <= 2^(i·2^-s)`, so each power of
 /// two is divided into `2^s` buckets (schema -4...8). Pure; the recorder, the exposition and the
 /// tests use it alike.
-enum NativeBucketMath {
+package enum NativeBucketMath {
     /// The smallest and largest schema Prometheus accepts.
-    static let schemaRange: ClosedRange<Int32> = -4...8
+    package static let schemaRange: ClosedRange<Int32> = -4...8
 
     /// The highest-resolution schema whose bucket growth factor `2^(2^-s)` does not exceed
     /// `factor` (client_golang's `NativeHistogramBucketFactor`): 1.1 gives schema 3, 2 schema 0,
     /// 4 schema -1. Factors at or below the finest growth give schema 8.
-    static func schema(forBucketFactor factor: Double) -> Int32 {
+    package static func schema(forBucketFactor factor: Double) -> Int32 {
         guard factor > 1 else { return schemaRange.upperBound }
         let schema = -floor(log2(log2(factor)))
         return Int32(Swift.min(Double(schemaRange.upperBound), Swift.max(Double(schemaRange.lowerBound), schema)))
     }
 
     /// The upper bound of bucket `index` at `schema`.
-    static func upperBound(index: Int, schema: Int32) -> Double {
+    package static func upperBound(index: Int, schema: Int32) -> Double {
         exp2(Double(index) * exp2(-Double(schema)))
     }
 
@@ -32,7 +32,7 @@ enum NativeBucketMath {
     /// from the binary exponent and, above schema 0, a binary search of the significand among the
     /// schema's bounds. Exact at every bound, and no transcendental function per observation.
     @inline(__always)
-    static func index(of magnitude: Double, schema: Int32) -> Int {
+    package static func index(of magnitude: Double, schema: Int32) -> Int {
         // frexp: magnitude = fraction · 2^exponent with fraction in [0.5, 1).
         let fraction = magnitude.significand * 0.5
         let exponent = Int(magnitude.exponent) + 1
@@ -57,7 +57,7 @@ enum NativeBucketMath {
     }
 
     /// The bucket at `schema - steps` that bucket `index` at `schema` falls into: `ceil(index / 2^steps)`.
-    static func reduce(index: Int, by steps: Int) -> Int {
+    package static func reduce(index: Int, by steps: Int) -> Int {
         guard steps > 0 else { return index }
         let divisor = 1 << steps
         return index >= 0 ? (index + divisor - 1) / divisor : -((-index) / divisor)
@@ -65,7 +65,7 @@ enum NativeBucketMath {
 
     /// Buckets `(index, count)` sorted by index, as spans and delta-encoded counts; empty buckets
     /// inside a span are kept when that is cheaper than a new span (gaps of up to two buckets).
-    static func spansAndDeltas(_ buckets: [(index: Int, count: Int64)]) -> (
+    package static func spansAndDeltas(_ buckets: [(index: Int, count: Int64)]) -> (
         spans: [NativeHistogram.BucketSpan], deltas: [Int64]
     ) {
         var spans: [NativeHistogram.BucketSpan] = []
@@ -92,7 +92,7 @@ enum NativeBucketMath {
     }
 
     /// The buckets `(index, count)` that spans and deltas describe, in index order.
-    static func buckets(spans: [NativeHistogram.BucketSpan], deltas: [Int64]) -> [(index: Int, count: Int64)] {
+    package static func buckets(spans: [NativeHistogram.BucketSpan], deltas: [Int64]) -> [(index: Int, count: Int64)] {
         var result: [(index: Int, count: Int64)] = []
         var index = 0
         var count: Int64 = 0

@@ -6,7 +6,7 @@
 /// above it too, the threshold grows to that bucket's upper bound so that no observation is split.
 ///
 /// The result does not depend on the order tables are added in. Pure: tested on values in memory.
-struct NativeBucketTotal: Sendable {
+package struct NativeBucketTotal: Sendable {
     /// The schema of the total: the lowest of the tables added (nil before the first).
     private(set) var schema: Int32?
     /// The widest zero threshold of the tables added, possibly raised to a bucket bound.
@@ -15,12 +15,12 @@ struct NativeBucketTotal: Sendable {
     /// Counts by bucket key (`index * 2`, plus 1 for the negative side).
     private var counts: [Int64: Int64] = [:]
 
-    init() {}
+    package init() {}
 
     /// Adds one table: its schema, zero threshold, zero bucket and buckets (`key` is `index * 2`,
     /// plus 1 for the negative side). Buckets of count 0 are ignored; counts saturate rather than
     /// wrap. Costs O(buckets), plus O(buckets held) when the schema drops or the threshold grows.
-    mutating func add(
+    package mutating func add(
         schema tableSchema: Int32, zeroThreshold tableThreshold: Double, zeroCount tableZeroCount: Int64,
         buckets: some Sequence<(key: Int64, count: Int64)>
     ) {
@@ -61,7 +61,7 @@ struct NativeBucketTotal: Sendable {
     }
 
     /// Adds another total.
-    mutating func add(_ other: NativeBucketTotal) {
+    package mutating func add(_ other: NativeBucketTotal) {
         guard let otherSchema = other.schema else { return }
         add(
             schema: otherSchema, zeroThreshold: other.zeroThreshold, zeroCount: other.zeroCount,
@@ -69,10 +69,10 @@ struct NativeBucketTotal: Sendable {
     }
 
     /// Whether no table was added.
-    var isEmpty: Bool { schema == nil }
+    package var isEmpty: Bool { schema == nil }
 
     /// The buckets by side, each sorted by index.
-    var bucketsBySide: (positive: [(index: Int, count: Int64)], negative: [(index: Int, count: Int64)]) {
+    package var bucketsBySide: (positive: [(index: Int, count: Int64)], negative: [(index: Int, count: Int64)]) {
         var positive: [(index: Int, count: Int64)] = []
         var negative: [(index: Int, count: Int64)] = []
         for (key, count) in counts where count > 0 {
@@ -83,7 +83,7 @@ struct NativeBucketTotal: Sendable {
 
     /// The total as a native histogram value with `sum`; its count is the zero bucket plus every
     /// bucket, so that it always matches the buckets (what Prometheus checks).
-    func histogram(sum: Double, fallbackSchema: Int32 = 0) -> NativeHistogram {
+    package func histogram(sum: Double, fallbackSchema: Int32 = 0) -> NativeHistogram {
         let (positive, negative) = bucketsBySide
         let positiveEncoded = NativeBucketMath.spansAndDeltas(positive)
         let negativeEncoded = NativeBucketMath.spansAndDeltas(negative)

@@ -61,7 +61,7 @@ public enum StorageKind: Sendable, Hashable, CaseIterable {
 
     /// Whether this package's writers store each series' creation time in its entries' timestamps
     /// (counters, histograms, summaries), for the merged `_created` (see ``MergeRule``).
-    var storesCreationTime: Bool {
+    package var storesCreationTime: Bool {
         switch self {
         case .counter, .histogram, .summary: return true
         case .gauge, .info, .stateSet: return false

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusMultiprocess
 @testable import PrometheusSystem
 
 /// Library messages reach one replaceable hook; the default is one `prometheus:` line on stderr.

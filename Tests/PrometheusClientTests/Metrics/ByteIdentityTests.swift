@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusMultiprocess
 @testable import PrometheusPush
 @testable import PrometheusServing
 

@@ -3,6 +3,7 @@ import Glibc
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusMultiprocess
 
 /// What the Python client cannot do in multiprocess mode, done across real worker processes
 /// (`PrometheusTestWorker script`, driven step by step): exemplars, remove()/clear(), `_created`,

@@ -4,6 +4,7 @@ import Glibc
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusMultiprocess
 @testable import PrometheusPush
 @testable import PrometheusServing
 

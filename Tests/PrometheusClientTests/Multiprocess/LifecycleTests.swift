@@ -3,6 +3,7 @@ import Glibc
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusMultiprocess
 
 /// The directory managing itself with real processes: writers' leases, liveness of Swift and Python
 /// writers, automatic archiving, identities and generations. No test calls markProcessDead unless it

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusMultiprocess
 @testable import PrometheusPush
 @testable import PrometheusServing
 

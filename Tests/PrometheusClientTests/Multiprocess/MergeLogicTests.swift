@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusMultiprocess
 
 /// The pure parts of the multiprocess merge, table-driven on values and byte arrays built in memory:
 /// no directory, no file, no process.

@@ -3,6 +3,7 @@ import Glibc
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusMultiprocess
 
 /// The native histogram file (``NativeBucketFileLayout``) and the addition of native bucket tables
 /// (``NativeBucketTotal``), on bytes and values in memory; and a worker SIGKILLed while appending

@@ -3,6 +3,7 @@ import Glibc
 import Testing
 
 @testable import PrometheusClient
+@testable import PrometheusMultiprocess
 
 /// Native histograms across real worker processes (`PrometheusTestWorker script`): each worker
 /// records its native buckets into `histogram_<id>.native` at its own resolution, and the master's

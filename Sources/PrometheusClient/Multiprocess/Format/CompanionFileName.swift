@@ -4,13 +4,13 @@
 /// - `<kind prefix>_<id>.exemplars` (counters and histograms): the latest exemplar of each sample
 ///   (``ExemplarFileLayout``).
 /// - `histogram_<id>.native`: native histogram buckets (``NativeBucketFileLayout``).
-struct CompanionFileName: Sendable, Hashable {
+package struct CompanionFileName: Sendable, Hashable {
     /// What a companion file holds; each has its own suffix.
-    enum Contents: Sendable, Hashable, CaseIterable {
+    package enum Contents: Sendable, Hashable, CaseIterable {
         case exemplars
         case nativeBuckets
 
-        var suffix: String {
+        package var suffix: String {
             switch self {
             case .exemplars: ".exemplars"
             case .nativeBuckets: ".native"
@@ -18,7 +18,7 @@ struct CompanionFileName: Sendable, Hashable {
         }
 
         /// Whether values files of `kind` can have this companion.
-        func accompanies(_ kind: StorageKind) -> Bool {
+        package func accompanies(_ kind: StorageKind) -> Bool {
             switch self {
             case .exemplars: kind == .counter || kind == .histogram
             case .nativeBuckets: kind == .histogram
@@ -27,19 +27,19 @@ struct CompanionFileName: Sendable, Hashable {
     }
 
     /// The values file this file accompanies.
-    var valuesFile: DBFileName
-    var contents: Contents
+    package var valuesFile: DBFileName
+    package var contents: Contents
 
-    var kind: StorageKind { valuesFile.kind }
-    var processIdentifier: String { valuesFile.processIdentifier }
+    package var kind: StorageKind { valuesFile.kind }
+    package var processIdentifier: String { valuesFile.processIdentifier }
 
-    init(_ contents: Contents, kind: StorageKind, processIdentifier: String) {
+    package init(_ contents: Contents, kind: StorageKind, processIdentifier: String) {
         valuesFile = DBFileName(kind: kind, processIdentifier: processIdentifier)
         self.contents = contents
     }
 
     /// Parses a file name; nil for names that are not companion files of a kind that has them.
-    init?(fileName: String) {
+    package init?(fileName: String) {
         guard
             let contents = Contents.allCases.first(where: { fileName.hasSuffix($0.suffix) }),
             let values = DBFileName(
@@ -51,25 +51,25 @@ struct CompanionFileName: Sendable, Hashable {
     }
 
     /// Whether a name (its bytes) ends in a companion suffix: the cheap test of a directory entry.
-    static func hasSuffix(_ bytes: some BidirectionalCollection<UInt8>) -> Bool {
+    package static func hasSuffix(_ bytes: some BidirectionalCollection<UInt8>) -> Bool {
         Contents.allCases.contains { contents in
             bytes.count > contents.suffix.utf8.count && bytes.reversed().starts(with: contents.suffix.utf8.reversed())
         }
     }
 
-    var fileName: String {
+    package var fileName: String {
         "\(kind.filePrefix)_\(processIdentifier)\(contents.suffix)"
     }
 
-    var isArchive: Bool { valuesFile.isArchive }
+    package var isArchive: Bool { valuesFile.isArchive }
 
     /// This file's counterpart in the archive.
-    var archive: CompanionFileName {
+    package var archive: CompanionFileName {
         CompanionFileName(contents, kind: kind, processIdentifier: DBFileName.archiveIdentifier)
     }
 
     /// A fresh temporary name for creating the file, as ``DBFileName/temporaryFileName``.
-    var temporaryFileName: String {
+    package var temporaryFileName: String {
         "\(fileName).\(String(UInt64.random(in: 1...UInt64.max), radix: 16)).tmp"
     }
 }

@@ -17,26 +17,26 @@
 /// This type is pure: it works on byte arrays and offsets, never on files, so it can be tested and
 /// fuzzed directly. It is the one owner of the layout: writers, readers, the merge, the archive and
 /// the inspection all walk entries through it.
-enum DBFileLayout {
+package enum DBFileLayout {
     /// Size of the file header (`used` plus 4 bytes of zero).
-    static let headerSize = 8
+    package static let headerSize = 8
     /// Size of a new file.
-    static let initialFileSize = 1 << 16
+    package static let initialFileSize = 1 << 16
 
     /// The largest `used` a file can claim: the header is a signed 32-bit integer (Python reads it
     /// with `struct.unpack('i')`), so anything above 2^31 - 1, or "negative", is corrupt.
-    static let maximumUsed = Int(Int32.max)
+    package static let maximumUsed = Int(Int32.max)
 
     /// Where one entry lives in a file's bytes.
-    struct EntryLocation: Sendable, Equatable {
+    package struct EntryLocation: Sendable, Equatable {
         /// Offset of the entry (its key length).
-        var offset: Int
+        package var offset: Int
         /// The key's bytes.
-        var keyRange: Range<Int>
+        package var keyRange: Range<Int>
         /// Offset of the value double; the timestamp double follows it.
-        var valueOffset: Int
+        package var valueOffset: Int
         /// Where the next entry starts.
-        var end: Int { valueOffset + 16 }
+        package var end: Int { valueOffset + 16 }
     }
 
     /// The bytes in use according to a header, checked against the file's size before anything is
@@ -44,7 +44,7 @@ enum DBFileLayout {
     ///
     /// - Throws: `DBFileError.usedOutOfRange` when `used` is smaller than the header, negative as the
     ///   format's signed integer, or larger than the file (or `limit`).
-    static func used(fromHeader header: UInt32, fileSize: Int, limit: Int = maximumUsed) throws(DBFileError) -> Int {
+    package static func used(fromHeader header: UInt32, fileSize: Int, limit: Int = maximumUsed) throws(DBFileError) -> Int {
         let used = Int(Int32(bitPattern: header))
         guard used >= headerSize, used <= fileSize, used <= limit else {
             throw .usedOutOfRange(used: used, size: fileSize)
@@ -56,7 +56,7 @@ enum DBFileLayout {
     /// end within them: the one walk over entries that every reader shares.
     ///
     /// - Throws: `DBFileError.entryOutOfRange` when the entry runs past `used` (or past `bytes`).
-    static func entry(at offset: Int, in bytes: UnsafeRawBufferPointer, used: Int) throws(DBFileError) -> EntryLocation
+    package static func entry(at offset: Int, in bytes: UnsafeRawBufferPointer, used: Int) throws(DBFileError) -> EntryLocation
     {
         guard let location = try entry(at: offset, inWindow: bytes, windowOffset: 0, used: used) else {
             throw .entryOutOfRange(offset: offset, keyLength: 0, used: bytes.count)
@@ -70,7 +70,7 @@ enum DBFileLayout {
     /// - Returns: nil when the entry is within `used` but does not end within the window (the caller
     ///   reads the next window from `offset`).
     /// - Throws: `DBFileError.entryOutOfRange` when the entry runs past `used`.
-    static func entry(at offset: Int, inWindow window: UnsafeRawBufferPointer, windowOffset: Int, used: Int)
+    package static func entry(at offset: Int, inWindow window: UnsafeRawBufferPointer, windowOffset: Int, used: Int)
         throws(DBFileError) -> EntryLocation?
     {
         guard offset + 4 <= used else {
@@ -95,7 +95,7 @@ enum DBFileLayout {
     /// Calls `body` with every entry from `start` up to `used`, in file order.
     ///
     /// - Throws: the first `DBFileError` of the walk or of `body`.
-    static func forEachEntry(
+    package static func forEachEntry(
         in bytes: UnsafeRawBufferPointer, used: Int, from start: Int = headerSize,
         _ body: (EntryLocation) throws(DBFileError) -> Void
     ) throws(DBFileError) {
@@ -113,7 +113,7 @@ enum DBFileLayout {
     /// this format.
     ///
     /// - Throws: `DBFileError.entryOutOfRange` when the key or that much of the tail runs past `used`.
-    static func keyedEntry(at offset: Int, in bytes: UnsafeRawBufferPointer, used: Int, tailHeaderSize: Int)
+    package static func keyedEntry(at offset: Int, in bytes: UnsafeRawBufferPointer, used: Int, tailHeaderSize: Int)
         throws(DBFileError) -> (keyRange: Range<Int>, tailOffset: Int)
     {
         guard offset + 4 <= used, used <= bytes.count else {
@@ -134,7 +134,7 @@ enum DBFileLayout {
     /// by `entry` at the offset where the previous one ended.
     ///
     /// - Throws: the first `DBFileError` of `entry` or of `body`.
-    static func forEachCompanionEntry<Entry>(
+    package static func forEachCompanionEntry<Entry>(
         in bytes: UnsafeRawBufferPointer, used: Int, entry: (Int) throws(DBFileError) -> Entry,
         end: (Entry) -> Int, _ body: (Entry) throws(DBFileError) -> Void
     ) throws(DBFileError) {
@@ -148,35 +148,35 @@ enum DBFileLayout {
 
     /// The little-endian double at `offset`.
     @inline(__always)
-    static func double(at offset: Int, in bytes: UnsafeRawBufferPointer) -> Double {
+    package static func double(at offset: Int, in bytes: UnsafeRawBufferPointer) -> Double {
         Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
     }
 
     /// The header's raw `used` field.
     @inline(__always)
-    static func header(of bytes: UnsafeRawBufferPointer) -> UInt32 {
+    package static func header(of bytes: UnsafeRawBufferPointer) -> UInt32 {
         UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
     }
 
     /// The number of padding spaces after a key of `keyLength` bytes (1...8, never 0: Python's
     /// formula, which its reader uses too).
-    static func paddingLength(forKeyLength keyLength: Int) -> Int {
+    package static func paddingLength(forKeyLength keyLength: Int) -> Int {
         8 - (4 + keyLength) % 8
     }
 
     /// The total size of an entry whose key has `keyLength` bytes (always a multiple of 8).
-    static func entrySize(forKeyLength keyLength: Int) -> Int {
+    package static func entrySize(forKeyLength keyLength: Int) -> Int {
         4 + keyLength + paddingLength(forKeyLength: keyLength) + 16
     }
 
     /// The offset of the value double of an entry that starts at `entryOffset`.
-    static func valueOffset(entryOffset: Int, keyLength: Int) -> Int {
+    package static func valueOffset(entryOffset: Int, keyLength: Int) -> Int {
         entryOffset + 4 + keyLength + paddingLength(forKeyLength: keyLength)
     }
 
     /// The capacity a file grows to so that `requiredSize` bytes fit: `current`, doubled as often as
     /// needed (Python's growth rule).
-    static func capacity(toFit requiredSize: Int, current: Int = initialFileSize) -> Int {
+    package static func capacity(toFit requiredSize: Int, current: Int = initialFileSize) -> Int {
         var capacity = Swift.max(current, initialFileSize)
         while requiredSize > capacity {
             capacity *= 2
@@ -185,7 +185,7 @@ enum DBFileLayout {
     }
 
     /// Appends one complete entry (length, key, padding, value, timestamp) to `bytes`.
-    static func appendEntry(key: [UInt8], value: Double, timestamp: Double, to bytes: inout [UInt8]) {
+    package static func appendEntry(key: [UInt8], value: Double, timestamp: Double, to bytes: inout [UInt8]) {
         appendLittleEndian(UInt32(truncatingIfNeeded: key.count), to: &bytes)
         bytes.append(contentsOf: key)
         bytes.append(contentsOf: repeatElement(0x20, count: paddingLength(forKeyLength: key.count)))
@@ -195,7 +195,7 @@ enum DBFileLayout {
 
     /// A whole file holding `entries` in order, zero-filled up to the capacity Python would have
     /// grown to for the same entries.
-    static func makeFile(entries: [(key: [UInt8], value: Double, timestamp: Double)]) -> [UInt8] {
+    package static func makeFile(entries: [(key: [UInt8], value: Double, timestamp: Double)]) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: headerSize)
         for entry in entries {
             appendEntry(key: entry.key, value: entry.value, timestamp: entry.timestamp, to: &bytes)

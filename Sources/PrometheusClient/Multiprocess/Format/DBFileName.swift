@@ -1,27 +1,27 @@
 /// The meaning of a multiprocess file's name: `<kind prefix>_<id>.db` (see ``StorageKind``), where the
 /// id is a pid, a custom process identifier, or `archive` for the files dead processes are folded
 /// into.
-struct DBFileName: Sendable, Hashable {
-    static let archiveIdentifier = "archive"
-    static let suffix = ".db"
+package struct DBFileName: Sendable, Hashable {
+    package static let archiveIdentifier = "archive"
+    package static let suffix = ".db"
 
-    var kind: StorageKind
+    package var kind: StorageKind
     /// The process identifier (normally the pid), or `archive`.
-    var processIdentifier: String
+    package var processIdentifier: String
 
-    init(kind: StorageKind, processIdentifier: String) {
+    package init(kind: StorageKind, processIdentifier: String) {
         self.kind = kind
         self.processIdentifier = processIdentifier
     }
 
     /// Whether a file name (its bytes) ends in `.db` after at least one other byte: the cheap first
     /// test of a directory entry, before any string is made of it.
-    static func hasDBSuffix(_ bytes: some BidirectionalCollection<UInt8>) -> Bool {
+    package static func hasDBSuffix(_ bytes: some BidirectionalCollection<UInt8>) -> Bool {
         bytes.count > 3 && bytes.suffix(3).elementsEqual(suffix.utf8)
     }
 
     /// Parses a file name; nil for names that are not multiprocess files.
-    init?(fileName: String) {
+    package init?(fileName: String) {
         // Works on the UTF-8 bytes: a cold merge parses one name per file, thousands per scrape.
         let bytes = fileName.utf8
         guard Self.hasDBSuffix(bytes) else { return nil }
@@ -41,24 +41,24 @@ struct DBFileName: Sendable, Hashable {
     }
 
     /// The file name.
-    var fileName: String {
+    package var fileName: String {
         "\(kind.filePrefix)_\(processIdentifier)\(Self.suffix)"
     }
 
-    var isArchive: Bool {
+    package var isArchive: Bool {
         processIdentifier == Self.archiveIdentifier
     }
 
     /// A fresh temporary name for creating this file: `<file name>.<random>.tmp`. The name does not
     /// end in `.db`, so no reader picks it up, and the random part keeps a process that reuses a dead
     /// one's pid from colliding with what the dead one left.
-    var temporaryFileName: String {
+    package var temporaryFileName: String {
         "\(fileName).\(String(UInt64.random(in: 1...UInt64.max), radix: 16)).tmp"
     }
 
     /// Whether `fileName` is a temporary file of ``temporaryFileName`` for a file of `processIdentifier`:
     /// what a writer killed while creating a file leaves behind.
-    static func isTemporaryFile(_ fileName: String, of processIdentifier: String) -> Bool {
+    package static func isTemporaryFile(_ fileName: String, of processIdentifier: String) -> Bool {
         guard fileName.hasSuffix(".tmp") else { return false }
         let bytes = Array(fileName.utf8)
         // A values file's temporary name, or a companion file's (CompanionFileName).

@@ -4,25 +4,25 @@ import PrometheusSystem
 /// deleted by another process cannot fault the reader), for the archiver and the inspection. Like the
 /// merge, it opens without blocking, reads regular files only and checks the header against the
 /// file's size before it allocates anything.
-enum DBFileReader {
+package enum DBFileReader {
     /// The used bytes of one file.
-    struct Snapshot {
+    package struct Snapshot {
         /// Bytes `0..<used` of the file.
-        var bytes: [UInt8]
+        package var bytes: [UInt8]
     }
 
     /// One decoded entry.
-    struct Entry: Sendable {
-        var key: DBKey
-        var value: Double
-        var timestamp: Double
-        var offset: Int
+    package struct Entry: Sendable {
+        package var key: DBKey
+        package var value: Double
+        package var timestamp: Double
+        package var offset: Int
     }
 
     /// Reads the used part of the file at `path`; nil when the file does not exist (any more).
     ///
     /// - Throws: `DBFileError` when it is not a regular file, cannot be read, or its header is impossible.
-    static func snapshot(path: String, limit: Int = DBFileLayout.maximumUsed) throws(DBFileError) -> Snapshot? {
+    package static func snapshot(path: String, limit: Int = DBFileLayout.maximumUsed) throws(DBFileError) -> Snapshot? {
         let descriptor: FileDescriptor
         do {
             descriptor = try FileDescriptor.open(path, .readOnly, options: .nonBlocking)
@@ -59,7 +59,7 @@ enum DBFileReader {
     /// Every entry of `bytes` (a whole file's used bytes), keys decoded.
     ///
     /// - Throws: `DBFileError` for an entry out of range or a key that is not valid JSON.
-    static func entries(of bytes: [UInt8]) throws(DBFileError) -> [Entry] {
+    package static func entries(of bytes: [UInt8]) throws(DBFileError) -> [Entry] {
         let result: Result<[Entry], DBFileError> = bytes.withUnsafeBytes { raw in
             var entries: [Entry] = []
             do throws(DBFileError) {
@@ -82,7 +82,7 @@ enum DBFileReader {
     /// Every entry of the file at `path`, decoded.
     ///
     /// - Throws: `DBFileError` for a missing, unreadable or corrupt file.
-    static func entries(ofFile path: String) throws(DBFileError) -> [Entry] {
+    package static func entries(ofFile path: String) throws(DBFileError) -> [Entry] {
         guard let snapshot = try snapshot(path: path) else {
             throw .missing(path: path)
         }
@@ -92,7 +92,7 @@ enum DBFileReader {
     /// Decodes the key of an entry.
     ///
     /// - Throws: `DBFileError.invalidKey`.
-    static func key(of location: DBFileLayout.EntryLocation, in bytes: UnsafeRawBufferPointer) throws(DBFileError)
+    package static func key(of location: DBFileLayout.EntryLocation, in bytes: UnsafeRawBufferPointer) throws(DBFileError)
         -> DBKey
     {
         let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[location.keyRange]).assumingMemoryBound(to: UInt8.self)

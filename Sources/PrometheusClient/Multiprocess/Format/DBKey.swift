@@ -6,14 +6,14 @@
 /// as it is except `"` and `\`; `\b \f \n \r \t` use short escapes; everything else becomes
 /// `\uXXXX` in lowercase hex, with surrogate pairs beyond the BMP). Reading accepts any valid JSON
 /// spelling of the key. Keys are equal when their parts have the same UTF-8 bytes.
-struct DBKey: Sendable, Hashable {
-    var familyName: String
-    var sampleName: String
+package struct DBKey: Sendable, Hashable {
+    package var familyName: String
+    package var sampleName: String
     /// The labels in the order the key lists them (Python sorts them by name when writing).
-    var labels: [Label]
-    var help: String
+    package var labels: [Label]
+    package var help: String
 
-    init(familyName: String, sampleName: String, labels: [Label], help: String) {
+    package init(familyName: String, sampleName: String, labels: [Label], help: String) {
         self.familyName = familyName
         self.sampleName = sampleName
         self.labels = labels
@@ -24,22 +24,22 @@ struct DBKey: Sendable, Hashable {
     ///
     /// - Throws: a reason when the bytes are not a JSON array of a string, a string, an object of
     ///   strings and a string.
-    init(json bytes: UnsafeBufferPointer<UInt8>) throws(DBKeyDecoder.Failure) {
+    package init(json bytes: UnsafeBufferPointer<UInt8>) throws(DBKeyDecoder.Failure) {
         var decoder = DBKeyDecoder(bytes: bytes)
         self = try decoder.decodeKey()
     }
 
     /// The key's bytes as the Python client writes them.
-    var encoded: [UInt8] {
+    package var encoded: [UInt8] {
         Self.encode(familyName: familyName, sampleName: sampleName, labels: labels, help: help)
     }
 
-    static func == (lhs: DBKey, rhs: DBKey) -> Bool {
+    package static func == (lhs: DBKey, rhs: DBKey) -> Bool {
         ByteIdentity.equal(lhs.familyName, rhs.familyName) && ByteIdentity.equal(lhs.sampleName, rhs.sampleName)
             && lhs.labels == rhs.labels && ByteIdentity.equal(lhs.help, rhs.help)
     }
 
-    func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         ByteIdentity.hash(familyName, into: &hasher)
         ByteIdentity.hash(sampleName, into: &hasher)
         hasher.combine(labels)
@@ -47,7 +47,7 @@ struct DBKey: Sendable, Hashable {
     }
 
     /// The key bytes for one stored value.
-    static func encode(familyName: String, sampleName: String, labels: [Label], help: String) -> [UInt8] {
+    package static func encode(familyName: String, sampleName: String, labels: [Label], help: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(familyName.utf8.count * 2 + sampleName.utf8.count + help.utf8.count + 32)
         out.append(UInt8(ascii: "["))

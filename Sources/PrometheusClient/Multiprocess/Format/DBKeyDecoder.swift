@@ -1,19 +1,19 @@
 /// A strict, allocation-light parser for the JSON keys of `.db` files (any valid JSON spelling of the
 /// key, not only Python's), over raw bytes so that corrupt input can never crash it. A label name
 /// given twice keeps its last value, as Python's `json.loads` does.
-struct DBKeyDecoder {
-    struct Failure: Error {
-        var reason: String
+package struct DBKeyDecoder {
+    package struct Failure: Error {
+        package var reason: String
     }
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    package init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
-    mutating func decodeKey() throws(Failure) -> DBKey {
+    package mutating func decodeKey() throws(Failure) -> DBKey {
         try expect(UInt8(ascii: "["))
         let family = try parseString()
         try expect(UInt8(ascii: ","))

@@ -31,49 +31,49 @@ import CPrometheusSupport
 /// a new entry with the same key; readers take the newest exemplar of a key across entries.
 ///
 /// Pure: works on bytes, so it is tested and fuzzed in memory.
-enum ExemplarFileLayout {
+package enum ExemplarFileLayout {
     /// The largest exemplar file a reader takes in (larger ones are reported): far more than 10,000
     /// series with exemplars in every bucket.
-    static let sizeLimit = 64 << 20
+    package static let sizeLimit = 64 << 20
     /// Bytes before a record's labels.
-    static let recordHeaderSize = 40
+    package static let recordHeaderSize = 40
     /// Bytes between an entry's padding and its first record.
-    static let slotHeaderSize = 8
+    package static let slotHeaderSize = 8
     /// The most label bytes a record can need: 128 characters of names and values (OpenMetrics'
     /// limit) are at most 512 UTF-8 bytes, plus 4 length bytes for each of at most 128 labels.
-    static let maximumCapacity = 1024
+    package static let maximumCapacity = 1024
 
     /// The capacity a record gets for labels of `byteCount` encoded bytes: a multiple of 64, so
     /// that an exemplar a little longer than the previous one still fits.
-    static func capacity(forLabelBytes byteCount: Int) -> Int {
+    package static func capacity(forLabelBytes byteCount: Int) -> Int {
         Swift.min(maximumCapacity, Swift.max(64, (byteCount + 63) / 64 * 64))
     }
 
     /// The size of an entry's tail (slot header and both records) for `capacity`.
-    static func tailSize(capacity: Int) -> Int {
+    package static func tailSize(capacity: Int) -> Int {
         slotHeaderSize + 2 * (recordHeaderSize + capacity)
     }
 
     /// The size of a whole entry.
-    static func entrySize(forKeyLength keyLength: Int, capacity: Int) -> Int {
+    package static func entrySize(forKeyLength keyLength: Int, capacity: Int) -> Int {
         4 + keyLength + DBFileLayout.paddingLength(forKeyLength: keyLength) + tailSize(capacity: capacity)
     }
 
     /// One entry of an exemplar file.
-    struct EntryLocation: Equatable {
-        var offset: Int
-        var keyRange: Range<Int>
+    package struct EntryLocation: Equatable {
+        package var offset: Int
+        package var keyRange: Range<Int>
         /// Offset of the slot header (capacity), right after the padding.
-        var slotOffset: Int
-        var capacity: Int
-        var end: Int { slotOffset + ExemplarFileLayout.tailSize(capacity: capacity) }
+        package var slotOffset: Int
+        package var capacity: Int
+        package var end: Int { slotOffset + ExemplarFileLayout.tailSize(capacity: capacity) }
     }
 
     /// The entry at `offset` of a file whose used bytes are `bytes`.
     ///
     /// - Throws: `DBFileError.entryOutOfRange` when it runs past `used`, and
     ///   `DBFileError.invalidEntry` for an impossible capacity.
-    static func entry(at offset: Int, in bytes: UnsafeRawBufferPointer, used: Int) throws(DBFileError)
+    package static func entry(at offset: Int, in bytes: UnsafeRawBufferPointer, used: Int) throws(DBFileError)
         -> EntryLocation
     {
         let (keyRange, slotOffset) = try DBFileLayout.keyedEntry(
@@ -92,7 +92,7 @@ enum ExemplarFileLayout {
     /// Calls `body` with every entry from the header up to `used`.
     ///
     /// - Throws: the first `DBFileError` of the walk or of `body`.
-    static func forEachEntry(
+    package static func forEachEntry(
         in bytes: UnsafeRawBufferPointer, used: Int, _ body: (EntryLocation) throws(DBFileError) -> Void
     ) throws(DBFileError) {
         try DBFileLayout.forEachCompanionEntry(
@@ -103,7 +103,7 @@ enum ExemplarFileLayout {
 
     /// The newest whole exemplar of the entry at `location`, or nil when neither record is whole
     /// (never written, or torn and not yet written again) or its labels are invalid.
-    static func exemplar(at location: EntryLocation, in bytes: UnsafeRawBufferPointer) -> (
+    package static func exemplar(at location: EntryLocation, in bytes: UnsafeRawBufferPointer) -> (
         exemplar: Exemplar, generation: UInt64
     )? {
         var best: (exemplar: Exemplar, generation: UInt64)?
@@ -116,7 +116,7 @@ enum ExemplarFileLayout {
     }
 
     /// Where record `index` (0 or 1) of the entry starts.
-    static func recordOffset(_ index: Int, of location: EntryLocation) -> Int {
+    package static func recordOffset(_ index: Int, of location: EntryLocation) -> Int {
         location.slotOffset + slotHeaderSize + index * (recordHeaderSize + location.capacity)
     }
 
@@ -138,7 +138,7 @@ enum ExemplarFileLayout {
     }
 
     /// The checksum of a record: FNV-1a (64 bit) over its first 24 bytes, its length and its labels.
-    static func checksum(_ head: UnsafeRawBufferPointer, length: UInt32, labels: UnsafeRawBufferPointer) -> UInt64 {
+    package static func checksum(_ head: UnsafeRawBufferPointer, length: UInt32, labels: UnsafeRawBufferPointer) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ byte: UInt8) {
             hash ^= UInt64(byte)
@@ -151,7 +151,7 @@ enum ExemplarFileLayout {
     }
 
     /// The record bytes of labels: per label its name and value, each after a 16-bit length.
-    static func encodeLabels(_ labels: [Label]) -> [UInt8] {
+    package static func encodeLabels(_ labels: [Label]) -> [UInt8] {
         var bytes: [UInt8] = []
         for label in labels {
             for text in [label.name, label.value] {
@@ -167,7 +167,7 @@ enum ExemplarFileLayout {
 
     /// Labels decoded from record bytes; nil unless every name and value is UTF-8, every name a valid
     /// label name, and the bytes end exactly with the last label.
-    static func decodeLabels(_ bytes: UnsafeRawBufferPointer) -> [Label]? {
+    package static func decodeLabels(_ bytes: UnsafeRawBufferPointer) -> [Label]? {
         var labels: [Label] = []
         var offset = 0
         func text() -> String? {
@@ -195,7 +195,7 @@ extension ExemplarFileLayout {
     /// a slot at a time (the store's lock).
     ///
     /// - Parameter labels: ``encodeLabels(_:)`` of the exemplar's labels, at most the capacity.
-    static func write(value: Double, timestamp: Double, labels: [UInt8], toSlot slot: UnsafeMutableRawPointer) {
+    package static func write(value: Double, timestamp: Double, labels: [UInt8], toSlot slot: UnsafeMutableRawPointer) {
         let capacity = Int(UInt32(littleEndian: slot.loadUnaligned(as: UInt32.self)))
         precondition(labels.count <= capacity, "exemplar labels larger than the slot")
         let location = EntryLocation(offset: 0, keyRange: 0..<0, slotOffset: 0, capacity: capacity)
@@ -239,7 +239,7 @@ extension ExemplarFileLayout {
     /// with the latest timestamp).
     ///
     /// - Throws: `DBFileError` when an entry runs out of range or has an impossible capacity.
-    static func latestExemplars(in bytes: [UInt8]) throws(DBFileError) -> [(key: [UInt8], exemplar: Exemplar)] {
+    package static func latestExemplars(in bytes: [UInt8]) throws(DBFileError) -> [(key: [UInt8], exemplar: Exemplar)] {
         let result: Result<[(key: [UInt8], exemplar: Exemplar)], DBFileError> = bytes.withUnsafeBytes { raw in
             var found: [(key: [UInt8], exemplar: Exemplar)] = []
             var positions: [[UInt8]: Int] = [:]
@@ -263,13 +263,13 @@ extension ExemplarFileLayout {
     }
 
     /// Whether `candidate` was recorded after `current` (by timestamp).
-    static func isNewer(_ candidate: Exemplar, than current: Exemplar) -> Bool {
+    package static func isNewer(_ candidate: Exemplar, than current: Exemplar) -> Bool {
         (candidate.timestamp?.unixSeconds ?? 0) > (current.timestamp?.unixSeconds ?? 0)
     }
 
     /// A whole file holding one entry per key with its exemplar (for archives), sized like a new
     /// `.db` file.
-    static func makeFile(entries: [(key: [UInt8], exemplar: Exemplar)]) -> [UInt8] {
+    package static func makeFile(entries: [(key: [UInt8], exemplar: Exemplar)]) -> [UInt8] {
         var size = DBFileLayout.headerSize
         let encoded = entries.map { encodeLabels($0.exemplar.labels) }
         for (entry, labels) in zip(entries, encoded) {

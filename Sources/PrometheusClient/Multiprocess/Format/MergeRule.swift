@@ -8,7 +8,7 @@
 /// merged `_created`), and a negative timestamp in any file marks a series its writer removed
 /// (`remove()`/`clear()`): such an entry contributes nothing. Python's writers store 0, which
 /// means neither.
-enum MergeRule: Sendable, Hashable {
+package enum MergeRule: Sendable, Hashable {
     /// Values add up: counters, histograms, summaries, sum gauges.
     case sum
     /// The smallest value wins: min gauges.
@@ -23,7 +23,7 @@ enum MergeRule: Sendable, Hashable {
     case latestInfo
 
     /// The rule for the files of `kind`.
-    init(_ kind: StorageKind) {
+    package init(_ kind: StorageKind) {
         switch kind {
         case .counter, .histogram, .summary: self = .sum
         case .info: self = .latestInfo
@@ -41,12 +41,12 @@ enum MergeRule: Sendable, Hashable {
 
     /// Whether an entry's timestamp marks a series its writer removed.
     @inline(__always)
-    static func isRemoved(timestamp: Double) -> Bool {
+    package static func isRemoved(timestamp: Double) -> Bool {
         timestamp < 0
     }
 
     /// The timestamp a writer stores to mark a removed series: the removal time, negated.
-    static func removalMark(at time: Double) -> Double {
+    package static func removalMark(at time: Double) -> Double {
         -Swift.max(time, 1)
     }
 
@@ -54,7 +54,7 @@ enum MergeRule: Sendable, Hashable {
     /// which hold a value only when `present`. An entry marked removed contributes nothing; for
     /// ``sum`` the merged timestamp is the earliest positive one (the series' creation).
     @inline(__always)
-    func fold(
+    package func fold(
         value: Double, timestamp: Double, into merged: inout Double, mergedTimestamp: inout Double, present: inout Bool
     ) {
         if Self.isRemoved(timestamp: timestamp) { return }
@@ -85,7 +85,7 @@ enum MergeRule: Sendable, Hashable {
     }
 
     /// Whether a merged value is shown at all.
-    func shows(_ value: Double) -> Bool {
+    package func shows(_ value: Double) -> Bool {
         self != .latestInfo || value != 0
     }
 }

@@ -23,54 +23,54 @@ import CPrometheusSupport
 /// writes beyond its header and the file's new space stays sparse until buckets are claimed.
 ///
 /// Pure: works on bytes, so it is tested and fuzzed in memory.
-enum NativeBucketFileLayout {
+package enum NativeBucketFileLayout {
     /// Bytes of an entry's table header, after its padding (``NativeBucketTable`` owns the table).
-    static var tableHeaderSize: Int { NativeBucketTable.headerSize }
+    package static var tableHeaderSize: Int { NativeBucketTable.headerSize }
     /// The largest native file a reader takes in (larger ones are reported): 30,000 series at the
     /// default bucket limit, each with its resolution halved once.
-    static let sizeLimit = 512 << 20
+    package static let sizeLimit = 512 << 20
     /// The most bucket slots a table may have (a writer uses at most 4,096).
-    static let maximumCapacity = 1 << 16
+    package static let maximumCapacity = 1 << 16
     /// The flag of a table whose series also keeps classic buckets.
-    static let keepsClassicBucketsFlag: UInt32 = 1
+    package static let keepsClassicBucketsFlag: UInt32 = 1
     /// The flag of a table whose series was removed (its counts no longer count).
-    static let removedFlag: UInt32 = 2
+    package static let removedFlag: UInt32 = 2
     /// What a stored key is XORed with: the empty key becomes 0.
-    static var keyMask: Int64 { NativeBucketTable.keyMask }
+    package static var keyMask: Int64 { NativeBucketTable.keyMask }
 
     /// The size of a whole entry.
-    static func entrySize(forKeyLength keyLength: Int, capacity: Int) -> Int {
+    package static func entrySize(forKeyLength keyLength: Int, capacity: Int) -> Int {
         4 + keyLength + DBFileLayout.paddingLength(forKeyLength: keyLength) + tableHeaderSize + 16 * capacity
     }
 
     /// One entry of a native histogram file.
-    struct EntryLocation: Equatable {
-        var offset: Int
-        var keyRange: Range<Int>
+    package struct EntryLocation: Equatable {
+        package var offset: Int
+        package var keyRange: Range<Int>
         /// Offset of the table header (capacity), right after the padding.
-        var tableOffset: Int
-        var capacity: Int
-        var end: Int { tableOffset + NativeBucketFileLayout.tableHeaderSize + 16 * capacity }
+        package var tableOffset: Int
+        package var capacity: Int
+        package var end: Int { tableOffset + NativeBucketFileLayout.tableHeaderSize + 16 * capacity }
     }
 
     /// What one table holds.
-    struct Table {
-        var flags: UInt32
-        var schema: Int32
-        var zeroThreshold: Double
-        var zeroCount: Int64
+    package struct Table {
+        package var flags: UInt32
+        package var schema: Int32
+        package var zeroThreshold: Double
+        package var zeroCount: Int64
         /// Claimed buckets (`index * 2`, plus 1 when negative) with their counts.
-        var buckets: [(key: Int64, count: Int64)]
+        package var buckets: [(key: Int64, count: Int64)]
 
-        var isRemoved: Bool { flags & NativeBucketFileLayout.removedFlag != 0 }
-        var keepsClassicBuckets: Bool { flags & NativeBucketFileLayout.keepsClassicBucketsFlag != 0 }
+        package var isRemoved: Bool { flags & NativeBucketFileLayout.removedFlag != 0 }
+        package var keepsClassicBuckets: Bool { flags & NativeBucketFileLayout.keepsClassicBucketsFlag != 0 }
     }
 
     /// The entry at `offset` of a file whose used bytes are `bytes`.
     ///
     /// - Throws: `DBFileError.entryOutOfRange` when it runs past `used`, and
     ///   `DBFileError.invalidEntry` for an impossible capacity.
-    static func entry(at offset: Int, in bytes: UnsafeRawBufferPointer, used: Int) throws(DBFileError)
+    package static func entry(at offset: Int, in bytes: UnsafeRawBufferPointer, used: Int) throws(DBFileError)
         -> EntryLocation
     {
         let (keyRange, tableOffset) = try DBFileLayout.keyedEntry(
@@ -89,7 +89,7 @@ enum NativeBucketFileLayout {
     /// Calls `body` with every entry from the header up to `used`.
     ///
     /// - Throws: the first `DBFileError` of the walk or of `body`.
-    static func forEachEntry(
+    package static func forEachEntry(
         in bytes: UnsafeRawBufferPointer, used: Int, _ body: (EntryLocation) throws(DBFileError) -> Void
     ) throws(DBFileError) {
         try DBFileLayout.forEachCompanionEntry(
@@ -102,7 +102,7 @@ enum NativeBucketFileLayout {
     ///
     /// - Throws: `DBFileError.invalidEntry` for a schema outside -4...8, a zero threshold that is not
     ///   a finite non-negative number, a negative count, or a bucket index beyond any double's.
-    static func table(at location: EntryLocation, in bytes: UnsafeRawBufferPointer) throws(DBFileError) -> Table {
+    package static func table(at location: EntryLocation, in bytes: UnsafeRawBufferPointer) throws(DBFileError) -> Table {
         let start = location.tableOffset
         func reject(_ reason: String) -> DBFileError { .invalidEntry(offset: location.offset, reason: reason) }
         let flags = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: start + 4, as: UInt32.self))
@@ -134,7 +134,7 @@ enum NativeBucketFileLayout {
     /// Every table of a file's used bytes with its key bytes, in file order.
     ///
     /// - Throws: `DBFileError` when an entry runs out of range or holds impossible values.
-    static func tables(in bytes: [UInt8]) throws(DBFileError) -> [(key: [UInt8], table: Table)] {
+    package static func tables(in bytes: [UInt8]) throws(DBFileError) -> [(key: [UInt8], table: Table)] {
         let result: Result<[(key: [UInt8], table: Table)], DBFileError> = bytes.withUnsafeBytes { raw in
             var found: [(key: [UInt8], table: Table)] = []
             do throws(DBFileError) {
@@ -152,7 +152,7 @@ enum NativeBucketFileLayout {
 
     /// Writes an entry's key, padding and table header at `entry` (zeroed memory of
     /// ``entrySize(forKeyLength:capacity:)`` bytes), and returns the table header's address.
-    static func writeEntry(
+    package static func writeEntry(
         key: [UInt8], capacity: Int, flags: UInt32, schema: Int32, zeroThreshold: Double,
         at entry: UnsafeMutableRawPointer
     ) -> UnsafeMutableRawPointer {
@@ -172,7 +172,7 @@ enum NativeBucketFileLayout {
 
     /// A whole file holding one table per key (for archives), sized like a new `.db` file: each
     /// table exactly as large as its buckets.
-    static func makeFile(entries: [(key: [UInt8], flags: UInt32, total: NativeBucketTotal)]) -> [UInt8] {
+    package static func makeFile(entries: [(key: [UInt8], flags: UInt32, total: NativeBucketTotal)]) -> [UInt8] {
         let sides = entries.map { $0.total.bucketsBySide }
         var size = DBFileLayout.headerSize
         for (entry, side) in zip(entries, sides) {
@@ -209,7 +209,7 @@ enum NativeBucketFileLayout {
 extension NativeBucketFileLayout {
     /// Sets the removed flag of the table at `table` (its header, in a mapped file): readers skip the
     /// table from then on.
-    static func markRemoved(_ table: UnsafeMutableRawPointer) {
+    package static func markRemoved(_ table: UnsafeMutableRawPointer) {
         let flags = UInt32(littleEndian: table.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
         prometheus_atomic_store_int32_release(
             (table + 4).assumingMemoryBound(to: Int32.self), Int32(bitPattern: (flags | removedFlag).littleEndian))

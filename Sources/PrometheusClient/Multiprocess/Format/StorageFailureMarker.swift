@@ -4,36 +4,36 @@
 /// rename. The master adds the counts of all markers to `prometheus_multiproc_storage_failures_total`;
 /// `markProcessDead` folds them into the counter archive. The name does not end in `.db`, so Python
 /// masters ignore it.
-struct StorageFailureMarker: Sendable, Hashable {
-    static let prefix = "storage_failures_"
-    static let suffix = ".marker"
+package struct StorageFailureMarker: Sendable, Hashable {
+    package static let prefix = "storage_failures_"
+    package static let suffix = ".marker"
 
     /// Family name of the self-metric that counts series kept in memory because of a file failure:
     /// the first entry of a writer's counter file, and what markers add up to.
-    static let counterFamilyName = "prometheus_multiproc_storage_failures"
+    package static let counterFamilyName = "prometheus_multiproc_storage_failures"
     /// Help text of that self-metric.
-    static let counterHelp =
+    package static let counterHelp =
         "Series this process keeps in memory because its multiprocess file could not be created or grown."
     /// The self-metric's `.db` key.
-    static var counterKey: DBKey {
+    package static var counterKey: DBKey {
         DBKey(familyName: counterFamilyName, sampleName: counterFamilyName + "_total", labels: [], help: counterHelp)
     }
 
     /// The process identifier (pid) that writes it.
-    var processIdentifier: String
+    package var processIdentifier: String
     /// A random token per store, so that a process reusing a dead one's pid never takes over its marker.
-    var incarnation: String
+    package var incarnation: String
     /// Series kept in memory so far.
-    var count: Int
+    package var count: Int
 
-    init(processIdentifier: String, incarnation: String, count: Int) {
+    package init(processIdentifier: String, incarnation: String, count: Int) {
         self.processIdentifier = processIdentifier
         self.incarnation = incarnation
         self.count = count
     }
 
     /// Parses a file name; nil for names that are not markers.
-    init?(fileName: String) {
+    package init?(fileName: String) {
         guard fileName.hasPrefix(Self.prefix), fileName.hasSuffix(Self.suffix) else { return nil }
         let fields = fileName.dropFirst(Self.prefix.count).dropLast(Self.suffix.count).split(
             separator: "_", omittingEmptySubsequences: false)
@@ -43,7 +43,7 @@ struct StorageFailureMarker: Sendable, Hashable {
     }
 
     /// The file name.
-    var fileName: String {
+    package var fileName: String {
         "\(Self.prefix)\(processIdentifier)_\(incarnation)_\(count)\(Self.suffix)"
     }
 }

@@ -3,15 +3,15 @@ import PrometheusSystem
 /// An advisory lock (flock) on a file beside the `.db` files, so that a merge never sees a dead
 /// process's values half-folded into an archive: merges take it shared, `markProcessDead` exclusive.
 /// The lock file does not end in `.db`, so neither merger reads it.
-struct DirectoryLock {
-    static let fileName = ".prometheus_multiproc.lock"
+package struct DirectoryLock {
+    package static let fileName = ".prometheus_multiproc.lock"
 
     private let descriptor: FileDescriptor?
 
     /// Takes the lock, waiting for it. When the lock file cannot be created (a read-only directory),
     /// the caller goes ahead unlocked: nobody can archive in such a directory anyway. The file is
     /// opened without blocking, so a FIFO planted under its name cannot stall the master.
-    init(directory: String, exclusive: Bool) {
+    package init(directory: String, exclusive: Bool) {
         let path = directory + "/" + Self.fileName
         let descriptor =
             (try? FileDescriptor.open(path, .readWrite, options: [.create, .nonBlocking]))
@@ -29,7 +29,7 @@ struct DirectoryLock {
     }
 
     /// Releases the lock (closing the descriptor releases the flock).
-    func release() {
+    package func release() {
         descriptor?.close()
     }
 }

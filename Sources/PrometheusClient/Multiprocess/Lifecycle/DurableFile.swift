@@ -2,14 +2,14 @@ import PrometheusSystem
 
 /// Writing a whole file durably, and the other file steps of the archive, with their failures
 /// reported as `MultiprocessError.fileFailure`.
-enum DurableFile {
+package enum DurableFile {
     /// Writes `bytes` to a new file at `path` (replacing it) and flushes it to disk. On any failure
     /// the file is deleted again, so a full disk never leaves a partial file behind.
     ///
     /// - Returns: the file's inode.
     /// - Throws: `MultiprocessError.fileFailure` naming the step that failed.
     @discardableResult
-    static func write(_ bytes: [UInt8], to path: String) throws(MultiprocessError) -> UInt64 {
+    package static func write(_ bytes: [UInt8], to path: String) throws(MultiprocessError) -> UInt64 {
         let descriptor: FileDescriptor
         do {
             descriptor = try FileDescriptor.open(path, .writeOnly, options: [.create, .truncate])
@@ -35,7 +35,7 @@ enum DurableFile {
     /// Renames a file into place.
     ///
     /// - Throws: `MultiprocessError.fileFailure`.
-    static func rename(_ source: String, to destination: String) throws(MultiprocessError) {
+    package static func rename(_ source: String, to destination: String) throws(MultiprocessError) {
         do {
             try FileSystem.rename(source, to: destination)
         } catch {
@@ -46,7 +46,7 @@ enum DurableFile {
     /// Deletes a file; one that is already gone is fine.
     ///
     /// - Throws: `MultiprocessError.fileFailure`.
-    static func remove(_ path: String) throws(MultiprocessError) {
+    package static func remove(_ path: String) throws(MultiprocessError) {
         do {
             try FileSystem.removeIfPresent(path)
         } catch {
@@ -57,7 +57,7 @@ enum DurableFile {
     /// Flushes the directory, so that renames and deletions survive a crash.
     ///
     /// - Throws: `MultiprocessError.fileFailure`.
-    static func syncDirectory(_ path: String) throws(MultiprocessError) {
+    package static func syncDirectory(_ path: String) throws(MultiprocessError) {
         do {
             try FileSystem.syncDirectory(path)
         } catch {

@@ -3,30 +3,30 @@ import PrometheusSystem
 /// What a multiprocess directory holds for a merge: its `.db` files (sorted by their bytes, so that
 /// sums always add up in the same order), its storage-failure markers, and the entries that cannot
 /// be metrics files although they are named like them (reported, never skipped silently).
-struct MultiprocessListing {
+package struct MultiprocessListing {
     /// The `.db` files with their inode numbers and whether the directory says they are regular files
     /// (`readdir` gives both for free: the inode tells a replaced file from a known one, the kind
     /// spares a `stat` per file on a cold merge).
-    var files: [(name: String, inode: UInt64, isRegular: Bool)] = []
-    var markers: [StorageFailureMarker] = []
+    package var files: [(name: String, inode: UInt64, isRegular: Bool)] = []
+    package var markers: [StorageFailureMarker] = []
     /// The companion files (exemplars, native buckets: ``CompanionFileName``), with their inodes.
-    var companionFiles: [(name: CompanionFileName, inode: UInt64)] = []
+    package var companionFiles: [(name: CompanionFileName, inode: UInt64)] = []
     /// The writer leases (`writer_<identity>.lock`), by identity, with their inodes.
-    var leases: [(identity: String, inode: UInt64)] = []
+    package var leases: [(identity: String, inode: UInt64)] = []
     /// What each of `files` is named after (nil for names that are not multiprocess files), parsed
     /// once per listing: a listing is reused for as long as the directory does not change.
-    var names: [DBFileName?] = []
+    package var names: [DBFileName?] = []
     /// The writers of the listing, by identity.
-    var writers: [String: WriterRecord] = [:]
+    package var writers: [String: WriterRecord] = [:]
     /// How many of `files` are archives.
-    var archiveCount = 0
+    package var archiveCount = 0
     /// Entries named like `.db` files whose names are not UTF-8.
-    var problems: [MultiprocessMerger.Problem] = []
+    package var problems: [MultiprocessProblem] = []
 
     /// Lists `path`.
     ///
     /// - Throws: the `Errno` of listing the directory.
-    static func read(_ path: String) throws(Errno) -> MultiprocessListing {
+    package static func read(_ path: String) throws(Errno) -> MultiprocessListing {
         let entries = try DirectoryStream.entries(of: path) { name in
             DBFileName.hasDBSuffix(name) || WriterLease.looksLikeLease(name) || CompanionFileName.hasSuffix(name)
                 || (name.starts(with: StorageFailureMarker.prefix.utf8)

@@ -8,12 +8,12 @@
 /// `<identity>-retired-<random>` whose lease file nobody holds, so that masters judge them dead and
 /// archive them like any dead writer's. A writer therefore never rewrites an archive: archives are
 /// the master's alone.
-enum PredecessorHandover {
+package enum PredecessorHandover {
     /// Hands `identity`'s files over, under the exclusive directory lock, so that no merge sees a
     /// gauge file between its two names. The caller holds `identity`'s lease.
     ///
     /// - Throws: `MultiprocessError.fileFailure` for the first file operation that failed.
-    static func takeOver(_ identity: String, in directory: MultiprocessDirectory) throws(MultiprocessError) {
+    package static func takeOver(_ identity: String, in directory: MultiprocessDirectory) throws(MultiprocessError) {
         let lock = DirectoryLock(directory: directory.path, exclusive: true)
         defer { lock.release() }
         let listing: MultiprocessListing

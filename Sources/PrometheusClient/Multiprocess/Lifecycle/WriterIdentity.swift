@@ -19,14 +19,14 @@ public enum WriterIdentity: Sendable, Hashable {
     case firstFreeSlot(below: Int)
 
     /// The name of slot `index` in file names.
-    static func slotName(_ index: Int) -> String {
+    package static func slotName(_ index: Int) -> String {
         "slot\(index)"
     }
 
     /// Checks that `identifier` can appear in file names and that a merge can tell it from the rest.
     ///
     /// - Throws: `MultiprocessError.invalidProcessIdentifier`.
-    static func validate(_ identifier: String) throws(MultiprocessError) {
+    package static func validate(_ identifier: String) throws(MultiprocessError) {
         guard !identifier.isEmpty else { throw .invalidProcessIdentifier(identifier, reason: "it is empty") }
         guard identifier != DBFileName.archiveIdentifier else {
             throw .invalidProcessIdentifier(identifier, reason: "\"archive\" names the archive files")

@@ -8,12 +8,12 @@ import PrometheusSystem
 /// file system), and whether an identity is free (two processes with the same pid in different
 /// namespaces can never both hold it). The file does not end in `.db`, so Python masters ignore it.
 /// It holds the writer's pid and start time, for `prometheus-multiproc status`.
-final class WriterLease {
-    static let prefix = "writer_"
-    static let suffix = ".lock"
+package final class WriterLease {
+    package static let prefix = "writer_"
+    package static let suffix = ".lock"
 
     /// The identity claimed.
-    let identity: String
+    package let identity: String
     private var descriptor: FileDescriptor?
 
     private init(identity: String, descriptor: FileDescriptor) {
@@ -26,19 +26,19 @@ final class WriterLease {
     }
 
     /// The lease file's name for `identity`.
-    static func fileName(for identity: String) -> String {
+    package static func fileName(for identity: String) -> String {
         prefix + identity + suffix
     }
 
     /// The identity a lease file name names, or nil when `name` is not one.
-    static func identity(ofFileName name: String) -> String? {
+    package static func identity(ofFileName name: String) -> String? {
         guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.utf8.count > prefix.utf8.count + suffix.utf8.count
         else { return nil }
         return String(name.dropFirst(prefix.count).dropLast(suffix.count))
     }
 
     /// Whether a directory entry's name bytes look like a lease file (the cheap first test of a listing).
-    static func looksLikeLease(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func looksLikeLease(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.starts(with: prefix.utf8) && bytes.reversed().starts(with: suffix.utf8.reversed())
     }
 
@@ -50,7 +50,7 @@ final class WriterLease {
     ///
     /// - Throws: `MultiprocessError.fileFailure` when the lease file cannot be created or locked (a
     ///   read-only or full directory, no descriptors left).
-    static func claim(_ identity: String, in directory: MultiprocessDirectory) throws(MultiprocessError) -> WriterLease?
+    package static func claim(_ identity: String, in directory: MultiprocessDirectory) throws(MultiprocessError) -> WriterLease?
     {
         let path = directory.file(named: fileName(for: identity))
         for _ in 0..<8 {
@@ -104,14 +104,14 @@ final class WriterLease {
     /// Gives the identity up (closing the descriptor releases the lock). The file stays for the
     /// master to judge and delete. In a forked child it closes only the child's copy: the lock
     /// belongs to the open file description, which the parent keeps.
-    func release() {
+    package func release() {
         descriptor?.close()
         descriptor = nil
     }
 
     /// What a lease file says about its holder: whether it is held, and the pid and start time it
     /// records. Nil when the file cannot be opened or is not a regular file.
-    static func probe(fileName: String, in directory: String) -> (held: Bool, pid: Int32?, start: Double?)? {
+    package static func probe(fileName: String, in directory: String) -> (held: Bool, pid: Int32?, start: Double?)? {
         guard
             let descriptor = try? FileDescriptor.open(
                 directory + "/" + fileName, .readOnly, options: [.noFollow, .nonBlocking])

@@ -1,14 +1,14 @@
 /// Everything of one writer identity a directory listing shows: its `.db` files, failure markers and
 /// lease.
-struct WriterRecord {
-    var identity: String
-    var files: [(name: DBFileName, inode: UInt64)] = []
-    var markers: [StorageFailureMarker] = []
-    var companionFiles: [CompanionFileName] = []
-    var leaseInode: UInt64?
+package struct WriterRecord {
+    package var identity: String
+    package var files: [(name: DBFileName, inode: UInt64)] = []
+    package var markers: [StorageFailureMarker] = []
+    package var companionFiles: [CompanionFileName] = []
+    package var leaseInode: UInt64?
 
     /// The writers of a listing, by identity (archives belong to nobody).
-    static func writers(of listing: MultiprocessListing) -> [String: WriterRecord] {
+    package static func writers(of listing: MultiprocessListing) -> [String: WriterRecord] {
         var writers: [String: WriterRecord] = [:]
         for (file, parsed) in zip(listing.files, listing.names) {
             guard let name = parsed, !name.isArchive else { continue }
@@ -32,7 +32,7 @@ struct WriterRecord {
     /// Whether a dead writer leaves anything for archiving to do: live-mode files to delete, durable
     /// files or markers to fold, a lease to remove. (`all`-mode gauges stay, so a dead writer with only
     /// those needs nothing.)
-    var needsReaping: Bool {
+    package var needsReaping: Bool {
         leaseInode != nil || !markers.isEmpty || !companionFiles.isEmpty
             || files.contains { $0.name.kind != .gauge(.all) }
     }

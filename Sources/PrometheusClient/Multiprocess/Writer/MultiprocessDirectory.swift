@@ -53,7 +53,7 @@ public struct MultiprocessDirectory: Sendable, Hashable {
 
     /// The directory named by the environment; present but empty counts (and is rejected later), as
     /// the presence of the variable is what selects multiprocess mode in the Python client.
-    static func environmentPath(warn: Bool) -> String? {
+    package static func environmentPath(warn: Bool) -> String? {
         if let path = CurrentProcess.environmentValue("PROMETHEUS_MULTIPROC_DIR") {
             return path
         }

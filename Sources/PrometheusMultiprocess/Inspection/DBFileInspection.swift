@@ -1,3 +1,6 @@
+import PrometheusClient
+import PrometheusSystem
+
 /// Everything a `.db` file holds, for tools (the `prometheus-multiproc inspect` command) and for
 /// diagnosing what the collector skipped: the entries, and every problem, judged exactly as the
 /// merge judges them (the same entry walk, key decoder and series checks).

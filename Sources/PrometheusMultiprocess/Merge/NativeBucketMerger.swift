@@ -1,3 +1,6 @@
+import PrometheusClient
+import PrometheusSystem
+
 /// Adds up the native histogram buckets of a directory's native files (``NativeBucketFileLayout``):
 /// per series, every table of every process (live, dead and archived) brought to the lowest schema
 /// and the widest zero threshold among them (``NativeBucketTotal``). Tables a writer marked removed

@@ -1,3 +1,6 @@
+import PrometheusClient
+import PrometheusSystem
+
 /// Every series a merge has met, numbered, with what it needs to merge and expose them; and the
 /// memory of which raw key bytes mean which series, so a key is decoded once however many files
 /// and scrapes repeat it.

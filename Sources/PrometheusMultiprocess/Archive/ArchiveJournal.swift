@@ -1,3 +1,4 @@
+import PrometheusClient
 import PrometheusSystem
 
 /// The record that makes folding a dead process's file into an archive crash-safe.

@@ -1,3 +1,6 @@
+import PrometheusClient
+import PrometheusSystem
+
 /// What a merge makes of one entry's key: the series it feeds, with the labels it is exposed with.
 ///
 /// This is where a key from a file is checked against what the file's kind can hold, so that

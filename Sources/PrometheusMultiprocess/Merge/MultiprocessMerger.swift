@@ -1,3 +1,6 @@
+import PrometheusClient
+import PrometheusSystem
+
 /// Merges the `.db` files of a multiprocess directory by the Python client's rules, keeping what it
 /// learned about each file between merges.
 ///
@@ -18,10 +21,7 @@ final class MultiprocessMerger {
     }
 
     /// A file, or an entry of one, that could not be merged, and why.
-    struct Problem: Equatable {
-        var path: String
-        var reason: String
-    }
+    typealias Problem = MultiprocessProblem
 
     /// The result of one merge.
     struct Outcome {

@@ -1,3 +1,6 @@
+import PrometheusClient
+import PrometheusSystem
+
 /// Builds the families of a merge from its series and values, sorted once: families by name, label
 /// sets within a family, histogram buckets by bound (made cumulative, with `_count` derived from
 /// them), other samples by name; all comparisons are on bytes. Pure.

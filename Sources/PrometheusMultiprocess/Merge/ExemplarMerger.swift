@@ -1,3 +1,6 @@
+import PrometheusClient
+import PrometheusSystem
+
 /// Finds the latest exemplar of every counter total and histogram bucket in a directory's exemplar
 /// files (``ExemplarFileLayout``): across entries and processes, the one with the latest
 /// timestamp. Files are read whole with plain reads, at most `ExemplarFileLayout.sizeLimit` bytes each; a file that

@@ -1,3 +1,4 @@
+import PrometheusClient
 import PrometheusSystem
 
 /// The `.db` files of one directory as the merger last saw them: open descriptors (within a budget),

@@ -1,3 +1,4 @@
+import PrometheusClient
 import PrometheusSystem
 
 /// Why a writer is judged alive or dead, for self-metrics and `prometheus-multiproc status`.

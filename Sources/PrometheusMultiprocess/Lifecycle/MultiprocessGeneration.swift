@@ -1,3 +1,4 @@
+import PrometheusClient
 import PrometheusSystem
 import Synchronization
 

@@ -1,3 +1,6 @@
+import PrometheusClient
+import PrometheusSystem
+
 /// How a master treats the writers of its multiprocess directory: how it tells live writers from
 /// dead ones, and what it does with the dead ones' files, without any call from the application.
 ///
