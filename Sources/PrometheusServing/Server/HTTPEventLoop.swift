@@ -25,37 +25,38 @@ final class HTTPEventLoop: @unchecked Sendable {
     let listener: MetricsListener
     let options: MetricsServerOptions
     let stopFlag = StopFlag()
-    private let notifier: EventNotifier
-    private let poll: EventPoll
-    private let pool: HandlerPool
-    private let parser: HTTPRequestParser
-    private let tls: ServerTLSIdentity?
-    private let capacity: Int
-    private let active = Atomic<Int>(0)
-    private let rejected = Atomic<Int>(0)
-    private let shed = Atomic<Int>(0)
-    private let handshakeFailures = Atomic<Int>(0)
-    private let finishedInTime = Atomic<Bool>(true)
+    let notifier: EventNotifier
+    let poll: EventPoll
+    let pool: HandlerPool
+    let parser: HTTPRequestParser
+    let tls: ServerTLSIdentity?
+    let capacity: Int
+    let active = Atomic<Int>(0)
+    let rejected = Atomic<Int>(0)
+    let shed = Atomic<Int>(0)
+    let handshakeFailures = Atomic<Int>(0)
+    let finishedInTime = Atomic<Bool>(true)
 
-    // Loop-thread state.
-    private var connections: [ServerConnection?] = []
-    private var count = 0
-    private var serial: UInt64 = 0
-    private var idle = ConnectionList(.idle)
-    private var partial = ConnectionList(.partial)
-    private let readBuffer: UnsafeMutableRawBufferPointer
-    private var now = SystemClock.monotonic()
-    private var listening = true
-    private var listenerResumesAt = 0.0
-    private var shutdownDeadline: Double?
-    private let headLimit: Int
-    private let rejection: [UInt8]
+    // Loop-thread state. Internal rather than private: the loop's accepting and writing halves
+    // live in extensions in sibling files (HTTPEventLoop+Accepting.swift, +Writing.swift).
+    var connections: [ServerConnection?] = []
+    var count = 0
+    var serial: UInt64 = 0
+    var idle = ConnectionList(.idle)
+    var partial = ConnectionList(.partial)
+    let readBuffer: UnsafeMutableRawBufferPointer
+    var now = SystemClock.monotonic()
+    var listening = true
+    var listenerResumesAt = 0.0
+    var shutdownDeadline: Double?
+    let headLimit: Int
+    let rejection: [UInt8]
 
-    private static let listenerToken = UInt64.max
-    private static let notifierToken = UInt64.max - 1
-    private static let sweepInterval = 0.25
+    static let listenerToken = UInt64.max
+    static let notifierToken = UInt64.max - 1
+    static let sweepInterval = 0.25
     /// Seconds a connection lingers after a final error response.
-    private static let lingerSeconds = 1.0
+    static let lingerSeconds = 1.0
 
     /// Sets up the loop and its handler threads (the loop itself runs in ``run()``).
     ///
@@ -135,7 +136,7 @@ final class HTTPEventLoop: @unchecked Sendable {
 
     // MARK: - Events
 
-    private func dispatch(_ token: UInt64, _ events: EventPoll.Events) {
+    func dispatch(_ token: UInt64, _ events: EventPoll.Events) {
         switch token {
         case Self.listenerToken:
             acceptWaiting()
@@ -162,110 +163,16 @@ final class HTTPEventLoop: @unchecked Sendable {
         }
     }
 
-    private func lookup(_ token: UInt64) -> ServerConnection? {
+    func lookup(_ token: UInt64) -> ServerConnection? {
         let descriptor = Int(token & 0xffff_ffff)
         guard descriptor < connections.count, let connection = connections[descriptor], connection.token == token
         else { return nil }
         return connection
     }
 
-    // MARK: - Accepting
-
-    private func acceptWaiting() {
-        // A bounded batch, so that a connection flood cannot starve the connections already open.
-        for _ in 0..<64 {
-            let client: Socket?
-            do {
-                client = try listener.socket.accept()
-            } catch {
-                // Out of descriptors: make room if an idle client can go, else stop accepting for a
-                // moment instead of spinning on a listening socket that stays readable.
-                if (error == .tooManyOpenFiles || error == .tooManyOpenFilesInSystem) && shedOldest() { continue }
-                pauseListener()
-                return
-            }
-            guard let client else { return }
-            admit(client)
-        }
-    }
-
-    private func admit(_ client: Socket) {
-        if count >= capacity && !shedOldest() {
-            reject(client)
-            return
-        }
-        client.setNoDelay()
-        var session: TLSSession?
-        if let tls {
-            guard let made = tls.context.session(on: client) else {
-                client.close()
-                return
-            }
-            session = made
-        }
-        serial += 1
-        let token = serial << 32 | UInt64(UInt32(bitPattern: client.rawValue))
-        let connection = ServerConnection(
-            socket: client, token: token, tls: session, deadline: now + options.requestTimeout)
-        do {
-            try poll.add(client.rawValue, events: .readable, token: token)
-        } catch {
-            client.close()
-            return
-        }
-        let descriptor = Int(client.rawValue)
-        if descriptor >= connections.count {
-            connections.append(contentsOf: repeatElement(nil, count: descriptor - connections.count + 1))
-        }
-        connections[descriptor] = connection
-        count += 1
-        active.store(count, ordering: .relaxed)
-        if session == nil {
-            idle.append(connection)
-        } else {
-            partial.append(connection)
-        }
-    }
-
-    /// Closes the oldest connection that is not being answered: idle first, then part-way through
-    /// a request.
-    ///
-    /// - Returns: whether one was closed.
-    private func shedOldest() -> Bool {
-        guard let victim = idle.oldest ?? partial.oldest else { return false }
-        shed.add(1, ordering: .relaxed)
-        close(victim)
-        return true
-    }
-
-    /// Answers 503 (plain HTTP only: a TLS client would not understand it unencrypted) and closes.
-    private func reject(_ client: Socket) {
-        rejected.add(1, ordering: .relaxed)
-        if tls == nil {
-            _ = rejection.withUnsafeBytes { client.send($0) }
-        }
-        drainAndClose(client)
-    }
-
-    private func pauseListener() {
-        guard listening else { return }
-        poll.remove(listener.descriptor)
-        listening = false
-        listenerResumesAt = now + 0.1
-    }
-
-    private func resumeListener() {
-        guard !listening, shutdownDeadline == nil else { return }
-        if (try? poll.add(listener.descriptor, events: [.readable, .exclusive], token: Self.listenerToken)) != nil {
-            listening = true
-        } else {
-            listenerResumesAt = now + 0.1
-        }
-    }
-
     // MARK: - Reading
 
-    private func handshake(_ connection: ServerConnection) {
+    func handshake(_ connection: ServerConnection) {
         guard let session = connection.tls else { return }
         switch session.handshake() {
         case .done:
@@ -283,7 +190,7 @@ final class HTTPEventLoop: @unchecked Sendable {
         }
     }
 
-    private func readAvailable(_ connection: ServerConnection) {
+    func readAvailable(_ connection: ServerConnection) {
         let limit = headLimit + options.maxBodyBytes + 1
         reading: while connection.phase == .lingering || connection.input.count < limit {
             switch connection.receive(into: readBuffer) {
@@ -327,7 +234,7 @@ final class HTTPEventLoop: @unchecked Sendable {
         }
     }
 
-    private func process(_ connection: ServerConnection) {
+    func process(_ connection: ServerConnection) {
         let outcome: HTTPRequestParser.Outcome
         do {
             if connection.mustParse || connection.input.count > headLimit || options.maxBodyBytes > 0 {
@@ -352,83 +259,9 @@ final class HTTPEventLoop: @unchecked Sendable {
         pool.submit(HandlerPool.Job(token: connection.token, request: request))
     }
 
-    // MARK: - Writing
-
-    private func respond(_ completion: HandlerPool.Completion) {
-        guard let connection = lookup(completion.token), connection.phase == .busy else { return }
-        connection.closeAfterWrite = !completion.keepAlive || shutdownDeadline != nil
-        startWriting(connection, completion.bytes)
-    }
-
-    /// Sends a final error response, then lingers and closes.
-    private func respondWithError(_ connection: ServerConnection, status: Int, _ message: String) {
-        leaveList(connection)
-        connection.closeAfterWrite = true
-        connection.lingerAfterWrite = true
-        let response = HTTPResponse.text(status: status, message)
-        startWriting(connection, response.serialized(version: .http11, keepAlive: false, omitBody: false))
-    }
-
-    private func startWriting(_ connection: ServerConnection, _ bytes: [UInt8]) {
-        connection.output = bytes
-        connection.outputOffset = 0
-        connection.phase = .writing
-        connection.deadline = now + options.writeTimeout
-        writeOutput(connection)
-    }
-
-    private func writeOutput(_ connection: ServerConnection) {
-        while connection.outputOffset < connection.output.count {
-            let sent = connection.output.withUnsafeBytes { bytes in
-                connection.send(UnsafeRawBufferPointer(rebasing: bytes[connection.outputOffset...]))
-            }
-            switch sent {
-            case .moved(let count):
-                connection.outputOffset += count
-            case .wait(let events):
-                setInterest(connection, events)
-                return
-            case .closed:
-                close(connection)
-                return
-            }
-        }
-        connection.output = []
-        connection.outputOffset = 0
-        if connection.closeAfterWrite {
-            connection.tls?.shutdown()
-            connection.socket.shutdownWrite()
-            if connection.lingerAfterWrite {
-                connection.phase = .lingering
-                connection.deadline = now + Self.lingerSeconds
-                connection.input = []
-                setInterest(connection, .readable)
-            } else {
-                // An orderly close: the client asked for it or the server is stopping, so no more
-                // request bytes are expected.
-                close(connection, draining: true)
-            }
-            return
-        }
-        connection.phase = .reading
-        if connection.input.isEmpty {
-            connection.deadline = now + options.idleTimeout
-            idle.append(connection)
-        } else {
-            connection.deadline = now + options.requestTimeout
-            partial.append(connection)
-        }
-        setInterest(connection, .readable)
-        if connection.tls != nil {
-            readAvailable(connection)
-        } else {
-            process(connection)
-        }
-    }
-
     // MARK: - Deadlines, shutdown, closing
 
-    private func sweep() {
+    func sweep() {
         if !listening && now >= listenerResumesAt {
             resumeListener()
         }
@@ -442,7 +275,7 @@ final class HTTPEventLoop: @unchecked Sendable {
         }
     }
 
-    private func beginShutdown() {
+    func beginShutdown() {
         shutdownDeadline = now + options.shutdownTimeout
         if listening {
             poll.remove(listener.descriptor)
@@ -457,7 +290,7 @@ final class HTTPEventLoop: @unchecked Sendable {
         }
     }
 
-    private func move(_ connection: ServerConnection, to kind: ConnectionList.Kind) {
+    func move(_ connection: ServerConnection, to kind: ConnectionList.Kind) {
         guard connection.list != kind else { return }
         leaveList(connection)
         if kind == .idle {
@@ -467,7 +300,7 @@ final class HTTPEventLoop: @unchecked Sendable {
         }
     }
 
-    private func leaveList(_ connection: ServerConnection) {
+    func leaveList(_ connection: ServerConnection) {
         switch connection.list {
         case .idle: idle.remove(connection)
         case .partial: partial.remove(connection)
@@ -475,13 +308,13 @@ final class HTTPEventLoop: @unchecked Sendable {
         }
     }
 
-    private func setInterest(_ connection: ServerConnection, _ events: EventPoll.Events) {
+    func setInterest(_ connection: ServerConnection, _ events: EventPoll.Events) {
         guard connection.interest != events else { return }
         connection.interest = events
         try? poll.modify(connection.socket.rawValue, events: events, token: connection.token)
     }
 
-    private func close(_ connection: ServerConnection, draining: Bool = false) {
+    func close(_ connection: ServerConnection, draining: Bool = false) {
         leaveList(connection)
         let descriptor = Int(connection.socket.rawValue)
         if descriptor < connections.count, connections[descriptor] === connection {
@@ -499,7 +332,7 @@ final class HTTPEventLoop: @unchecked Sendable {
 
     /// Reads whatever is already buffered without waiting, so that closing does not turn unread
     /// request bytes into a reset that destroys the response, then closes.
-    private func drainAndClose(_ socket: Socket) {
+    func drainAndClose(_ socket: Socket) {
         socket.shutdownWrite()
         for _ in 0..<4 {
             let outcome = socket.receive(into: readBuffer)
