@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "PrometheusClient", dependencies: ["CPrometheusSupport", "PrometheusSystem"]),
         // The multiprocess master, above the client as Python's multiprocess.py is above its metrics.
         .target(
-            name: "PrometheusMultiprocess", dependencies: ["PrometheusClient", "PrometheusSystem", "CPrometheusSupport"]
+            name: "PrometheusMultiprocess",
+            dependencies: ["PrometheusClient", "PrometheusSystem", "CPrometheusSupport"]
         ),
         // TLS over the system's OpenSSL (libssl-dev), non-blocking, for serving and pushing. Kept
         // apart so that only programs that serve or push link libssl.
@@ -50,18 +51,23 @@ let package = Package(
         // Counts the test worker's heap allocations (replaces malloc for that process only).
         .target(name: "CAllocationCounter"),
         .executableTarget(
-            name: "PrometheusTestWorker", dependencies: ["PrometheusClient", "PrometheusMultiprocess", "CAllocationCounter"]),
+            name: "PrometheusTestWorker",
+            dependencies: ["PrometheusClient", "PrometheusMultiprocess", "CAllocationCounter"]),
         .executableTarget(
             name: "PrometheusBenchmarks",
-            dependencies: ["PrometheusClient", "PrometheusMultiprocess", "CPrometheusSupport", "CPrometheusSystemCalls"]
+            dependencies: [
+                "PrometheusClient", "PrometheusMultiprocess", "CPrometheusSupport", "CPrometheusSystemCalls",
+            ]
         ),
         .executableTarget(
-            name: "HTTPBenchmarkServer", dependencies: ["PrometheusClient", "PrometheusMultiprocess", "PrometheusServing"]),
+            name: "HTTPBenchmarkServer",
+            dependencies: ["PrometheusClient", "PrometheusMultiprocess", "PrometheusServing"]),
         // libFuzzer target for the parsers and the .db reader (Scripts/fuzz.sh); replays the corpus otherwise.
         .executableTarget(name: "PrometheusFuzz", dependencies: ["PrometheusClient", "PrometheusMultiprocess"]),
         // Command-line tool: merge, inspect, mark-dead and serve multiprocess directories (Python's too).
         .executableTarget(
-            name: "PrometheusMultiproc", dependencies: ["PrometheusClient", "PrometheusMultiprocess", "PrometheusServing"]),
+            name: "PrometheusMultiproc",
+            dependencies: ["PrometheusClient", "PrometheusMultiprocess", "PrometheusServing"]),
         .testTarget(
             name: "PrometheusClientTests",
             dependencies: [

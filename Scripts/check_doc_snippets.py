@@ -57,9 +57,9 @@ def imports(code):
 def compile_core(found, build_dir, work):
     modules = os.path.join(build_dir, "Modules")
     common = ["swiftc", "-I", modules]
-    for c_module in ("CPrometheusSupport", "CPrometheusTLS"):
+    for c_module in ("CPrometheusSupport", "CPrometheusSystemCalls", "CPrometheusTLS"):
         common += ["-Xcc", "-fmodule-map-file=" + os.path.join(build_dir, c_module + ".build", "module.modulemap")]
-    libraries = [name for name in ("PrometheusClient", "PrometheusServing", "PrometheusPush")
+    libraries = [name for name in ("PrometheusClient", "PrometheusMultiprocess", "PrometheusServing", "PrometheusPush")
                  if os.path.exists(os.path.join(modules, name + ".swiftmodule"))]
     library_imports = "".join("import %s\n" % name for name in libraries)
     context = os.path.join(work, "SnippetContext.swift")
@@ -92,7 +92,7 @@ def compile_frameworks(found, work):
     package = os.path.join(work, "frameworks")
     os.makedirs(os.path.join(package, "Sources", "Snippets"))
     manifest = open(os.path.join(ROOT, "Package.swift")).read()
-    libraries = [name for name in ("PrometheusClient", "PrometheusServing", "PrometheusPush")
+    libraries = [name for name in ("PrometheusClient", "PrometheusMultiprocess", "PrometheusServing", "PrometheusPush")
                  if '.library(name: "%s"' % name in manifest]
     # A path dependency's package identity is the last component of its path.
     identity = os.path.basename(ROOT.rstrip("/")).lower()

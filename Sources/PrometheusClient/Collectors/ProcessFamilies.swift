@@ -2,7 +2,7 @@ import PrometheusSystem
 
 /// The process metric families, filled from one or more ``ProcessStatistics`` readings.
 package struct ProcessFamilies {
-    private(set) var families: [MetricFamily]
+    package private(set) var families: [MetricFamily]
     private let prefix: String
 
     package init(namespace: String) {

@@ -3,9 +3,9 @@
 /// multiprocess mode and registered its own metrics). Their values are in the merge, so collecting
 /// them too would give every such family twice, the Python client's well-known pitfall; they are
 /// left out of the registry's collections instead.
-package enum MultiprocessOverlap {
+enum MultiprocessOverlap {
     /// The entries to collect: all but the covered ones. Costs a pass over the entries.
-    package static func uncovered(_ entries: [CollectorRegistry.Entry]) -> [CollectorRegistry.Entry] {
+    static func uncovered(_ entries: [CollectorRegistry.Entry]) -> [CollectorRegistry.Entry] {
         let merged = entries.compactMap { ($0.collector as? any MultiprocessMergingCollector)?.mergedDirectory }
         guard !merged.isEmpty else { return entries }
         return entries.filter { entry in
@@ -25,7 +25,7 @@ package protocol MultiprocessMergingCollector: Collector {
 }
 
 /// A collector whose values may live in a multiprocess directory: the metric types.
-package protocol MultiprocessStoreCollector: Collector {
+protocol MultiprocessStoreCollector: Collector {
     /// The directory its values are written to, or nil in single-process mode.
     var multiprocessDirectory: String? { get }
 }

@@ -4,6 +4,7 @@ final class InMemoryValueStore: ValueStore {
     static let shared = InMemoryValueStore()
 
     var sharedDirectory: String? { nil }
+    var nativeTableSource: (any NativeTableSource)? { nil }
 
     func makeSeries(_ descriptor: SeriesDescriptor) -> SeriesStorage {
         let series = SeriesStorage(descriptor: descriptor, store: self)

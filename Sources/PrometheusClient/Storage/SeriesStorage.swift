@@ -38,7 +38,7 @@ final class SeriesStorage: @unchecked Sendable {
         self.store = store
         countsWholeIncrements = !store.isMultiprocess
         nativeRecorder = descriptor.layout.native.map {
-            NativeBucketRecorder(options: $0, source: store as? any NativeTableSource)
+            NativeBucketRecorder(options: $0, source: store.nativeTableSource)
         }
         nativeRecorder?.series = self
     }

@@ -10,6 +10,10 @@ protocol ValueStore: AnyObject, Sendable {
     /// memory.
     var sharedDirectory: String? { get }
 
+    /// Where native bucket tables go when other processes must see them (the multiprocess store), or
+    /// nil when a recorder keeps its tables in process memory.
+    var nativeTableSource: (any NativeTableSource)? { get }
+
     /// Creates the storage for one series and binds it at once (in multiprocess mode this writes its
     /// entries, so a scrape sees the series from creation, as in the Python client).
     func makeSeries(_ descriptor: SeriesDescriptor) -> SeriesStorage

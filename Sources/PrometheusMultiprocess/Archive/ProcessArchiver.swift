@@ -113,12 +113,11 @@ struct ProcessArchiver {
             defer { lock.release() }
             guard isDead(processIdentifier, confirm: confirm) else { return false }
             steps.attempt { () throws(MultiprocessError) in try recoverInterruptedFold() }
-            let names = try listNames()
-            handleFiles(of: processIdentifier, among: names, scope: scope, steps: &steps)
-            let leaseName = WriterLease.fileName(for: processIdentifier)
-            if steps.first == nil && names.contains(leaseName) {
+            let listing = try list()
+            handleFiles(of: processIdentifier, in: listing, scope: scope, steps: &steps)
+            if steps.first == nil && listing.leases.contains(where: { $0.identity == processIdentifier }) {
                 steps.attempt { () throws(MultiprocessError) in
-                    try DurableFile.remove(directory.file(named: leaseName))
+                    try DurableFile.remove(directory.file(named: WriterLease.fileName(for: processIdentifier)))
                 }
             }
             steps.attempt { () throws(MultiprocessError) in try DurableFile.syncDirectory(directory.path) }
@@ -156,19 +155,17 @@ struct ProcessArchiver {
     /// Deletes, then folds, the writer's files as `scope` says. Live files go first: whatever fails
     /// later, the dead process's live gauges are gone.
     private func handleFiles(
-        of processIdentifier: String, among names: [String], scope: Scope, steps: inout StepFailures
+        of processIdentifier: String, in listing: MultiprocessListing, scope: Scope, steps: inout StepFailures
     ) {
-        let processFiles = names.compactMap(DBFileName.init(fileName:)).filter {
+        let processFiles = listing.names.compactMap { $0 }.filter {
             $0.processIdentifier == processIdentifier && !$0.isArchive
         }
-        let companionFiles = names.compactMap(CompanionFileName.init(fileName:)).filter {
+        let companionFiles = listing.companionFiles.map(\.name).filter {
             $0.processIdentifier == processIdentifier && !$0.isArchive
         }
-        let markers = names.compactMap(StorageFailureMarker.init(fileName:)).filter {
-            $0.processIdentifier == processIdentifier
-        }
+        let markers = listing.markers.filter { $0.processIdentifier == processIdentifier }
         var deleted = processFiles.filter { scope.deletes($0.kind) }.map(\.fileName)
-        deleted += names.filter { DBFileName.isTemporaryFile($0, of: processIdentifier) }
+        deleted += listing.temporaryFiles.filter { DBFileName.isTemporaryFile($0, of: processIdentifier) }
         if scope.deletesEverything {
             deleted += companionFiles.map(\.fileName) + markers.map(\.fileName)
         }
@@ -207,8 +204,11 @@ struct ProcessArchiver {
         defer { lock.release() }
         try recoverInterruptedFold()
         var removed = 0
-        for name in try listNames()
-        where DBFileName(fileName: name)?.isArchive == true || CompanionFileName(fileName: name)?.isArchive == true {
+        let listing = try list()
+        let archives =
+            listing.names.compactMap { $0 }.filter(\.isArchive).map(\.fileName)
+            + listing.companionFiles.map(\.name).filter(\.isArchive).map(\.fileName)
+        for name in archives {
             try DurableFile.remove(directory.file(named: name))
             removed += 1
         }
@@ -216,12 +216,10 @@ struct ProcessArchiver {
         return removed
     }
 
-    /// The names in the directory (those that are valid UTF-8).
-    private func listNames() throws(MultiprocessError) -> [String] {
+    /// The directory's multiprocess files, listed once.
+    private func list() throws(MultiprocessError) -> MultiprocessListing {
         do {
-            return try DirectoryStream.entries(of: directory.path) { _ in true }.compactMap {
-                String(validating: $0.name, as: UTF8.self)
-            }.sorted()
+            return try MultiprocessListing.read(directory.path)
         } catch {
             throw .fileFailure(path: directory.path, operation: "list", errno: error)
         }

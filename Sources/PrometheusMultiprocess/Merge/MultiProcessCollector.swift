@@ -349,5 +349,5 @@ public final class MultiProcessCollector: Collector {
 
 /// A registry leaves out its own metrics that write into the merged directory.
 extension MultiProcessCollector: MultiprocessMergingCollector {
-    var mergedDirectory: String { directory.path }
+    package var mergedDirectory: String { directory.path }
 }

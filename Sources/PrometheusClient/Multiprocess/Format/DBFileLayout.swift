@@ -44,7 +44,9 @@ package enum DBFileLayout {
     ///
     /// - Throws: `DBFileError.usedOutOfRange` when `used` is smaller than the header, negative as the
     ///   format's signed integer, or larger than the file (or `limit`).
-    package static func used(fromHeader header: UInt32, fileSize: Int, limit: Int = maximumUsed) throws(DBFileError) -> Int {
+    package static func used(fromHeader header: UInt32, fileSize: Int, limit: Int = maximumUsed) throws(DBFileError)
+        -> Int
+    {
         let used = Int(Int32(bitPattern: header))
         guard used >= headerSize, used <= fileSize, used <= limit else {
             throw .usedOutOfRange(used: used, size: fileSize)
@@ -56,7 +58,8 @@ package enum DBFileLayout {
     /// end within them: the one walk over entries that every reader shares.
     ///
     /// - Throws: `DBFileError.entryOutOfRange` when the entry runs past `used` (or past `bytes`).
-    package static func entry(at offset: Int, in bytes: UnsafeRawBufferPointer, used: Int) throws(DBFileError) -> EntryLocation
+    package static func entry(at offset: Int, in bytes: UnsafeRawBufferPointer, used: Int) throws(DBFileError)
+        -> EntryLocation
     {
         guard let location = try entry(at: offset, inWindow: bytes, windowOffset: 0, used: used) else {
             throw .entryOutOfRange(offset: offset, keyLength: 0, used: bytes.count)
@@ -184,13 +187,30 @@ package enum DBFileLayout {
         return capacity
     }
 
+    /// Writes an entry's prefix at `entry`: the key's length, the key, and the space padding that
+    /// aligns what follows to 8 bytes. The one writer of the prefix, for `.db` entries and the
+    /// companion files' entries alike; the caller has room for the whole entry.
+    ///
+    /// - Returns: the address of the entry's tail (a `.db` entry's value, a companion's header).
+    package static func writeEntryPrefix(key: [UInt8], at entry: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        entry.storeBytes(of: UInt32(truncatingIfNeeded: key.count).littleEndian, as: UInt32.self)
+        key.withUnsafeBytes { bytes in
+            if let base = bytes.baseAddress { (entry + 4).copyMemory(from: base, byteCount: bytes.count) }
+        }
+        let padding = paddingLength(forKeyLength: key.count)
+        (entry + 4 + key.count).initializeMemory(as: UInt8.self, repeating: 0x20, count: padding)
+        return entry + 4 + key.count + padding
+    }
+
     /// Appends one complete entry (length, key, padding, value, timestamp) to `bytes`.
     package static func appendEntry(key: [UInt8], value: Double, timestamp: Double, to bytes: inout [UInt8]) {
-        appendLittleEndian(UInt32(truncatingIfNeeded: key.count), to: &bytes)
-        bytes.append(contentsOf: key)
-        bytes.append(contentsOf: repeatElement(0x20, count: paddingLength(forKeyLength: key.count)))
-        appendLittleEndian(value.bitPattern, to: &bytes)
-        appendLittleEndian(timestamp.bitPattern, to: &bytes)
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: entrySize(forKeyLength: key.count)))
+        bytes.withUnsafeMutableBytes { raw in
+            let tail = writeEntryPrefix(key: key, at: raw.baseAddress! + start)
+            tail.storeBytes(of: value.bitPattern.littleEndian, as: UInt64.self)
+            (tail + 8).storeBytes(of: timestamp.bitPattern.littleEndian, as: UInt64.self)
+        }
     }
 
     /// A whole file holding `entries` in order, zero-filled up to the capacity Python would have

@@ -17,6 +17,13 @@ package enum DBFileReader {
         package var value: Double
         package var timestamp: Double
         package var offset: Int
+
+        package init(key: DBKey, value: Double, timestamp: Double, offset: Int) {
+            self.key = key
+            self.value = value
+            self.timestamp = timestamp
+            self.offset = offset
+        }
     }
 
     /// Reads the used part of the file at `path`; nil when the file does not exist (any more).
@@ -50,7 +57,13 @@ package enum DBFileReader {
         }
         guard header.count == DBFileLayout.headerSize else { throw .tooShort(size: header.count) }
         let rawHeader = header.withUnsafeBytes { DBFileLayout.header(of: $0) }
-        let used = try DBFileLayout.used(fromHeader: rawHeader, fileSize: status.size, limit: limit)
+        // A live writer grows its file before it publishes a larger `used`: when the header claims
+        // more than the size seen before it was read, the file is asked for its size again.
+        var size = status.size
+        if Int(Int32(bitPattern: rawHeader)) > size {
+            size = try io { () throws(Errno) in try descriptor.status() }.size
+        }
+        let used = try DBFileLayout.used(fromHeader: rawHeader, fileSize: size, limit: limit)
         let bytes = try io { () throws(Errno) in try descriptor.readBytes(fromAbsoluteOffset: 0, count: used) }
         guard bytes.count == used else { throw .usedOutOfRange(used: used, size: bytes.count) }
         return Snapshot(bytes: bytes)
@@ -92,7 +105,8 @@ package enum DBFileReader {
     /// Decodes the key of an entry.
     ///
     /// - Throws: `DBFileError.invalidKey`.
-    package static func key(of location: DBFileLayout.EntryLocation, in bytes: UnsafeRawBufferPointer) throws(DBFileError)
+    package static func key(of location: DBFileLayout.EntryLocation, in bytes: UnsafeRawBufferPointer)
+        throws(DBFileError)
         -> DBKey
     {
         let keyBytes = UnsafeRawBufferPointer(rebasing: bytes[location.keyRange]).assumingMemoryBound(to: UInt8.self)

@@ -138,7 +138,9 @@ package enum ExemplarFileLayout {
     }
 
     /// The checksum of a record: FNV-1a (64 bit) over its first 24 bytes, its length and its labels.
-    package static func checksum(_ head: UnsafeRawBufferPointer, length: UInt32, labels: UnsafeRawBufferPointer) -> UInt64 {
+    package static func checksum(_ head: UnsafeRawBufferPointer, length: UInt32, labels: UnsafeRawBufferPointer)
+        -> UInt64
+    {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ byte: UInt8) {
             hash ^= UInt64(byte)
@@ -281,11 +283,7 @@ extension ExemplarFileLayout {
             var offset = DBFileLayout.headerSize
             for (entry, labels) in zip(entries, encoded) where labels.count <= maximumCapacity {
                 let capacity = capacity(forLabelBytes: labels.count)
-                (base + offset).storeBytes(of: UInt32(entry.key.count).littleEndian, as: UInt32.self)
-                entry.key.withUnsafeBytes { (base + offset + 4).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-                let padding = DBFileLayout.paddingLength(forKeyLength: entry.key.count)
-                (base + offset + 4 + entry.key.count).initializeMemory(as: UInt8.self, repeating: 0x20, count: padding)
-                let slot = base + offset + 4 + entry.key.count + padding
+                let slot = DBFileLayout.writeEntryPrefix(key: entry.key, at: base + offset)
                 slot.storeBytes(of: UInt32(capacity).littleEndian, as: UInt32.self)
                 write(
                     value: entry.exemplar.value, timestamp: entry.exemplar.timestamp?.unixSeconds ?? 0,

@@ -102,7 +102,8 @@ package enum NativeBucketFileLayout {
     ///
     /// - Throws: `DBFileError.invalidEntry` for a schema outside -4...8, a zero threshold that is not
     ///   a finite non-negative number, a negative count, or a bucket index beyond any double's.
-    package static func table(at location: EntryLocation, in bytes: UnsafeRawBufferPointer) throws(DBFileError) -> Table {
+    package static func table(at location: EntryLocation, in bytes: UnsafeRawBufferPointer) throws(DBFileError) -> Table
+    {
         let start = location.tableOffset
         func reject(_ reason: String) -> DBFileError { .invalidEntry(offset: location.offset, reason: reason) }
         let flags = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: start + 4, as: UInt32.self))
@@ -156,13 +157,7 @@ package enum NativeBucketFileLayout {
         key: [UInt8], capacity: Int, flags: UInt32, schema: Int32, zeroThreshold: Double,
         at entry: UnsafeMutableRawPointer
     ) -> UnsafeMutableRawPointer {
-        entry.storeBytes(of: UInt32(key.count).littleEndian, as: UInt32.self)
-        key.withUnsafeBytes { bytes in
-            if let base = bytes.baseAddress { (entry + 4).copyMemory(from: base, byteCount: bytes.count) }
-        }
-        let padding = DBFileLayout.paddingLength(forKeyLength: key.count)
-        (entry + 4 + key.count).initializeMemory(as: UInt8.self, repeating: 0x20, count: padding)
-        let table = entry + 4 + key.count + padding
+        let table = DBFileLayout.writeEntryPrefix(key: key, at: entry)
         table.storeBytes(of: UInt32(capacity).littleEndian, as: UInt32.self)
         table.storeBytes(of: flags.littleEndian, toByteOffset: 4, as: UInt32.self)
         table.storeBytes(of: schema.littleEndian, toByteOffset: 8, as: Int32.self)

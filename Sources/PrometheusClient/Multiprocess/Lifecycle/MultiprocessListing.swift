@@ -13,6 +13,9 @@ package struct MultiprocessListing {
     package var companionFiles: [(name: CompanionFileName, inode: UInt64)] = []
     /// The writer leases (`writer_<identity>.lock`), by identity, with their inodes.
     package var leases: [(identity: String, inode: UInt64)] = []
+    /// Temporary files (`<name>.<random>.tmp`): what a writer killed while creating a file, or a
+    /// fold in progress, leaves.
+    package var temporaryFiles: [String] = []
     /// What each of `files` is named after (nil for names that are not multiprocess files), parsed
     /// once per listing: a listing is reused for as long as the directory does not change.
     package var names: [DBFileName?] = []
@@ -23,7 +26,13 @@ package struct MultiprocessListing {
     /// Entries named like `.db` files whose names are not UTF-8.
     package var problems: [MultiprocessProblem] = []
 
-    /// Lists `path`.
+    /// An empty listing (nothing listed yet).
+    package init() {}
+
+    private static let temporarySuffix = ".tmp"
+
+    /// Lists `path`: the one listing of a multiprocess directory, for the writer, the master, the
+    /// archiver and the command-line tool alike.
     ///
     /// - Throws: the `Errno` of listing the directory.
     package static func read(_ path: String) throws(Errno) -> MultiprocessListing {
@@ -31,6 +40,7 @@ package struct MultiprocessListing {
             DBFileName.hasDBSuffix(name) || WriterLease.looksLikeLease(name) || CompanionFileName.hasSuffix(name)
                 || (name.starts(with: StorageFailureMarker.prefix.utf8)
                     && name.reversed().starts(with: StorageFailureMarker.suffix.utf8.reversed()))
+                || name.reversed().starts(with: Self.temporarySuffix.utf8.reversed())
         }
         var listing = MultiprocessListing()
         // Sorted by bytes before any string is made, so sums always add up in the same order.
@@ -53,6 +63,8 @@ package struct MultiprocessListing {
                 listing.markers.append(marker)
             } else if let identity = WriterLease.identity(ofFileName: name) {
                 listing.leases.append((identity, entry.inode))
+            } else if name.hasSuffix(Self.temporarySuffix) {
+                listing.temporaryFiles.append(name)
             }
         }
         listing.names = listing.files.map { DBFileName(fileName: $0.name) }

@@ -14,15 +14,11 @@ package enum PredecessorHandover {
     ///
     /// - Throws: `MultiprocessError.fileFailure` for the first file operation that failed.
     package static func takeOver(_ identity: String, in directory: MultiprocessDirectory) throws(MultiprocessError) {
+        // Most claims find nothing to hand over: they take no lock (and create no lock file).
+        guard try hasFiles(identity, in: directory) else { return }
         let lock = DirectoryLock(directory: directory.path, exclusive: true)
         defer { lock.release() }
-        let listing: MultiprocessListing
-        do {
-            listing = try MultiprocessListing.read(directory.path)
-        } catch {
-            throw .fileFailure(path: directory.path, operation: "list", errno: error)
-        }
-        guard let predecessor = listing.writers[identity] else { return }
+        guard let predecessor = try list(directory).writers[identity] else { return }
         let retired = "\(identity)-retired-\(String(UInt64.random(in: 1...UInt64.max), radix: 16))"
         var retiredLease = false
         for (name, _) in predecessor.files {
@@ -43,5 +39,20 @@ package enum PredecessorHandover {
             }
         }
         try DurableFile.syncDirectory(directory.path)
+    }
+
+    /// Whether `identity` has `.db` files or failure markers in the directory (a lease alone, like
+    /// the one the caller holds, does not count).
+    static func hasFiles(_ identity: String, in directory: MultiprocessDirectory) throws(MultiprocessError) -> Bool {
+        guard let writer = try list(directory).writers[identity] else { return false }
+        return !writer.files.isEmpty || !writer.markers.isEmpty
+    }
+
+    private static func list(_ directory: MultiprocessDirectory) throws(MultiprocessError) -> MultiprocessListing {
+        do {
+            return try MultiprocessListing.read(directory.path)
+        } catch {
+            throw .fileFailure(path: directory.path, operation: "list", errno: error)
+        }
     }
 }

@@ -50,7 +50,8 @@ package final class WriterLease {
     ///
     /// - Throws: `MultiprocessError.fileFailure` when the lease file cannot be created or locked (a
     ///   read-only or full directory, no descriptors left).
-    package static func claim(_ identity: String, in directory: MultiprocessDirectory) throws(MultiprocessError) -> WriterLease?
+    package static func claim(_ identity: String, in directory: MultiprocessDirectory) throws(MultiprocessError)
+        -> WriterLease?
     {
         let path = directory.file(named: fileName(for: identity))
         for _ in 0..<8 {

@@ -155,12 +155,7 @@ final class MmapFile {
         if used + size > self.capacity {
             try grow(toFit: used + size)
         }
-        let entry = base + used
-        entry.storeBytes(of: UInt32(key.count).littleEndian, as: UInt32.self)
-        key.withUnsafeBytes { (entry + 4).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        let padding = DBFileLayout.paddingLength(forKeyLength: key.count)
-        (entry + 4 + key.count).initializeMemory(as: UInt8.self, repeating: 0x20, count: padding)
-        let slot = entry + 4 + key.count + padding
+        let slot = DBFileLayout.writeEntryPrefix(key: key, at: base + used)
         slot.initializeMemory(as: UInt8.self, repeating: 0, count: ExemplarFileLayout.tailSize(capacity: capacity))
         slot.storeBytes(of: UInt32(capacity).littleEndian, as: UInt32.self)
         positions[key] = slot - base
@@ -202,16 +197,10 @@ final class MmapFile {
     }
 
     private func writeEntry(key: [UInt8], at offset: Int, timestamp: Double) {
-        let entry = base + offset
-        entry.storeBytes(of: UInt32(key.count).littleEndian, as: UInt32.self)
-        key.withUnsafeBytes { bytes in
-            (entry + 4).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        }
-        let padding = DBFileLayout.paddingLength(forKeyLength: key.count)
-        (entry + 4 + key.count).initializeMemory(as: UInt8.self, repeating: 0x20, count: padding)
+        let tail = DBFileLayout.writeEntryPrefix(key: key, at: base + offset)
         // A reused file may hold garbage past `used` (a writer killed mid-entry); zero the doubles.
-        (entry + 4 + key.count + padding).initializeMemory(as: UInt8.self, repeating: 0, count: 16)
-        (entry + 4 + key.count + padding + 8).storeBytes(of: timestamp.bitPattern.littleEndian, as: UInt64.self)
+        tail.initializeMemory(as: UInt8.self, repeating: 0, count: 16)
+        (tail + 8).storeBytes(of: timestamp.bitPattern.littleEndian, as: UInt64.self)
     }
 
     private func fail(_ operation: String, _ error: Errno) -> MultiprocessError {

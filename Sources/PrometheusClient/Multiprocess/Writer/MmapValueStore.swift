@@ -17,6 +17,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     /// The shared directory.
     let directory: MultiprocessDirectory
     var sharedDirectory: String? { directory.path }
+    var nativeTableSource: (any NativeTableSource)? { self }
 
     private let mutex = ProcessMutex()
     // Everything below is guarded by `mutex`.
@@ -176,7 +177,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
                 let key = DBKey.encode(
                     familyName: descriptor.familyName, sampleName: target.sampleName, labels: target.labels,
                     help: descriptor.help)
-                do {
+                do throws(MultiprocessError) {
                     slot = try exemplarFileLocked(for: descriptor.kind).exemplarSlot(
                         for: key, labelBytes: labels.count)
                 } catch {
@@ -254,7 +255,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         return try openFileLocked(kind)
     }
 
-    private func recordFailureLocked(_ error: any Error) {
+    private func recordFailureLocked(_ error: MultiprocessError) {
         failures.record(error, identifier: identity.identifier, processID: identity.processID)
     }
 
@@ -295,11 +296,8 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     /// while creating a file (the pid was reused; nothing of this process exists yet).
     private func removeLeftoversLocked() {
         let identifier = identity.identifier
-        let names = (try? DirectoryStream.entries(of: directory.path) { $0.last == UInt8(ascii: "p") }) ?? []
-        for entry in names {
-            guard let name = String(validating: entry.name, as: UTF8.self),
-                DBFileName.isTemporaryFile(name, of: identifier)
-            else { continue }
+        let names = (try? MultiprocessListing.read(directory.path))?.temporaryFiles ?? []
+        for name in names where DBFileName.isTemporaryFile(name, of: identifier) {
             try? FileSystem.removeIfPresent(directory.file(named: name))
         }
     }

@@ -37,7 +37,7 @@ final class StorageFailureCounter {
     }
 
     /// Counts one series kept in memory because of `error`, logging each cause once.
-    func record(_ error: any Error, identifier: String, processID: Int32) {
+    func record(_ error: MultiprocessError, identifier: String, processID: Int32) {
         count += 1
         if let slot {
             prometheus_atomic_add_double(slot, 1)
@@ -45,7 +45,7 @@ final class StorageFailureCounter {
             updateMarker(identifier: identifier)
         }
         let cause: String
-        if case .fileFailure(let path, let operation, let code) = error as? MultiprocessError {
+        if case .fileFailure(let path, let operation, let code) = error {
             cause = "\(path)\u{0}\(operation)\u{0}\(code.rawValue)"
         } else {
             cause = "\(error)"
