@@ -1,62 +1,11 @@
 import PrometheusClient
 import PrometheusSystem
-import Synchronization
-
-/// Reports that the worker process `pid` has exited, so its files stop counting as live.
-///
-/// As in the Python client, the process's live-mode gauge files (`livesum`, `livemax`, ...,
-/// and this package's live info and state-set files) are deleted; this happens first, so a full disk
-/// can never keep a dead process's live gauges. Then, with `archiving` (the default), its other files
-/// (counters, histograms, summaries, and gauges in the min, max, sum and mostrecent modes) are folded
-/// into per-type archive files in the same `.db` format (`counter_archive.db`,
-/// `gauge_max_archive.db`, ...) and deleted, so the directory stops growing with every recycled worker
-/// while totals stay exactly the same. Gauges in the `all` mode keep their per-process files, as
-/// their `pid` label must survive. Temporary files the process left while creating files are deleted.
-///
-/// Folding is crash-safe (temporary file, journal, rename, delete) and holds the directory lock, so
-/// a concurrent merge by ``MultiProcessCollector`` never counts a value twice or misses it. A fold
-/// that fails (a full disk) leaves no partial file and nothing is lost: the process file stays and
-/// keeps counting, and the fold is retried by the next `markProcessDead` call and by the next
-/// collections of a ``MultiProcessCollector`` in this process.
-///
-/// Pass `archiving: false` when a Python master also reads the directory: Python's collector only
-/// tolerates live-gauge files vanishing while it reads (a counter file deleted by archiving makes its
-/// scrape fail with `FileNotFoundError`, or count a value twice or not at all). Without archiving the
-/// dead process's files are kept, as Python's `mark_process_dead` does.
-///
-/// - Parameters:
-///   - pid: the process that exited.
-///   - path: the multiprocess directory; nil for `PROMETHEUS_MULTIPROC_DIR`.
-///   - archiving: whether to fold the dead process's durable files into archives.
-/// - Throws: `MultiprocessError.invalidProcessIdentifier` for an unusable identifier,
-///   `MultiprocessError.invalidDirectory` when the directory is unusable, and
-///   `MultiprocessError.fileFailure` for the first file operation that failed (the rest were still
-///   done; failed folds are retried later).
-public func markProcessDead(pid: Int32, path: String? = nil, archiving: Bool = true) throws(MultiprocessError) {
-    try markProcessDead(processIdentifier: String(pid), path: path, archiving: archiving)
-}
-
-/// Reports that the process with a custom identifier has exited; see
-/// ``markProcessDead(pid:path:archiving:)``.
-///
-/// - Throws: as ``markProcessDead(pid:path:archiving:)``.
-public func markProcessDead(processIdentifier: String, path: String? = nil, archiving: Bool = true)
-    throws(MultiprocessError)
-{
-    let directory: MultiprocessDirectory
-    if let path {
-        directory = try MultiprocessDirectory(path: path, forWriting: true)
-    } else {
-        directory = try MultiprocessDirectory.fromEnvironment(forWriting: true)
-    }
-    // Whatever happens to this process, processes whose folds failed before get another try.
-    defer { ProcessArchiver.retryFailedFolds(in: directory, notMoreOftenThan: 0, except: processIdentifier) }
-    try ProcessArchiver(directory: directory).markDead(processIdentifier: processIdentifier, archiving: archiving)
-}
 
 /// Folds dead processes' files into archives; see ``markProcessDead(pid:path:archiving:)``.
 struct ProcessArchiver {
     let directory: MultiprocessDirectory
+    /// Where a writer whose files could not all be handled is remembered, for a later try.
+    var retries: FoldRetryList = .shared
 
     /// What to do with a dead writer's files.
     enum Scope {
@@ -122,7 +71,7 @@ struct ProcessArchiver {
             }
             steps.attempt { () throws(MultiprocessError) in try DurableFile.syncDirectory(directory.path) }
         }
-        Self.record(processIdentifier, archiving: scope.archives, in: directory.path, failed: steps.first != nil)
+        retries.record(processIdentifier, archiving: scope.archives, in: directory.path, failed: steps.first != nil)
         if let failure = steps.first { throw failure }
         return true
     }
@@ -217,7 +166,7 @@ struct ProcessArchiver {
     }
 
     /// The directory's multiprocess files, listed once.
-    private func list() throws(MultiprocessError) -> MultiprocessListing {
+    func list() throws(MultiprocessError) -> MultiprocessListing {
         do {
             return try MultiprocessListing.read(directory.path)
         } catch {
@@ -239,223 +188,7 @@ struct ProcessArchiver {
         try DurableFile.remove(ArchiveJournal.path(in: directory.path))
     }
 
-    private func temporaryPath(for archive: String) -> String {
+    func temporaryPath(for archive: String) -> String {
         directory.file(named: archive + ".tmp")
-    }
-
-    /// Folds one process file into the archive of its kind.
-    private func fold(_ name: DBFileName) throws(MultiprocessError) {
-        let processPath = directory.file(named: name.fileName)
-        let processEntries: [DBFileReader.Entry]
-        do {
-            processEntries = try DBFileReader.entries(ofFile: processPath)
-        } catch {
-            // A corrupt file cannot be folded; leave it for the collector to skip and report.
-            PrometheusDiagnostics.report(.archiver, "not archiving \(processPath): \(error)")
-            return
-        }
-        try replaceArchive(of: name.kind, absorbing: name.fileName) { archive throws(MultiprocessError) in
-            Self.combine(archive: archive, process: processEntries, kind: name.kind)
-        }
-    }
-
-    /// Folds one process's exemplar file into the archive's of its kind: the latest exemplar of each
-    /// key of both. Taking the latest is idempotent, so a crash between the archive's rename and the
-    /// process file's deletion needs no journal: the next fold, or a merge reading both, gives the
-    /// same exemplars.
-    private func foldExemplars(_ name: CompanionFileName) throws(MultiprocessError) {
-        let processPath = directory.file(named: name.fileName)
-        let archiveName = name.archive
-        let archivePath = directory.file(named: archiveName.fileName)
-        func latest(_ path: String) -> [(key: [UInt8], exemplar: Exemplar)] {
-            do {
-                guard let snapshot = try DBFileReader.snapshot(path: path, limit: ExemplarFileLayout.sizeLimit) else {
-                    return []
-                }
-                return try ExemplarFileLayout.latestExemplars(in: snapshot.bytes)
-            } catch {
-                // Exemplars are samples: an unreadable file's are given up rather than block archiving.
-                PrometheusDiagnostics.report(.archiver, "dropping the exemplars of \(path): \(error)")
-                return []
-            }
-        }
-        var combined = latest(archivePath)
-        var positions: [[UInt8]: Int] = [:]
-        for (index, entry) in combined.enumerated() { positions[entry.key] = index }
-        for entry in latest(processPath) {
-            if let index = positions[entry.key] {
-                if ExemplarFileLayout.isNewer(entry.exemplar, than: combined[index].exemplar) {
-                    combined[index].exemplar = entry.exemplar
-                }
-            } else {
-                positions[entry.key] = combined.count
-                combined.append(entry)
-            }
-        }
-        let temporary = temporaryPath(for: archiveName.fileName)
-        _ = try DurableFile.write(ExemplarFileLayout.makeFile(entries: combined), to: temporary)
-        do {
-            try DurableFile.rename(temporary, to: archivePath)
-        } catch {
-            try? DurableFile.remove(temporary)
-            throw error
-        }
-        try DurableFile.syncDirectory(directory.path)
-        try DurableFile.remove(processPath)
-    }
-
-    /// Folds one process's native histogram file into the archive's: per series, every table of
-    /// both added up (``NativeBucketTotal``), tables marked removed left out. Adding is not
-    /// idempotent, so this goes through the journal as values files do. A corrupt process file is
-    /// left for the merge to skip and report.
-    private func foldNativeBuckets(_ name: CompanionFileName) throws(MultiprocessError) {
-        let processPath = directory.file(named: name.fileName)
-        let archiveName = name.archive.fileName
-        let archivePath = directory.file(named: archiveName)
-        let processTables: [(key: [UInt8], table: NativeBucketFileLayout.Table)]
-        do {
-            guard let snapshot = try DBFileReader.snapshot(path: processPath, limit: NativeBucketFileLayout.sizeLimit)
-            else { return }
-            processTables = try NativeBucketFileLayout.tables(in: snapshot.bytes)
-        } catch {
-            PrometheusDiagnostics.report(.archiver, "not archiving \(processPath): \(error)")
-            return
-        }
-        var archiveTables: [(key: [UInt8], table: NativeBucketFileLayout.Table)] = []
-        do {
-            if let snapshot = try DBFileReader.snapshot(path: archivePath, limit: NativeBucketFileLayout.sizeLimit) {
-                archiveTables = try NativeBucketFileLayout.tables(in: snapshot.bytes)
-            }
-        } catch {
-            throw .unusableFile(path: archivePath, problem: error)
-        }
-        let combined = NativeBucketMerger.totals(of: archiveTables + processTables)
-        try installArchive(
-            NativeBucketFileLayout.makeFile(entries: combined), named: archiveName, absorbing: name.fileName)
-    }
-
-    /// Folds a storage-failure marker's count into the counter archive.
-    private func fold(_ marker: StorageFailureMarker) throws(MultiprocessError) {
-        let entry = DBFileReader.Entry(
-            key: StorageFailureMarker.counterKey, value: Double(marker.count), timestamp: 0, offset: 0)
-        try replaceArchive(of: .counter, absorbing: marker.fileName) { archive throws(MultiprocessError) in
-            Self.combine(archive: archive, process: [entry], kind: .counter)
-        }
-    }
-
-    /// Writes the archive of `kind` anew with `update` applied, then deletes the absorbed file, with
-    /// the journal making every step crash-safe. On failure before the rename nothing has changed.
-    private func replaceArchive(
-        of kind: StorageKind, absorbing absorbed: String,
-        _ update: ([DBFileReader.Entry]) throws(MultiprocessError) -> [DBFileReader.Entry]
-    ) throws(MultiprocessError) {
-        let archiveName = DBFileName(kind: kind, processIdentifier: DBFileName.archiveIdentifier).fileName
-        let archivePath = directory.file(named: archiveName)
-        var archiveEntries: [DBFileReader.Entry] = []
-        do {
-            if let snapshot = try DBFileReader.snapshot(path: archivePath) {
-                archiveEntries = try DBFileReader.entries(of: snapshot.bytes)
-            }
-        } catch {
-            throw .unusableFile(path: archivePath, problem: error)
-        }
-        let merged = try update(archiveEntries)
-        let bytes = DBFileLayout.makeFile(entries: merged.map { ($0.key.encoded, $0.value, $0.timestamp) })
-        try installArchive(bytes, named: archiveName, absorbing: absorbed)
-    }
-
-    /// Puts `bytes` in place as the archive `archiveName` and deletes the absorbed file, with the
-    /// journal making every step crash-safe. On failure before the rename nothing has changed.
-    private func installArchive(_ bytes: [UInt8], named archiveName: String, absorbing absorbed: String)
-        throws(MultiprocessError)
-    {
-        let archivePath = directory.file(named: archiveName)
-        let temporary = temporaryPath(for: archiveName)
-        let inode = try DurableFile.write(bytes, to: temporary)
-        do {
-            try ArchiveJournal(archive: archiveName, archiveInode: inode, absorbed: absorbed).write(in: directory.path)
-            try DurableFile.syncDirectory(directory.path)
-            try DurableFile.rename(temporary, to: archivePath)
-        } catch {
-            // Not renamed: the archive and the absorbed file are as they were.
-            try? DurableFile.remove(temporary)
-            try? DurableFile.remove(ArchiveJournal.path(in: directory.path))
-            throw error
-        }
-        // Renamed: a crash from here on is finished by recoverInterruptedFold.
-        try DurableFile.syncDirectory(directory.path)
-        try DurableFile.remove(directory.file(named: absorbed))
-        try DurableFile.syncDirectory(directory.path)
-        try DurableFile.remove(ArchiveJournal.path(in: directory.path))
-    }
-
-    /// The archive's entries with the process's folded in, by the ``MergeRule`` of the file kind.
-    static func combine(
-        archive: [DBFileReader.Entry], process: [DBFileReader.Entry], kind: StorageKind
-    ) -> [DBFileReader.Entry] {
-        let rule = MergeRule(kind)
-        var result = archive
-        var positions: [DBKey: Int] = [:]
-        for (index, entry) in result.enumerated() where positions[entry.key] == nil {
-            positions[entry.key] = index
-        }
-        for entry in process {
-            guard let index = positions[entry.key] else {
-                positions[entry.key] = result.count
-                result.append(entry)
-                continue
-            }
-            // An archived entry marked removed holds nothing: the process's entry replaces it.
-            var present = !MergeRule.isRemoved(timestamp: result[index].timestamp)
-            var value = present ? result[index].value : 0
-            var timestamp = present ? result[index].timestamp : 0
-            rule.fold(
-                value: entry.value, timestamp: entry.timestamp, into: &value, mergedTimestamp: &timestamp,
-                present: &present)
-            guard present else { continue }
-            result[index].value = value
-            result[index].timestamp = timestamp
-        }
-        return result
-    }
-
-    // MARK: - Retrying failed folds
-
-    private struct Pending {
-        var archiving: [String: Bool] = [:]
-        var lastAttempt = 0.0
-    }
-
-    /// Processes whose files could not all be handled, per directory path, with their archiving choice.
-    private static let pending = Mutex<[String: Pending]>([:])
-
-    private static func record(_ identifier: String, archiving: Bool, in directory: String, failed: Bool) {
-        pending.withLock { pending in
-            if failed {
-                pending[directory, default: Pending()].archiving[identifier] = archiving
-            } else {
-                pending[directory]?.archiving.removeValue(forKey: identifier)
-                if pending[directory]?.archiving.isEmpty == true { pending.removeValue(forKey: directory) }
-            }
-        }
-    }
-
-    /// Retries the processes of `directory` whose handling failed, unless the last attempt was less
-    /// than `interval` seconds ago. Failures are left for the next attempt.
-    static func retryFailedFolds(
-        in directory: MultiprocessDirectory, notMoreOftenThan interval: Double, except skipped: String? = nil
-    ) {
-        let now = SystemClock.monotonic()
-        let due: [String: Bool] = pending.withLock { pending in
-            guard var entry = pending[directory.path], now - entry.lastAttempt >= interval else { return [:] }
-            let due = entry.archiving.filter { $0.key != skipped }
-            guard !due.isEmpty else { return [:] }
-            entry.lastAttempt = now
-            pending[directory.path] = entry
-            return due
-        }
-        for (identifier, archiving) in due.sorted(by: { $0.key < $1.key }) {
-            _ = try? ProcessArchiver(directory: directory).markDead(processIdentifier: identifier, archiving: archiving)
-        }
     }
 }

@@ -104,7 +104,7 @@ public final class MultiProcessCollector: Collector {
     /// - Throws: `MultiprocessError.fileFailure` when the directory itself cannot be listed (single
     ///   unreadable files never fail the collection).
     public func collect() throws -> [MetricFamily] {
-        ProcessArchiver.retryFailedFolds(in: directory, notMoreOftenThan: Self.foldRetryInterval)
+        FoldRetryList.shared.retry(in: directory, notMoreOftenThan: Self.foldRetryInterval)
         let started = SystemClock.monotonic()
         // Listed under the lock: a listing taken before a concurrent archive step could miss both the
         // process file (deleted) and the archive (created after the listing).
