@@ -1,3 +1,4 @@
+import PrometheusSystem
 import Synchronization
 
 /// One series of a ``Gauge``. `set`, `inc` and `dec` are lock-free and allocation-free.
@@ -5,7 +6,11 @@ public final class GaugeChild: DurationObserver, Sendable {
     let storage: SeriesStorage
     /// Whether sets record their time (the mostrecent modes), decided once rather than per set.
     private let recordsTimestamps: Bool
-    private let callback = Mutex<(@Sendable () -> Double)?>(nil)
+    /// The callback of ``setFunction(_:)``, guarded by `callbackLock`: a `pthread` mutex that the
+    /// multiprocess store's fork handler holds across `fork()` (see ``SampledSeries``), so that a
+    /// child is never copied with it taken by a thread the child does not have.
+    private let callbackLock = ProcessMutex()
+    nonisolated(unsafe) private var storedCallback: (@Sendable () -> Double)?
 
     init(storage: SeriesStorage, mode: MultiprocessMode) {
         self.storage = storage
@@ -78,26 +83,38 @@ public final class GaugeChild: DurationObserver, Sendable {
     /// master shows a value at most that old. The callback runs on that thread and must not block.
     /// A process forked from this one samples its copy once it writes its first value.
     public func setFunction(_ callback: @escaping @Sendable () -> Double) {
-        self.callback.withLock { $0 = callback }
+        callbackLock.withLock { storedCallback = callback }
         storage.sampleFunction(of: self)
     }
 
     /// Stores the callback's current result (the multiprocess sampler); false when no callback is set.
     func storeCallbackValue() -> Bool {
-        guard let callback = callback.withLock({ $0 }) else { return false }
+        guard let callback = currentCallback else { return false }
         set(callback())
         return true
     }
 
     /// The current value (the callback's result when one is set).
     public var value: Double {
-        if let callback = callback.withLock({ $0 }) { return callback() }
+        if let callback = currentCallback { return callback() }
         return storage.value(at: 0)
+    }
+
+    private var currentCallback: (@Sendable () -> Double)? {
+        callbackLock.withLock { storedCallback }
     }
 }
 
 extension GaugeChild: SampledSeries {
     var sampledStorage: SeriesStorage { storage }
+
+    func lockCallbackForFork() {
+        callbackLock.lock()
+    }
+
+    func unlockCallbackAfterFork() {
+        callbackLock.unlock()
+    }
 }
 
 extension GaugeChild: SeriesOwner {

@@ -33,7 +33,7 @@ public enum ProtobufParser {
         return try result.get()
     }
 
-    private typealias Bytes = UnsafeRawBufferPointer
+    typealias Bytes = UnsafeRawBufferPointer
 
     private static func family(in bytes: Bytes, range: Range<Int>) throws(ProtobufParseError) -> MetricFamily {
         var name = ""
@@ -153,109 +153,9 @@ public enum ProtobufParser {
         }
     }
 
-    private static func appendHistogram(
-        _ body: Range<Int>, _ bytes: Bytes, labels: [Label], timestamp: Timestamp?, to family: inout MetricFamily
-    ) throws(ProtobufParseError) {
-        var count: UInt64 = 0
-        var countFloat = 0.0
-        var sum = 0.0
-        var buckets: [(bound: Double, count: Double, exemplar: Exemplar?)] = []
-        var created: Double?
-        var schema: Int32?
-        var zeroThreshold = 0.0
-        var zeroCount: UInt64 = 0
-        var zeroCountFloat = 0.0
-        var negativeSpans: [NativeHistogram.BucketSpan] = []
-        var positiveSpans: [NativeHistogram.BucketSpan] = []
-        var negativeDeltas: [Int64] = []
-        var positiveDeltas: [Int64] = []
-        var exemplars: [Exemplar] = []
-        var isNative = false
-        try forEachField(in: body, bytes) { field throws(ProtobufParseError) in
-            switch field.number {
-            case 1: count = try varint(field)
-            case 4: countFloat = try double(field)
-            case 2: sum = try double(field)
-            case 3:
-                var bound = 0.0
-                var cumulative: UInt64 = 0
-                var cumulativeFloat = 0.0
-                var exemplar: Exemplar?
-                try forEachField(in: try payload(field), bytes) { inner throws(ProtobufParseError) in
-                    switch inner.number {
-                    case 1: cumulative = try varint(inner)
-                    case 2: bound = try double(inner)
-                    case 3: exemplar = try self.exemplar(try payload(inner), bytes)
-                    case 4: cumulativeFloat = try double(inner)
-                    default: break
-                    }
-                }
-                buckets.append((bound, cumulativeFloat > 0 ? cumulativeFloat : Double(cumulative), exemplar))
-            case 5:
-                schema = Int32(truncatingIfNeeded: ProtobufWire.unZigZag(try varint(field)))
-                isNative = true
-            case 6:
-                zeroThreshold = try double(field)
-                isNative = true
-            case 7: zeroCount = try varint(field)
-            case 8: zeroCountFloat = try double(field)
-            case 9, 12:
-                var offset: Int32 = 0
-                var length: UInt32 = 0
-                try forEachField(in: try payload(field), bytes) { inner throws(ProtobufParseError) in
-                    if inner.number == 1 {
-                        offset = Int32(truncatingIfNeeded: ProtobufWire.unZigZag(try varint(inner)))
-                    }
-                    if inner.number == 2 { length = UInt32(truncatingIfNeeded: try varint(inner)) }
-                }
-                let span = NativeHistogram.BucketSpan(offset: offset, length: length)
-                if field.number == 9 { negativeSpans.append(span) } else { positiveSpans.append(span) }
-                isNative = true
-            case 10, 13:
-                let deltas = try zigZags(field, bytes)
-                if field.number == 10 { negativeDeltas += deltas } else { positiveDeltas += deltas }
-            case 15: created = try timestampSeconds(try payload(field), bytes)
-            case 16: exemplars.append(try exemplar(try payload(field), bytes))
-            default: break
-            }
-        }
-        let total = countFloat > 0 ? countFloat : Double(count)
-        let base = family.name
-        let isGauge = family.type == .gaugeHistogram
-        if isNative {
-            // The no-op span writers add to mark a histogram without buckets as native.
-            let spans = positiveSpans.filter { $0.length > 0 || $0.offset != 0 }
-            family.samples.append(
-                Sample(
-                    name: base, labels: labels, value: 0, timestamp: timestamp,
-                    nativeHistogram: NativeHistogram(
-                        count: total, sum: sum, schema: schema ?? 0, zeroThreshold: zeroThreshold,
-                        zeroCount: zeroCountFloat > 0 ? zeroCountFloat : Double(zeroCount), positiveSpans: spans,
-                        negativeSpans: negativeSpans, positiveDeltas: positiveDeltas, negativeDeltas: negativeDeltas,
-                        exemplars: exemplars)))
-        }
-        if !buckets.isEmpty || !isNative {
-            if buckets.last?.bound != .infinity { buckets.append((.infinity, total, nil)) }
-            for bucket in buckets {
-                family.samples.append(
-                    Sample(
-                        name: base + "_bucket", labels: labels + [Label("le", GoFloatFormat.string(bucket.bound))],
-                        value: bucket.count, timestamp: timestamp, exemplar: bucket.exemplar))
-            }
-            family.samples.append(
-                Sample(
-                    name: base + (isGauge ? "_gcount" : "_count"), labels: labels, value: total, timestamp: timestamp))
-            family.samples.append(
-                Sample(name: base + (isGauge ? "_gsum" : "_sum"), labels: labels, value: sum, timestamp: timestamp))
-        }
-        if let created {
-            family.samples.append(Sample(name: base + "_created", labels: labels, value: created, timestamp: timestamp))
-        }
-    }
-
     // MARK: - Fields
 
-    private static func forEachField(
+    static func forEachField(
         in range: Range<Int>, _ bytes: Bytes, _ body: (ProtobufWire.Field) throws(ProtobufParseError) -> Void
     ) throws(ProtobufParseError) {
         var reader = ProtobufWire.Reader(bytes, range: range)
@@ -274,17 +174,17 @@ public enum ProtobufParser {
         }
     }
 
-    private static func varint(_ field: ProtobufWire.Field) throws(ProtobufParseError) -> UInt64 {
+    static func varint(_ field: ProtobufWire.Field) throws(ProtobufParseError) -> UInt64 {
         try expect(field, .varint)
         return field.scalar
     }
 
-    private static func double(_ field: ProtobufWire.Field) throws(ProtobufParseError) -> Double {
+    static func double(_ field: ProtobufWire.Field) throws(ProtobufParseError) -> Double {
         try expect(field, .fixed64)
         return Double(bitPattern: field.scalar)
     }
 
-    private static func payload(_ field: ProtobufWire.Field) throws(ProtobufParseError) -> Range<Int> {
+    static func payload(_ field: ProtobufWire.Field) throws(ProtobufParseError) -> Range<Int> {
         try expect(field, .lengthDelimited)
         return field.payload
     }
@@ -298,7 +198,7 @@ public enum ProtobufParser {
     }
 
     /// A packed (or, as parsers must accept, unpacked) repeated `sint64`.
-    private static func zigZags(_ field: ProtobufWire.Field, _ bytes: Bytes) throws(ProtobufParseError) -> [Int64] {
+    static func zigZags(_ field: ProtobufWire.Field, _ bytes: Bytes) throws(ProtobufParseError) -> [Int64] {
         if field.wireType == .varint { return [ProtobufWire.unZigZag(field.scalar)] }
         var reader = ProtobufWire.Reader(bytes, range: try payload(field))
         var values: [Int64] = []
@@ -317,7 +217,7 @@ public enum ProtobufParser {
         return Label(name, value)
     }
 
-    private static func exemplar(_ range: Range<Int>, _ bytes: Bytes) throws(ProtobufParseError) -> Exemplar {
+    static func exemplar(_ range: Range<Int>, _ bytes: Bytes) throws(ProtobufParseError) -> Exemplar {
         var labels: [Label] = []
         var value = 0.0
         var timestamp: Timestamp?
@@ -345,7 +245,7 @@ public enum ProtobufParser {
         return Timestamp(seconds: Int128(seconds), nanoseconds: nanoseconds)
     }
 
-    private static func timestampSeconds(_ range: Range<Int>, _ bytes: Bytes) throws(ProtobufParseError) -> Double {
+    static func timestampSeconds(_ range: Range<Int>, _ bytes: Bytes) throws(ProtobufParseError) -> Double {
         try timestampValue(range, bytes).unixSeconds
     }
 }

@@ -12,98 +12,127 @@ extension CollectorRegistry {
     public func render(
         as format: ExpositionFormat, escaping: NameEscapingScheme = .underscores, into bytes: inout [UInt8]
     ) -> [CollectorFailure] {
+        var plan = renderPlan()
+        var buffer = ExpositionBuffer(taking: &bytes)
+        var next = 0
+        while next < plan.items.count {
+            var end = next + 1
+            while end < plan.items.count && ByteIdentity.equal(plan.items[end].name, plan.items[next].name) {
+                end += 1
+            }
+            if end - next > 1 {
+                writeCombined(next..<end, of: &plan, as: format, escaping: escaping, to: &buffer)
+            } else {
+                writeSingle(plan.items[next], of: &plan, as: format, escaping: escaping, to: &buffer)
+            }
+            next = end
+        }
+        if format.isOpenMetrics {
+            OpenMetricsWriter.writeEnd(to: &buffer)
+        }
+        bytes = buffer.takeBytes()
+        return plan.failures
+    }
+
+    /// What a rendering writes, family by family: collectors that write themselves, and the
+    /// families of the others, collected first.
+    private struct RenderPlan {
+        /// Each family to write, by name: a collector writing itself, or an index into `collected`.
+        var items: [(name: String, direct: (any DirectlyRenderedCollector)?, family: Int)] = []
+        var collected: [MetricFamily] = []
+        /// Which collector produced each of `collected`, for failure reports.
+        var sources: [String] = []
+        var failures: [CollectorFailure] = []
+    }
+
+    /// Collects the collectors that do not write themselves and orders every family by name
+    /// (stable, as Exposition sorts collected families: equal names keep registration order).
+    private func renderPlan() -> RenderPlan {
         let (allEntries, targetInfo) = snapshot()
         let entries = MultiprocessOverlap.uncovered(allEntries)
-        var collected: [MetricFamily] = []
-        var collectedSources: [String] = []
-        var failures: [CollectorFailure] = []
-        // Each family to write, by name: a collector writing itself, or an index into `collected`.
-        var items: [(name: String, direct: (any DirectlyRenderedCollector)?, family: Int)] = []
-        items.reserveCapacity(entries.count + 1)
+        var plan = RenderPlan()
+        plan.items.reserveCapacity(entries.count + 1)
         if let targetInfo {
-            collected.append(Self.targetInfoFamily(targetInfo))
-            collectedSources.append("target_info")
-            items.append((collected[0].name, nil, 0))
+            plan.collected.append(Self.targetInfoFamily(targetInfo))
+            plan.sources.append("target_info")
+            plan.items.append((plan.collected[0].name, nil, 0))
         }
         for entry in entries {
             if let direct = entry.direct {
-                items.append((direct.familyName, direct, -1))
+                plan.items.append((direct.familyName, direct, -1))
                 continue
             }
             do {
                 for family in try entry.collector.collect() {
-                    items.append((family.name, nil, collected.count))
-                    collected.append(family)
-                    collectedSources.append(Self.describe(entry.collector))
+                    plan.items.append((family.name, nil, plan.collected.count))
+                    plan.collected.append(family)
+                    plan.sources.append(Self.describe(entry.collector))
                 }
             } catch {
-                failures.append(CollectorFailure(collector: Self.describe(entry.collector), error: error))
+                plan.failures.append(CollectorFailure(collector: Self.describe(entry.collector), error: error))
             }
         }
-        // Stable, as Exposition sorts collected families: equal names keep registration order.
-        let isSorted = zip(items, items.dropFirst()).allSatisfy { !ByteIdentity.precedes($1.name, $0.name) }
+        let isSorted = zip(plan.items, plan.items.dropFirst()).allSatisfy { !ByteIdentity.precedes($1.name, $0.name) }
         if !isSorted {
-            items = items.enumerated().sorted { lhs, rhs in
+            plan.items = plan.items.enumerated().sorted { lhs, rhs in
                 if !ByteIdentity.equal(lhs.element.name, rhs.element.name) {
                     return ByteIdentity.precedes(lhs.element.name, rhs.element.name)
                 }
                 return lhs.offset < rhs.offset
             }.map(\.element)
         }
-        var buffer = ExpositionBuffer(taking: &bytes)
-        var next = 0
-        while next < items.count {
-            let item = items[next]
-            var end = next + 1
-            while end < items.count && ByteIdentity.equal(items[end].name, item.name) { end += 1 }
-            defer { next = end }
-            if end - next > 1 {
-                // Several collectors produce this family: one combined family (see FamilyCombiner).
-                var families: [MetricFamily] = []
-                var sources: [String] = []
-                for sameName in items[next..<end] {
-                    if let direct = sameName.direct {
-                        do {
-                            let collectedFamilies = try direct.collect()
-                            families += collectedFamilies
-                            sources += repeatElement(Self.describe(direct), count: collectedFamilies.count)
-                        } catch {
-                            failures.append(CollectorFailure(collector: Self.describe(direct), error: error))
-                        }
-                    } else {
-                        families.append(collected[sameName.family])
-                        sources.append(collectedSources[sameName.family])
-                    }
-                }
-                guard !families.isEmpty else { continue }
-                let (family, problems) = FamilyCombiner.combine(families)
-                Exposition.write(family, as: format, escaping: escaping, to: &buffer)
-                for problem in problems {
-                    failures.append(
-                        CollectorFailure(
-                            collector: sources.dropFirst().joined(separator: ", "),
-                            error: RegistryError.clashingFamilies(reason: problem)))
-                }
-                continue
-            }
-            if let direct = item.direct {
-                if !direct.render(as: format, escaping: escaping, to: &buffer) {
-                    do {
-                        for family in try direct.collect() {
-                            Exposition.write(family, as: format, escaping: escaping, to: &buffer)
-                        }
-                    } catch {
-                        failures.append(CollectorFailure(collector: Self.describe(direct), error: error))
-                    }
+        return plan
+    }
+
+    /// Writes the family that several collectors produce as one combined family (see
+    /// ``FamilyCombiner``), reporting clashes as failures.
+    private func writeCombined(
+        _ range: Range<Int>, of plan: inout RenderPlan, as format: ExpositionFormat, escaping: NameEscapingScheme,
+        to buffer: inout ExpositionBuffer
+    ) {
+        var families: [MetricFamily] = []
+        var sources: [String] = []
+        for sameName in plan.items[range] {
+            if let direct = sameName.direct {
+                do {
+                    let collectedFamilies = try direct.collect()
+                    families += collectedFamilies
+                    sources += repeatElement(Self.describe(direct), count: collectedFamilies.count)
+                } catch {
+                    plan.failures.append(CollectorFailure(collector: Self.describe(direct), error: error))
                 }
             } else {
-                Exposition.write(collected[item.family], as: format, escaping: escaping, to: &buffer)
+                families.append(plan.collected[sameName.family])
+                sources.append(plan.sources[sameName.family])
             }
         }
-        if format.isOpenMetrics {
-            OpenMetricsWriter.writeEnd(to: &buffer)
+        guard !families.isEmpty else { return }
+        let (family, problems) = FamilyCombiner.combine(families)
+        Exposition.write(family, as: format, escaping: escaping, to: &buffer)
+        for problem in problems {
+            plan.failures.append(
+                CollectorFailure(
+                    collector: sources.dropFirst().joined(separator: ", "),
+                    error: RegistryError.clashingFamilies(reason: problem)))
         }
-        bytes = buffer.takeBytes()
-        return failures
+    }
+
+    /// Writes a family only one collector produces: straight from a metric, or from its samples.
+    private func writeSingle(
+        _ item: (name: String, direct: (any DirectlyRenderedCollector)?, family: Int), of plan: inout RenderPlan,
+        as format: ExpositionFormat, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer
+    ) {
+        guard let direct = item.direct else {
+            Exposition.write(plan.collected[item.family], as: format, escaping: escaping, to: &buffer)
+            return
+        }
+        guard !direct.render(as: format, escaping: escaping, to: &buffer) else { return }
+        do {
+            for family in try direct.collect() {
+                Exposition.write(family, as: format, escaping: escaping, to: &buffer)
+            }
+        } catch {
+            plan.failures.append(CollectorFailure(collector: Self.describe(direct), error: error))
+        }
     }
 }

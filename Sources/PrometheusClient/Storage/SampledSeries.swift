@@ -6,4 +6,11 @@ protocol SampledSeries: AnyObject, Sendable {
 
     /// Stores the callback's current result; false when no callback is set.
     func storeCallbackValue() -> Bool
+
+    /// Takes the lock that guards the callback, before `fork()`: the sampling thread reads the
+    /// callback under it, and a child copied while that thread held it could never sample.
+    func lockCallbackForFork()
+
+    /// Releases it after `fork()`, in the parent and in the child.
+    func unlockCallbackAfterFork()
 }

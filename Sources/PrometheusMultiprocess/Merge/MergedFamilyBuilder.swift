@@ -21,17 +21,42 @@ enum MergedFamilyBuilder {
         includeCreated: Bool = false, exemplars: [MergedSeriesKey: Exemplar] = [:],
         native: [MergedSeriesKey: NativeBucketMerger.Series] = [:]
     ) -> [MetricFamily] {
-        struct LabelSet {
-            var labels: [Label]
-            var buckets: [(bound: Double, value: Double, exemplar: Exemplar?)] = []
-            var samples: [Sample] = []
-            var created = 0.0
+        let families = group(
+            series, values: values, timestamps: timestamps, present: present, includeCreated: includeCreated,
+            exemplars: exemplars)
+        var result: [MetricFamily] = []
+        result.reserveCapacity(families.count)
+        for name in families.keys.sorted(by: { ByteIdentity.precedes($0.string, $1.string) }) {
+            var entry = families[name]!
+            entry.labelSets.sort { labelsPrecede($0.labels, $1.labels) }
+            for set in entry.labelSets {
+                appendSamples(of: set, named: name, to: &entry.family, native: native)
+            }
+            result.append(entry.family)
         }
-        struct Family {
-            var family: MetricFamily
-            var labelSets: [LabelSet] = []
-            var indexByLabels: [[Label]: Int] = [:]
-        }
+        return result
+    }
+
+    /// The series of one label set of a family, as they were merged.
+    private struct LabelSet {
+        var labels: [Label]
+        var buckets: [(bound: Double, value: Double, exemplar: Exemplar?)] = []
+        var samples: [Sample] = []
+        var created = 0.0
+    }
+
+    /// A family being built, with its label sets in the order first seen.
+    private struct Family {
+        var family: MetricFamily
+        var labelSets: [LabelSet] = []
+        var indexByLabels: [[Label]: Int] = [:]
+    }
+
+    /// The present series grouped by family and label set, with each set's earliest creation time.
+    private static func group(
+        _ series: [MergedSeriesTable.Series], values: [Double], timestamps: [Double], present: [Bool],
+        includeCreated: Bool, exemplars: [MergedSeriesKey: Exemplar]
+    ) -> [ByteString: Family] {
         var families: [ByteString: Family] = [:]
         for index in series.indices where index < present.count && present[index] {
             let info = series[index]
@@ -63,61 +88,59 @@ enum MergedFamilyBuilder {
             }
             families[key.familyName] = entry
         }
-        var result: [MetricFamily] = []
-        result.reserveCapacity(families.count)
-        for name in families.keys.sorted(by: { ByteIdentity.precedes($0.string, $1.string) }) {
-            var entry = families[name]!
-            entry.labelSets.sort { labelsPrecede($0.labels, $1.labels) }
-            for set in entry.labelSets {
-                var samples = set.samples
-                if entry.family.type == .histogram {
-                    // A _sum needs its buckets and _count (they may all have been skipped), and is not a
-                    // counter beside negative buckets: as in the single-process histogram, leave it out.
-                    guard let lowest = set.buckets.map(\.bound).min() else { continue }
-                    if lowest < 0 { samples = [] }
-                    if !native.isEmpty,
-                        let merged = native[
-                            MergedSeriesKey(familyName: name, sampleName: name, labels: set.labels, bucketBound: nil)]
-                    {
-                        let sumName = name.string + "_sum"
-                        let sum = set.samples.first { ByteIdentity.equal($0.name, sumName) }?.value ?? 0
-                        var histogram = merged.total.histogram(sum: sum)
-                        histogram.exemplars = set.buckets.compactMap(\.exemplar).sorted {
-                            ($0.timestamp?.unixSeconds ?? 0) < ($1.timestamp?.unixSeconds ?? 0)
-                        }
-                        entry.family.samples.append(
-                            Sample(name: name.string, labels: set.labels, value: 0, nativeHistogram: histogram))
-                        if !merged.keepsClassicBuckets {
-                            if set.created > 0 {
-                                entry.family.samples.append(
-                                    Sample(name: name.string + "_created", labels: set.labels, value: set.created))
-                            }
-                            continue
-                        }
-                    }
+        return families
+    }
+
+    /// Appends one label set's samples: the native sample first, when merged native buckets exist;
+    /// then buckets (cumulative) and `_count`, the other samples by name, and `_created`.
+    private static func appendSamples(
+        of set: LabelSet, named name: ByteString, to family: inout MetricFamily,
+        native: [MergedSeriesKey: NativeBucketMerger.Series]
+    ) {
+        var samples = set.samples
+        if family.type == .histogram {
+            // A _sum needs its buckets and _count (they may all have been skipped), and is not a
+            // counter beside negative buckets: as in the single-process histogram, leave it out.
+            guard let lowest = set.buckets.map(\.bound).min() else { return }
+            if lowest < 0 { samples = [] }
+            if !native.isEmpty,
+                let merged = native[
+                    MergedSeriesKey(familyName: name, sampleName: name, labels: set.labels, bucketBound: nil)]
+            {
+                let sumName = name.string + "_sum"
+                let sum = set.samples.first { ByteIdentity.equal($0.name, sumName) }?.value ?? 0
+                var histogram = merged.total.histogram(sum: sum)
+                histogram.exemplars = set.buckets.compactMap(\.exemplar).sorted {
+                    ($0.timestamp?.unixSeconds ?? 0) < ($1.timestamp?.unixSeconds ?? 0)
                 }
-                if !set.buckets.isEmpty {
-                    var cumulative = 0.0
-                    for bucket in set.buckets.sorted(by: { $0.bound < $1.bound }) {
-                        cumulative += bucket.value
-                        entry.family.samples.append(
-                            Sample(
-                                name: name.string + "_bucket",
-                                labels: set.labels + [Label("le", GoFloatFormat.string(bucket.bound))],
-                                value: cumulative, exemplar: bucket.exemplar))
-                    }
-                    entry.family.samples.append(
-                        Sample(name: name.string + "_count", labels: set.labels, value: cumulative))
-                }
-                entry.family.samples.append(contentsOf: samples.sorted { ByteIdentity.precedes($0.name, $1.name) })
-                if set.created > 0 {
-                    entry.family.samples.append(
-                        Sample(name: name.string + "_created", labels: set.labels, value: set.created))
+                family.samples.append(
+                    Sample(name: name.string, labels: set.labels, value: 0, nativeHistogram: histogram))
+                if !merged.keepsClassicBuckets {
+                    appendCreated(set, named: name, to: &family)
+                    return
                 }
             }
-            result.append(entry.family)
         }
-        return result
+        if !set.buckets.isEmpty {
+            var cumulative = 0.0
+            for bucket in set.buckets.sorted(by: { $0.bound < $1.bound }) {
+                cumulative += bucket.value
+                family.samples.append(
+                    Sample(
+                        name: name.string + "_bucket",
+                        labels: set.labels + [Label("le", GoFloatFormat.string(bucket.bound))],
+                        value: cumulative, exemplar: bucket.exemplar))
+            }
+            family.samples.append(Sample(name: name.string + "_count", labels: set.labels, value: cumulative))
+        }
+        family.samples.append(contentsOf: samples.sorted { ByteIdentity.precedes($0.name, $1.name) })
+        appendCreated(set, named: name, to: &family)
+    }
+
+    private static func appendCreated(_ set: LabelSet, named name: ByteString, to family: inout MetricFamily) {
+        if set.created > 0 {
+            family.samples.append(Sample(name: name.string + "_created", labels: set.labels, value: set.created))
+        }
     }
 
     private static func labelsPrecede(_ lhs: [Label], _ rhs: [Label]) -> Bool {

@@ -122,52 +122,12 @@ public final class MultiProcessCollector: Collector {
         if let journal = ArchiveJournal.read(in: directory.path), journal.isArchiveInPlace(in: directory.path) {
             absorbed = journal.absorbed
         }
-        let writers = listing.writers
-        let directoryPath = directory.path
-        let outcome = state.withLock { state in
-            let verdicts = state.judge.judge(writers)
-            let anyDead = verdicts.values.contains { !$0.isAlive }
-            var files: [MultiprocessMerger.ListedFile] = []
-            files.reserveCapacity(listing.files.count)
-            for (file, name) in zip(listing.files, listing.names) {
-                if file.name == absorbed { continue }
-                if anyDead, let name, name.kind.isLive, verdicts[name.processIdentifier]?.isAlive == false {
-                    // A dead writer's live-mode series leave the merge at once, archived or not.
-                    continue
-                }
-                files.append(
-                    MultiprocessMerger.ListedFile(
-                        fileName: file.name, inode: file.inode, listedAsRegular: file.isRegular))
-            }
-            let exemplars = state.exemplars.latest(
-                directory: directoryPath,
-                files: listing.companionFiles.map(\.name).filter {
-                    $0.contents == .exemplars && $0.fileName != absorbed
-                })
-            let native = state.native.merge(
-                directory: directoryPath,
-                files: listing.companionFiles.map(\.name).filter {
-                    $0.contents == .nativeBuckets && $0.fileName != absorbed
-                })
-            var outcome = state.merger.merge(
-                directory: directoryPath, files: files, includeCreated: CreatedSeries.isEnabled,
-                exemplars: exemplars.exemplars, native: native.series)
-            outcome.unreadableFiles += exemplars.problems + native.problems
-            outcome.skippedEntries += native.skipped
-            for problem in listing.problems + outcome.unreadableFiles + outcome.skippedEntries
-            where state.reported.insert(problem.path + "\u{0}" + problem.reason).inserted {
-                PrometheusDiagnostics.report(
-                    .collector, "skipping in multiprocess file \(problem.path): \(problem.reason)")
-            }
-            let alive = verdicts.values.reduce(0) { $0 + ($1.isAlive ? 1 : 0) }
-            return (outcome, verdicts, alive)
-        }
+        let merged = state.withLock { state in merge(listing, leavingOut: absorbed, state: &state) }
         lock.release()
-        var families = outcome.0.families
-        let markers = listing.markers.filter { $0.fileName != absorbed }
-        Self.addMarkers(markers, to: &families)
+        var families = merged.outcome.families
+        Self.addMarkers(listing.markers.filter { $0.fileName != absorbed }, to: &families)
         if lifecycle.archiving == .onScrape {
-            archiveDeadWriters(writers, verdicts: outcome.1)
+            archiveDeadWriters(listing.writers, verdicts: merged.verdicts)
         }
         let duration = SystemClock.monotonic() - started
         let (reaped, previousDuration) = state.withLock { state in
@@ -175,47 +135,52 @@ public final class MultiProcessCollector: Collector {
             state.lastMergeSeconds = duration
             return (state.reapedWriters, previous)
         }
-        let archives = listing.archiveCount
-        let selfFamilies = [
-            Self.selfMetric(
-                Self.unreadableFilesFamily,
-                help: "Multiprocess files skipped in the latest collection because they could not be read or parsed.",
-                value: listing.problems.count + outcome.0.unreadableFiles.count),
-            Self.selfMetric(
-                Self.unreadableEntriesFamily,
-                help:
-                    "Entries of multiprocess files skipped in the latest collection because they cannot be valid series.",
-                value: outcome.0.skippedEntries.count),
-            MetricFamily(
-                name: Self.writersFamily, help: "Writers of the multiprocess directory, by liveness.", type: .gauge,
-                samples: [
-                    Sample(name: Self.writersFamily, labels: [Label("state", "alive")], value: Double(outcome.2)),
-                    Sample(
-                        name: Self.writersFamily, labels: [Label("state", "dead")],
-                        value: Double(outcome.1.count - outcome.2)),
-                ]),
-            Self.selfMetric(
-                Self.filesFamily, help: "The .db files in the multiprocess directory at the latest collection.",
-                value: listing.files.count),
-            Self.selfMetric(
-                Self.usedBytesFamily, help: "Bytes in use in the .db files merged by the latest collection.",
-                value: outcome.0.usedBytes),
-            Self.selfMetric(
-                Self.archiveFilesFamily, help: "Archive files that dead writers' values are folded into.",
-                value: archives),
-            MetricFamily(
-                name: Self.reapedWritersFamily, help: "Dead writers whose files this collector archived.",
-                type: .counter,
-                samples: [Sample(name: Self.reapedWritersFamily + "_total", value: Double(reaped))]),
-            MetricFamily(
-                name: Self.mergeDurationFamily,
-                help: "Seconds the previous collection took (listing, judging writers, merging, archiving).",
-                type: .gauge, samples: [Sample(name: Self.mergeDurationFamily, value: previousDuration)]),
-        ]
-        for family in selfFamilies {
+        let report = SelfReport(
+            listing: listing, outcome: merged.outcome, verdicts: merged.verdicts, reapedWriters: reaped,
+            previousDuration: previousDuration)
+        for family in report.families() {
             Self.insertSorted(family, into: &families)
         }
         return families
+    }
+
+    /// What one merge found: the merged families and problems, and each writer's verdict.
+    private struct Merged {
+        var outcome: MultiprocessMerger.Outcome
+        var verdicts: [String: WriterVerdict]
+    }
+
+    /// Judges the listing's writers and merges the files that count: every file but `absorbed` and
+    /// the live-mode files of dead writers. Logs each new problem once.
+    private func merge(_ listing: MultiprocessListing, leavingOut absorbed: String?, state: inout State) -> Merged {
+        let verdicts = state.judge.judge(listing.writers)
+        let anyDead = verdicts.values.contains { !$0.isAlive }
+        var files: [MultiprocessMerger.ListedFile] = []
+        files.reserveCapacity(listing.files.count)
+        for (file, name) in zip(listing.files, listing.names) {
+            if file.name == absorbed { continue }
+            if anyDead, let name, name.kind.isLive, verdicts[name.processIdentifier]?.isAlive == false {
+                // A dead writer's live-mode series leave the merge at once, archived or not.
+                continue
+            }
+            files.append(
+                MultiprocessMerger.ListedFile(fileName: file.name, inode: file.inode, listedAsRegular: file.isRegular))
+        }
+        let companions = listing.companionFiles.map(\.name).filter { $0.fileName != absorbed }
+        let exemplars = state.exemplars.latest(
+            directory: directory.path, files: companions.filter { $0.contents == .exemplars })
+        let native = state.native.merge(
+            directory: directory.path, files: companions.filter { $0.contents == .nativeBuckets })
+        var outcome = state.merger.merge(
+            directory: directory.path, files: files, includeCreated: CreatedSeries.isEnabled,
+            exemplars: exemplars.exemplars, native: native.series)
+        outcome.unreadableFiles += exemplars.problems + native.problems
+        outcome.skippedEntries += native.skipped
+        for problem in listing.problems + outcome.unreadableFiles + outcome.skippedEntries
+        where state.reported.insert(problem.path + "\u{0}" + problem.reason).inserted {
+            PrometheusDiagnostics.report(.collector, "skipping in multiprocess file \(problem.path): \(problem.reason)")
+        }
+        return Merged(outcome: outcome, verdicts: verdicts)
     }
 
     /// The writers of the directory now, each with its verdict, files and bytes: what
@@ -316,10 +281,6 @@ public final class MultiProcessCollector: Collector {
     private final class WeakReference: @unchecked Sendable {
         weak var target: MultiProcessCollector?
         init(_ target: MultiProcessCollector) { self.target = target }
-    }
-
-    private static func selfMetric(_ name: String, help: String, value: Int) -> MetricFamily {
-        MetricFamily(name: name, help: help, type: .gauge, samples: [Sample(name: name, value: Double(value))])
     }
 
     /// Inserts `family` where it belongs in families sorted by name (they are sorted once, by the merge).

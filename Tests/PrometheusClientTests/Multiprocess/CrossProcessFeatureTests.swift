@@ -286,6 +286,26 @@ struct CrossProcessFeatureTests {
         #expect(seen == 8)
     }
 
+    @Test("twenty children forked while the sampling thread runs every 10 ms all sample their callbacks")
+    func childrenForkedDuringSamplingAllSample() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { Fixtures.remove(directory) }
+        let worker = try Worker(directory: directory)
+        try worker.run("interval 0.0001", "function mp_script_queue livesum 5")
+        let children = 20
+        for _ in 0..<children {
+            #expect(try worker.output(of: "forkwrite mp_script_requests").hasPrefix("child="))
+        }
+        let expected = Double(5 * (children + 1))
+        var seen = 0.0
+        for _ in 0..<500 where seen != expected {
+            usleep(20_000)
+            seen = Self.sample(try Self.merged(directory, lifecycle: .manual), "mp_script_queue")?.value ?? 0
+        }
+        #expect(seen == expected)
+        worker.stop()
+    }
+
     @Test("a child forked after setFunction samples its copy of the callback once it writes")
     func forkedChildSamplesItsCallbacks() throws {
         let directory = try Fixtures.temporaryDirectory()

@@ -15,6 +15,8 @@ final class GaugeCallbackSampler {
     /// The process whose sampling thread runs: none after `fork()` until the child's first slow
     /// path starts its own.
     private var threadProcessID: Int32?
+    /// The series whose callback locks the fork handler holds.
+    private var lockedForFork: [any SampledSeries] = []
 
     /// Adds `series` once.
     func addLocked(_ series: any SampledSeries) {
@@ -56,8 +58,27 @@ final class GaugeCallbackSampler {
         }
     }
 
-    /// In a forked child: the parent's thread was not copied.
+    /// Before `fork()`: holds every callback's lock, so no thread is reading one while the process
+    /// is copied. The store's lock, taken first, keeps the list still; the series are held strongly
+    /// until the locks are released, so none goes away with its lock taken.
+    func lockCallbacksForFork() {
+        lockedForFork = sampled.compactMap(\.series)
+        for series in lockedForFork {
+            series.lockCallbackForFork()
+        }
+    }
+
+    /// After `fork()`, in the parent.
+    func unlockCallbacksAfterFork() {
+        for series in lockedForFork {
+            series.unlockCallbackAfterFork()
+        }
+        lockedForFork.removeAll()
+    }
+
+    /// In a forked child: the callbacks' locks are released, and the parent's thread was not copied.
     func resetInForkedChild() {
+        unlockCallbacksAfterFork()
         threadProcessID = nil
     }
 }

@@ -357,10 +357,12 @@ extension MmapValueStore {
     /// is copied.
     func lockForFork() {
         mutex.lock()
+        sampler.lockCallbacksForFork()
     }
 
     /// Called by ``ForkHandler`` in the parent after `fork()`.
     func unlockAfterForkInParent() {
+        sampler.unlockCallbacksAfterFork()
         mutex.unlock()
     }
 
