@@ -101,6 +101,21 @@ func runChurn(directory: String, kills: Int, live: Int) throws {
     fflush(nil)
 }
 
+/// Bootstraps a configuration naming `directory` before any metric exists, then creates a metric:
+/// prints where it writes and whether a second bootstrap, after the configuration was read, took.
+func runBootstrap(directory: String) {
+    let first = PrometheusConfiguration.bootstrap(PrometheusConfiguration(multiprocessDirectory: directory))
+    do {
+        let counter = try Counter(name: "mp_config", help: "Bootstrap check.", registry: nil)
+        counter.inc()
+    } catch {
+        print("error=\(error)")
+        exit(3)
+    }
+    let late = PrometheusConfiguration.bootstrap(PrometheusConfiguration(multiprocessDirectory: "/elsewhere"))
+    print("first=\(first) late=\(late) directory=\(Multiprocess.directory ?? "none")")
+}
+
 func runEnvironment() {
     do {
         let counter = try Counter(name: "mp_env", help: "Environment check.", registry: nil)

@@ -13,6 +13,8 @@
 //                                                       KILLS more one by one, printing each pid and
 //                                                       waiting for a line on standard input
 //   PrometheusTestWorker env                            choose the mode from the environment only
+//   PrometheusTestWorker bootstrap DIR                  bootstrap a configuration naming DIR, then
+//                                                       write a counter; print what took effect
 //   PrometheusTestWorker allocations SERIES             print the heap allocations of one warm scrape
 //                                                       of SERIES counter, gauge and histogram series
 //   PrometheusTestWorker script DIR                     run the commands of ScriptedWorker (one per
@@ -41,6 +43,8 @@ do {
         try runChurn(directory: arguments[2], kills: kills, live: live)
     case "env":
         runEnvironment()
+    case "bootstrap" where arguments.count == 3:
+        runBootstrap(directory: arguments[2])
     case "script" where arguments.count == 3:
         try runScript(directory: arguments[2])
     case "allocations" where arguments.count == 3:
@@ -49,7 +53,7 @@ do {
     default:
         fail(
             "usage: PrometheusTestWorker fork DIR CHILDREN INCREMENTS | grow DIR | hold DIR [IDENTITY]"
-                + " | churn DIR KILLS LIVE | env | allocations SERIES | script DIR")
+                + " | churn DIR KILLS LIVE | env | bootstrap DIR | allocations SERIES | script DIR")
     }
 } catch {
     fail("\(error)")

@@ -129,8 +129,12 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
 
     /// The family with the samples of every child, in the order the children were created.
     public func collect() -> [MetricFamily] {
+        collect(includingCreated: CreatedSeries.isEnabled)
+    }
+
+    /// The family with or without `_created` samples, whatever the process-wide switch says.
+    func collect(includingCreated includeCreated: Bool) -> [MetricFamily] {
         var family = definition.emptyFamily()
-        let includeCreated = CreatedSeries.isEnabled
         if let unlabelledChild {
             appendSamples(of: unlabelledChild, labels: [], includeCreated: includeCreated, to: &family.samples)
         } else if let table {
@@ -158,7 +162,10 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
     /// Writes the family in `format` straight from the children (no ``Sample`` values), or returns
     /// false when this metric type has no line writer or its name needs the sample writers; the
     /// bytes equal those of ``collect()`` rendered by ``Exposition``.
-    func render(as format: ExpositionFormat, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer) -> Bool {
+    func render(
+        as format: ExpositionFormat, escaping: NameEscapingScheme, includingCreated includeCreated: Bool,
+        to buffer: inout ExpositionBuffer
+    ) -> Bool {
         // The protobuf format is written from collected families.
         guard writesOwnLines, format != .prometheusProtobuf,
             SeriesLineWriter.canWrite(familyName: definition.name, escaping: escaping)
@@ -176,7 +183,6 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
         var lines = SeriesLineWriter(
             format: format, escaping: escaping, labelNames: definition.labelNames, extraLabelName: extraLabelName)
         let children = childrenSnapshot()
-        let includeCreated = CreatedSeries.isEnabled
         createdDigits.withLock { digits in
             if includeCreated && digits.count < children.count {
                 digits.append(contentsOf: repeatElement(CachedDigits(), count: children.count - digits.count))

@@ -5,11 +5,10 @@ import Synchronization
 ///
 /// By default names may hold any UTF-8 text (only the empty name is rejected), as in Prometheus 3 and
 /// the Python client. Legacy validation restricts metric names to `[a-zA-Z_:][a-zA-Z0-9_:]*` and label
-/// names to `[a-zA-Z_][a-zA-Z0-9_]*`; it is switched on by `PROMETHEUS_LEGACY_NAME_VALIDATION=true`
-/// at start-up or by ``MetricNaming/legacyValidation``.
+/// names to `[a-zA-Z_][a-zA-Z0-9_]*`; it starts from ``PrometheusConfiguration/legacyNameValidation``
+/// (`PROMETHEUS_LEGACY_NAME_VALIDATION=true`) and ``MetricNaming/legacyValidation`` changes it.
 public enum MetricNaming {
-    private static let legacyValidationFlag = Atomic<Bool>(
-        EnvironmentFlag.isTrue("PROMETHEUS_LEGACY_NAME_VALIDATION"))
+    private static let legacyValidationFlag = Atomic<Bool>(PrometheusConfiguration.process.legacyNameValidation)
 
     /// Whether names must follow the legacy (pre-UTF-8) character rules.
     public static var legacyValidation: Bool {
@@ -84,16 +83,18 @@ public enum MetricNaming {
     }
 
     /// Checks one label name: non-empty, no `__` prefix, and (legacy mode) `[a-zA-Z_][a-zA-Z0-9_]*`.
+    /// `legacy` defaults to the process's ``legacyValidation``; readers of files other processes
+    /// wrote pass false, so that what one writer could write every reader accepts.
     ///
     /// - Throws: `MetricError.invalidLabelName` or `MetricError.reservedLabelName`.
-    public static func validateLabelName(_ name: String) throws(MetricError) {
+    public static func validateLabelName(_ name: String, legacy: Bool = legacyValidation) throws(MetricError) {
         guard !name.isEmpty else {
             throw .invalidLabelName(name, reason: "label names must not be empty")
         }
         if name.hasPrefix("__") {
             throw .reservedLabelName(name, metric: "(any)")
         }
-        if legacyValidation, !isLegacyLabelName(name) {
+        if legacy, !isLegacyLabelName(name) {
             throw .invalidLabelName(name, reason: "legacy validation requires [a-zA-Z_][a-zA-Z0-9_]*")
         }
     }

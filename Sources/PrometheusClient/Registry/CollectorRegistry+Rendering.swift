@@ -12,7 +12,19 @@ extension CollectorRegistry {
     public func render(
         as format: ExpositionFormat, escaping: NameEscapingScheme = .underscores, into bytes: inout [UInt8]
     ) -> [CollectorFailure] {
-        var plan = renderPlan()
+        render(as: format, escaping: escaping, createdSeries: CreatedSeries.isEnabled, into: &bytes)
+    }
+
+    /// Renders as ``render(as:escaping:into:)`` does, with the metric types' `_created` samples
+    /// included or not, whatever ``CreatedSeries/isEnabled`` says (as ``collect(createdSeries:)``).
+    ///
+    /// - Returns: the failures of collectors that threw.
+    @discardableResult
+    public func render(
+        as format: ExpositionFormat, escaping: NameEscapingScheme = .underscores, createdSeries: Bool,
+        into bytes: inout [UInt8]
+    ) -> [CollectorFailure] {
+        var plan = renderPlan(includingCreated: createdSeries)
         var buffer = ExpositionBuffer(taking: &bytes)
         var next = 0
         while next < plan.items.count {
@@ -43,14 +55,16 @@ extension CollectorRegistry {
         /// Which collector produced each of `collected`, for failure reports.
         var sources: [String] = []
         var failures: [CollectorFailure] = []
+        /// Whether the metric types write `_created` samples.
+        var includingCreated: Bool
     }
 
     /// Collects the collectors that do not write themselves and orders every family by name
     /// (stable, as Exposition sorts collected families: equal names keep registration order).
-    private func renderPlan() -> RenderPlan {
+    private func renderPlan(includingCreated: Bool) -> RenderPlan {
         let (allEntries, targetInfo) = snapshot()
         let entries = MultiprocessOverlap.uncovered(allEntries)
-        var plan = RenderPlan()
+        var plan = RenderPlan(includingCreated: includingCreated)
         plan.items.reserveCapacity(entries.count + 1)
         if let targetInfo {
             plan.collected.append(Self.targetInfoFamily(targetInfo))
@@ -94,13 +108,9 @@ extension CollectorRegistry {
         var sources: [String] = []
         for sameName in plan.items[range] {
             if let direct = sameName.direct {
-                do {
-                    let collectedFamilies = try direct.collect()
-                    families += collectedFamilies
-                    sources += repeatElement(Self.describe(direct), count: collectedFamilies.count)
-                } catch {
-                    plan.failures.append(CollectorFailure(collector: Self.describe(direct), error: error))
-                }
+                let collectedFamilies = direct.collect(includingCreated: plan.includingCreated)
+                families += collectedFamilies
+                sources += repeatElement(Self.describe(direct), count: collectedFamilies.count)
             } else {
                 families.append(plan.collected[sameName.family])
                 sources.append(plan.sources[sameName.family])
@@ -126,13 +136,10 @@ extension CollectorRegistry {
             Exposition.write(plan.collected[item.family], as: format, escaping: escaping, to: &buffer)
             return
         }
-        guard !direct.render(as: format, escaping: escaping, to: &buffer) else { return }
-        do {
-            for family in try direct.collect() {
-                Exposition.write(family, as: format, escaping: escaping, to: &buffer)
-            }
-        } catch {
-            plan.failures.append(CollectorFailure(collector: Self.describe(direct), error: error))
+        guard !direct.render(as: format, escaping: escaping, includingCreated: plan.includingCreated, to: &buffer)
+        else { return }
+        for family in direct.collect(includingCreated: plan.includingCreated) {
+            Exposition.write(family, as: format, escaping: escaping, to: &buffer)
         }
     }
 }

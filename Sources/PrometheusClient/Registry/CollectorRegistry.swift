@@ -104,9 +104,19 @@ public final class CollectorRegistry: MetricsSource, Sendable {
     /// describe themselves) are combined into one (see ``FamilyCombiner``; what is left out is
     /// reported as a failure), and this process's metrics that a registered ``MultiProcessCollector``
     /// already merges from their files are not collected a second time.
+    /// `_created` samples follow ``CreatedSeries/isEnabled``.
     public func collect() -> CollectionResult {
+        collect(createdSeries: CreatedSeries.isEnabled)
+    }
+
+    /// Collects as ``collect()`` does, with the metric types' `_created` samples included or not,
+    /// whatever ``CreatedSeries/isEnabled`` says. Custom collectors and a `MultiProcessCollector`
+    /// decide for themselves (the latter through its own `createdSeries`).
+    public func collect(createdSeries: Bool) -> CollectionResult {
         let (entries, targetInfo) = state.withLock { ($0.entries, $0.targetInfo) }
-        return Self.collect(MultiprocessOverlap.uncovered(entries).map(\.collector), targetInfo: targetInfo)
+        return Self.collect(
+            MultiprocessOverlap.uncovered(entries).map(\.collector), targetInfo: targetInfo,
+            includingCreated: createdSeries)
     }
 
     /// A view of this registry that collects only the samples whose names are in `sampleNames` (as the
@@ -139,7 +149,8 @@ public final class CollectorRegistry: MetricsSource, Sendable {
         state.withLock { ($0.entries, $0.targetInfo) }
     }
 
-    static func collect(_ collectors: [any Collector], targetInfo: [Label]?) -> CollectionResult {
+    static func collect(_ collectors: [any Collector], targetInfo: [Label]?, includingCreated: Bool) -> CollectionResult
+    {
         var result = CollectionResult(families: [])
         if let targetInfo {
             result.families.append(targetInfoFamily(targetInfo))
@@ -147,7 +158,7 @@ public final class CollectorRegistry: MetricsSource, Sendable {
         var sources: [String] = []
         for collector in collectors {
             do {
-                let families = try collector.collect()
+                let families = try collector.collect(includingCreated: includingCreated)
                 result.families.append(contentsOf: families)
                 sources.append(contentsOf: repeatElement(describe(collector), count: families.count))
             } catch {

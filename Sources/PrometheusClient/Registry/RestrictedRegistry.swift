@@ -18,7 +18,8 @@ public struct RestrictedRegistry: MetricsSource {
         }
         let wantsTargetInfo = wanted.contains(ByteString(CollectorRegistry.targetInfoName))
         var result = CollectorRegistry.collect(
-            candidates.map(\.collector), targetInfo: wantsTargetInfo ? targetInfo : nil)
+            candidates.map(\.collector), targetInfo: wantsTargetInfo ? targetInfo : nil,
+            includingCreated: CreatedSeries.isEnabled)
         result.families = result.families.compactMap { family in
             var filtered = family
             filtered.samples = family.samples.filter { wanted.contains(ByteString($0.name)) }

@@ -42,6 +42,9 @@ public final class MultiProcessCollector: Collector {
     public let directory: MultiprocessDirectory
     /// How writers are judged alive and what happens to dead writers' files.
     public let lifecycle: MultiprocessLifecycle
+    /// Whether merged counters, histograms and summaries get `_created` samples; nil follows
+    /// ``CreatedSeries/isEnabled`` at each collection.
+    public let createdSeries: Bool?
 
     /// The self-metric counting files skipped in the latest collection.
     static let unreadableFilesFamily = "prometheus_multiproc_unreadable_files"
@@ -76,15 +79,22 @@ public final class MultiProcessCollector: Collector {
 
     private let state: Mutex<State>
 
-    /// Creates a collector for `path`, or for `PROMETHEUS_MULTIPROC_DIR` when `path` is nil.
+    /// Creates a collector for `path`, or for the process configuration's directory
+    /// (`PROMETHEUS_MULTIPROC_DIR`) when `path` is nil.
     ///
-    /// - Parameter lifecycle: how writers are judged alive and what happens to the files of dead
-    ///   ones (by default judged at every scrape and archived; ``MultiprocessLifecycle/manual`` is
-    ///   the Python client's behaviour). With ``MultiprocessLifecycle/Archiving/background(interval:)``
-    ///   the collector starts a thread that archives until the collector is deinitialised.
+    /// - Parameters:
+    ///   - lifecycle: how writers are judged alive and what happens to the files of dead ones (by
+    ///     default judged at every scrape and archived; ``MultiprocessLifecycle/manual`` is the Python
+    ///     client's behaviour). With ``MultiprocessLifecycle/Archiving/background(interval:)`` the
+    ///     collector starts a thread that archives until the collector is deinitialised.
+    ///   - createdSeries: whether merged series get `_created` samples; nil (the default) follows
+    ///     ``CreatedSeries/isEnabled``, the process's switch, at each collection.
     /// - Throws: `MultiprocessError.invalidDirectory` when no directory is configured, or it is
     ///   missing, not a directory or not readable.
-    public init(path: String? = nil, lifecycle: MultiprocessLifecycle = .automatic) throws(MultiprocessError) {
+    public init(
+        path: String? = nil, lifecycle: MultiprocessLifecycle = .automatic, createdSeries: Bool? = nil
+    ) throws(MultiprocessError) {
+        self.createdSeries = createdSeries
         if let path {
             directory = try MultiprocessDirectory(path: path, forWriting: false)
         } else {
@@ -172,7 +182,7 @@ public final class MultiProcessCollector: Collector {
         let native = state.native.merge(
             directory: directory.path, files: companions.filter { $0.contents == .nativeBuckets })
         var outcome = state.merger.merge(
-            directory: directory.path, files: files, includeCreated: CreatedSeries.isEnabled,
+            directory: directory.path, files: files, includeCreated: createdSeries ?? CreatedSeries.isEnabled,
             exemplars: exemplars.exemplars, native: native.series)
         outcome.unreadableFiles += exemplars.problems + native.problems
         outcome.skippedEntries += native.skipped

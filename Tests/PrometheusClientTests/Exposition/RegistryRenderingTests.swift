@@ -72,12 +72,13 @@ import Testing
     @Test(arguments: [true, false])
     func renderingEqualsTheSamplePathInEveryFormatAndEscaping(created: Bool) throws {
         let registry = try Self.fixedRegistry()
-        try withCreatedSeries(created) {
+        do {
             for format in Self.formats {
                 for escaping in NameEscapingScheme.allCases {
-                    let expected = Exposition.render(registry.collect().families, as: format, escaping: escaping)
+                    let expected = Exposition.render(
+                        registry.collect(createdSeries: created).families, as: format, escaping: escaping)
                     var bytes: [UInt8] = []
-                    let failures = registry.render(as: format, escaping: escaping, into: &bytes)
+                    let failures = registry.render(as: format, escaping: escaping, createdSeries: created, into: &bytes)
                     #expect(failures.isEmpty)
                     #expect(
                         String(decoding: bytes, as: UTF8.self) == String(decoding: expected, as: UTF8.self),
@@ -116,15 +117,15 @@ import Testing
 
     @Test func familiesOfManyChildrenRenderAsTheSamplePath() throws {
         let registry = try Self.largeRegistry()
-        // `_created` on (the default): switching it off here for long could disturb tests running
-        // alongside that expect it; the fixed registry covers the off case.
-        try withCreatedSeries(true) {
+        do {
             for format in Self.formats {
                 for escaping in [NameEscapingScheme.underscores, .dots] {
                     var bytes: [UInt8] = []
-                    registry.render(as: format, escaping: escaping, into: &bytes)
+                    registry.render(as: format, escaping: escaping, createdSeries: true, into: &bytes)
                     try #require(
-                        bytes == Exposition.render(registry.collect().families, as: format, escaping: escaping),
+                        bytes
+                            == Exposition.render(
+                                registry.collect(createdSeries: true).families, as: format, escaping: escaping),
                         "\(format) \(escaping)")
                 }
             }
@@ -139,28 +140,28 @@ import Testing
         try requests.remove(matching: ["route": "/r/250"])
         try requests.labels("/r/7").inc()
         var bytes: [UInt8] = []
-        try withCreatedSeries(true) {
-            registry.render(as: .openMetrics100, into: &bytes)
-            try #require(bytes == Exposition.render(registry.collect().families, as: .openMetrics100))
+        do {
+            registry.render(as: .openMetrics100, createdSeries: true, into: &bytes)
+            try #require(
+                bytes == Exposition.render(registry.collect(createdSeries: true).families, as: .openMetrics100))
         }
         requests.clear()
         try requests.labels("again").inc()
-        withCreatedSeries(true) {
-            registry.render(as: .prometheusText004, into: &bytes)
-            #expect(bytes == Exposition.render(registry.collect().families, as: .prometheusText004))
+        do {
+            registry.render(as: .prometheusText004, createdSeries: true, into: &bytes)
+            #expect(bytes == Exposition.render(registry.collect(createdSeries: true).families, as: .prometheusText004))
         }
     }
 
     @Test func renderingReplacesTheContentsOfAReusedArray() throws {
         let registry = try Self.fixedRegistry()
-        // With the switch held, so that a test switching `_created` off meanwhile cannot interfere.
-        withCreatedSeries(true) {
-            let expected = Exposition.render(registry.collect().families, as: .openMetrics100)
+        do {
+            let expected = Exposition.render(registry.collect(createdSeries: true).families, as: .openMetrics100)
             var bytes = [UInt8](repeating: UInt8(ascii: "x"), count: 100_000)
-            registry.render(as: .openMetrics100, into: &bytes)
+            registry.render(as: .openMetrics100, createdSeries: true, into: &bytes)
             #expect(bytes == expected)
             let capacity = bytes.capacity
-            registry.render(as: .openMetrics100, into: &bytes)
+            registry.render(as: .openMetrics100, createdSeries: true, into: &bytes)
             #expect(bytes == expected)
             #expect(bytes.capacity == capacity)
         }
@@ -172,7 +173,7 @@ import Testing
         jobs.inc()
         try registry.register(Failing())
         var bytes: [UInt8] = []
-        let failures = withCreatedSeries(false) { registry.render(as: .prometheusText004, into: &bytes) }
+        let failures = registry.render(as: .prometheusText004, createdSeries: false, into: &bytes)
         #expect(failures.count == 1)
         #expect(
             String(decoding: bytes, as: UTF8.self)
@@ -185,7 +186,7 @@ import Testing
             name: "latency_seconds", help: "L.", labelNames: ["zone", "a"], buckets: [1], registry: registry)
         try latency.labels("eu", "x").observe(0.5)
         var bytes: [UInt8] = []
-        withCreatedSeries(false) { _ = registry.render(as: .prometheusText004, into: &bytes) }
+        _ = registry.render(as: .prometheusText004, createdSeries: false, into: &bytes)
         #expect(
             String(decoding: bytes, as: UTF8.self) == """
                 # HELP latency_seconds L.

@@ -42,7 +42,7 @@ import Testing
 
     @Test func exposesCreatedSampleAfterTotal() throws {
         let counter = try Counter(name: "jobs", help: "Jobs.", registry: nil)
-        let samples = withCreatedSeries(true) { counter.collect()[0].samples }
+        let samples = counter.collect(includingCreated: true)[0].samples
         #expect(samples.map(\.name) == ["jobs_total", "jobs_created"])
         #expect(abs(samples[1].value - WallClock.now()) < 60)
     }
@@ -50,9 +50,9 @@ import Testing
     @Test func resetZeroesTheValueAndRefreshesCreated() throws {
         let counter = try Counter(name: "jobs", help: "Jobs.", registry: nil)
         try counter.inc(by: 5)
-        let before = withCreatedSeries(true) { counter.collect()[0].samples[1].value }
+        let before = counter.collect(includingCreated: true)[0].samples[1].value
         counter.reset()
-        let samples = withCreatedSeries(true) { counter.collect()[0].samples }
+        let samples = counter.collect(includingCreated: true)[0].samples
         #expect(samples[0].value == 0)
         #expect(samples[1].value >= before)
     }
@@ -98,19 +98,7 @@ import Testing
 
     @Test func createdSeriesCanBeSwitchedOff() throws {
         let counter = try Counter(name: "jobs", help: "Jobs.", registry: nil)
-        let samples = withCreatedSeries(false) { counter.collect()[0].samples }
+        let samples = counter.collect(includingCreated: false)[0].samples
         #expect(samples.map(\.name) == ["jobs_total"])
     }
 }
-
-/// Runs `body` with `_created` series switched on or off, serialised so parallel tests do not see it.
-func withCreatedSeries<T>(_ enabled: Bool, _ body: () throws -> T) rethrows -> T {
-    try createdSeriesLock.withLock { _ in
-        let previous = CreatedSeries.isEnabled
-        CreatedSeries.isEnabled = enabled
-        defer { CreatedSeries.isEnabled = previous }
-        return try body()
-    }
-}
-
-let createdSeriesLock = Mutex(())

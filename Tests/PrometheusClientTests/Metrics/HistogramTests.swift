@@ -15,7 +15,7 @@ import Testing
     @Test func observationsAreCumulatedAtCollection() throws {
         let histogram = try Histogram(name: "latency", help: "L.", buckets: [1, 2], registry: nil)
         for value in [0.5, 1, 1.5, 3] { histogram.observe(value) }
-        let samples = withCreatedSeries(false) { histogram.collect()[0].samples }
+        let samples = histogram.collect(includingCreated: false)[0].samples
         #expect(
             samples.map(\.name) == [
                 "latency_bucket", "latency_bucket", "latency_bucket", "latency_count", "latency_sum",
@@ -58,7 +58,7 @@ import Testing
 
     @Test func sumIsOmittedWhenTheFirstBoundIsNegative() throws {
         let histogram = try Histogram(name: "h", help: "H.", buckets: [-1, 1], registry: nil)
-        let names = withCreatedSeries(false) { histogram.collect()[0].samples.map(\.name) }
+        let names = histogram.collect(includingCreated: false)[0].samples.map(\.name)
         #expect(!names.contains("h_sum"))
         #expect(names.contains("h_count"))
     }

@@ -9,7 +9,7 @@ import Testing
         let summary = try Summary(name: "size", help: "S.", registry: nil)
         summary.observe(3)
         summary.observe(-1)
-        let samples = withCreatedSeries(false) { summary.collect()[0].samples }
+        let samples = summary.collect(includingCreated: false)[0].samples
         #expect(samples.map(\.name) == ["size_count", "size_sum"])
         #expect(samples.map(\.value) == [2, 2])
     }

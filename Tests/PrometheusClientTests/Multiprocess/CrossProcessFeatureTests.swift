@@ -260,6 +260,11 @@ struct CrossProcessFeatureTests {
         #expect(disabled.status == 0)
         #expect(disabled.standardOutput.contains("mp_script_requests_total{key=\"a\"} 1.0"))
         #expect(!disabled.standardOutput.contains("_created"))
+        // A collector's own choice, whatever the process's switch says.
+        let without = try MultiProcessCollector(path: directory, createdSeries: false).collect()
+        #expect(!without.flatMap(\.samples).contains { $0.name.hasSuffix("_created") })
+        let with = try MultiProcessCollector(path: directory, createdSeries: true).collect()
+        #expect(with.flatMap(\.samples).contains { $0.name == "mp_script_requests_created" })
     }
 
     // MARK: - Gauge callbacks

@@ -183,7 +183,7 @@ package enum ExemplarFileLayout {
         }
         while offset < bytes.count {
             guard let name = text(), let value = text(), !name.isEmpty,
-                (try? MetricNaming.validateLabelName(name)) != nil
+                (try? MetricNaming.validateLabelName(name, legacy: false)) != nil
             else { return nil }
             labels.append(Label(name, value))
         }

@@ -2,9 +2,9 @@ import Synchronization
 
 /// Chooses, once per process, the value store that new metrics write to.
 ///
-/// In order: the directory given to ``Multiprocess/enable(directory:)``, then the environment
-/// variable `PROMETHEUS_MULTIPROC_DIR`, then the deprecated `prometheus_multiproc_dir` (with a
-/// warning); with none of them, the in-memory store. The choice is made by the first call of
+/// In order: the directory given to ``Multiprocess/enable(directory:)``, then the process
+/// configuration's (``PrometheusConfiguration/multiprocessDirectory``: `PROMETHEUS_MULTIPROC_DIR` or
+/// the deprecated `prometheus_multiproc_dir`); with none of them, the in-memory store. The choice is made by the first call of
 /// ``current()`` (the first metric created) and never changes afterwards.
 enum ActiveValueStore {
     private struct State {
@@ -76,12 +76,12 @@ enum ActiveValueStore {
             if let chosen = state.chosenStore {
                 return chosen.sharedDirectory
             }
-            return state.enabledDirectory ?? MultiprocessDirectory.environmentPath(warn: false)
+            return state.enabledDirectory ?? PrometheusConfiguration.process.multiprocessDirectory
         }
     }
 
     private static func decide(enabledDirectory: String?) -> Result<any ValueStore, MultiprocessError> {
-        guard let path = enabledDirectory ?? MultiprocessDirectory.environmentPath(warn: true) else {
+        guard let path = enabledDirectory ?? PrometheusConfiguration.process.multiprocessDirectory else {
             return .success(InMemoryValueStore.shared)
         }
         do {

@@ -1,12 +1,21 @@
 import PrometheusSystem
 
 /// The gauge callbacks (``GaugeChild/setFunction(_:)``) of one multiprocess store, sampled into its
-/// files by one thread per process, every ``Multiprocess/gaugeFunctionInterval`` seconds.
+/// files by one thread per process, every `interval()` seconds (by default
+/// ``Multiprocess/gaugeFunctionInterval``, read before each nap so a change takes effect at once).
 ///
 /// Not locked itself: the store calls every method under its own lock, which `fork()` also takes,
 /// so no list is copied half-changed into a child. The callbacks run outside that lock: they may
 /// create or update metrics themselves.
 final class GaugeCallbackSampler {
+    /// The seconds between samples.
+    let interval: @Sendable () -> Double
+
+    /// A sampler whose thread waits `interval()` seconds between samples.
+    init(interval: @escaping @Sendable () -> Double = { Multiprocess.gaugeFunctionInterval }) {
+        self.interval = interval
+    }
+
     private struct WeakSampled {
         weak var series: (any SampledSeries)?
     }
@@ -39,6 +48,7 @@ final class GaugeCallbackSampler {
     func startIfNeededLocked(processID: Int32, sample: @escaping @Sendable () -> Bool) throws(Errno) {
         guard !sampled.isEmpty, threadProcessID != processID else { return }
         threadProcessID = processID
+        let interval = interval
         do {
             try NativeThread.startDetached(stackSize: 256 << 10) {
                 // Naps of at most 0.1 s let a changed interval take effect at once.
@@ -46,7 +56,7 @@ final class GaugeCallbackSampler {
                 while sample() {
                     lastSample = SystemClock.monotonic()
                     while true {
-                        let remaining = lastSample + Multiprocess.gaugeFunctionInterval - SystemClock.monotonic()
+                        let remaining = lastSample + interval() - SystemClock.monotonic()
                         if remaining <= 0 { break }
                         SystemClock.sleep(seconds: Swift.min(0.1, remaining))
                     }

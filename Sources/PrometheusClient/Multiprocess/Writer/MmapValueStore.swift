@@ -23,7 +23,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     // Everything below is guarded by `mutex`.
     private let identity: WriterIdentityClaim
     private let failures: StorageFailureCounter
-    private let sampler = GaugeCallbackSampler()
+    private let sampler: GaugeCallbackSampler
     private var files: [String: MmapFile] = [:]
     /// The exemplar files (``ExemplarFileLayout``), by kind prefix.
     private var exemplarFiles: [String: MmapFile] = [:]
@@ -39,9 +39,15 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     }
 
     /// Creates a store writing into `directory` under `identity` (see ``WriterIdentity``). A stable
-    /// identity is claimed by ``claimStableIdentity()``, a pid at the first write.
-    init(directory: MultiprocessDirectory, identity: WriterIdentity = .processID) {
+    /// identity is claimed by ``claimStableIdentity()``, a pid at the first write. Gauge callbacks are
+    /// sampled every `gaugeFunctionInterval()` seconds (by default the process's
+    /// ``Multiprocess/gaugeFunctionInterval``).
+    init(
+        directory: MultiprocessDirectory, identity: WriterIdentity = .processID,
+        gaugeFunctionInterval: @escaping @Sendable () -> Double = { Multiprocess.gaugeFunctionInterval }
+    ) {
         self.directory = directory
+        sampler = GaugeCallbackSampler(interval: gaugeFunctionInterval)
         self.identity = WriterIdentityClaim(directory: directory, requested: identity, processID: CurrentProcess.id)
         failures = StorageFailureCounter(directory: directory)
         ForkHandler.register(self)

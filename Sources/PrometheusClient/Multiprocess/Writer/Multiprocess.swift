@@ -32,7 +32,8 @@ public enum Multiprocess {
         set { functionInterval.store(Swift.max(0.01, newValue).bitPattern, ordering: .relaxed) }
     }
 
-    private static let functionInterval = Atomic<UInt64>(1.0.bitPattern)
+    private static let functionInterval = Atomic<UInt64>(
+        PrometheusConfiguration.process.gaugeFunctionInterval.bitPattern)
 
     /// Samples the callbacks of this process's gauges given ``GaugeChild/setFunction(_:)`` into its
     /// files now, on the calling thread (for example right before a master scrapes, or before a

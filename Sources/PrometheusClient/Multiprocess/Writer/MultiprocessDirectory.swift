@@ -39,32 +39,17 @@ public struct MultiprocessDirectory: Sendable, Hashable {
         self.path = path
     }
 
-    /// The directory a master should read when none is given: `PROMETHEUS_MULTIPROC_DIR`, or the
-    /// deprecated lower-case `prometheus_multiproc_dir` (with a warning on standard error).
+    /// The directory a master should read when none is given: the process configuration's
+    /// (``PrometheusConfiguration/multiprocessDirectory``: `PROMETHEUS_MULTIPROC_DIR`, or the
+    /// deprecated lower-case `prometheus_multiproc_dir`, read from the environment once).
     ///
     /// - Throws: `MultiprocessError.invalidDirectory` when neither is set, or the directory is unusable.
     public static func fromEnvironment(forWriting: Bool) throws(MultiprocessError) -> MultiprocessDirectory {
-        guard let path = environmentPath(warn: true) else {
+        guard let path = PrometheusConfiguration.process.multiprocessDirectory else {
             throw .invalidDirectory(
                 path: "", reason: "no directory given and PROMETHEUS_MULTIPROC_DIR is not set")
         }
         return try MultiprocessDirectory(path: path, forWriting: forWriting)
-    }
-
-    /// The directory named by the environment; present but empty counts (and is rejected later), as
-    /// the presence of the variable is what selects multiprocess mode in the Python client.
-    package static func environmentPath(warn: Bool) -> String? {
-        if let path = CurrentProcess.environmentValue("PROMETHEUS_MULTIPROC_DIR") {
-            return path
-        }
-        if let path = CurrentProcess.environmentValue("prometheus_multiproc_dir") {
-            if warn {
-                PrometheusDiagnostics.report(
-                    .configuration, "prometheus_multiproc_dir is deprecated, set PROMETHEUS_MULTIPROC_DIR instead")
-            }
-            return path
-        }
-        return nil
     }
 
     /// The path of a file in the directory.
