@@ -9,8 +9,9 @@ import PrometheusClient
 /// server.stop()
 /// ```
 ///
-/// Each connection gets a thread, up to ``MetricsServerOptions/maxConnections``, and every limit
-/// and timeout of ``MetricsServerOptions`` bounds what a slow or hostile client can hold. Requests
+/// One event-loop thread holds every connection, up to ``MetricsServerOptions/maxConnections``; a
+/// connection costs one of the few handler threads only while its complete request is answered, and
+/// every limit and timeout of ``MetricsServerOptions`` bounds what a slow or hostile client can hold. Requests
 /// for other paths than the metrics path can go to a handler of yours (health checks, or a whole
 /// small application, as the `prefork-demo` workers do); without one they get 404.
 public final class MetricsServer: Sendable {
@@ -45,7 +46,7 @@ public final class MetricsServer: Sendable {
     ///   - options: server limits and timeouts.
     ///   - handlerOptions: metrics path, compression and failure reporting.
     ///   - otherRequests: answers requests for any other path than the metrics path; nil answers
-    ///     them as the handler does (404, favicon). Called on connection threads: thread-safe.
+    ///     them as the handler does (404, favicon). Called on the handler threads: thread-safe.
     /// - Throws: ``ServingError`` when the address cannot be bound or an option is invalid.
     public static func start(
         port: Int,

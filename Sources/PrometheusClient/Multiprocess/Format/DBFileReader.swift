@@ -1,9 +1,10 @@
 import PrometheusSystem
 
 /// Reads whole multiprocess `.db` files with plain reads (never mapping them, so a file truncated or
-/// deleted by another process cannot fault the reader), for the archiver and the inspection. Like the
-/// merge, it opens without blocking, reads regular files only and checks the header against the
-/// file's size before it allocates anything.
+/// deleted by another process cannot fault the reader), for the archiver, the inspection and the
+/// companion-file mergers (exemplars, native buckets). Like the merge's own reader, it opens without
+/// blocking, reads regular files only and checks the header against the file's size before it
+/// allocates anything.
 package enum DBFileReader {
     /// The used bytes of one file.
     package struct Snapshot {
