@@ -6,11 +6,9 @@ public final class GaugeChild: DurationObserver, Sendable {
     let storage: SeriesStorage
     /// Whether sets record their time (the mostrecent modes), decided once rather than per set.
     private let recordsTimestamps: Bool
-    /// The callback of ``setFunction(_:)``, guarded by `callbackLock`: a `pthread` mutex that the
-    /// multiprocess store's fork handler holds across `fork()` (see ``SampledSeries``), so that a
-    /// child is never copied with it taken by a thread the child does not have.
-    private let callbackLock = ProcessMutex()
-    nonisolated(unsafe) private var storedCallback: (@Sendable () -> Double)?
+    /// The callback of ``setFunction(_:)``, made at its first call: gauges without one pay one atomic
+    /// load per read and a word of memory.
+    private let callbackCell = AtomicLazyReference<CallbackCell>()
 
     init(storage: SeriesStorage, mode: MultiprocessMode) {
         self.storage = storage
@@ -83,7 +81,8 @@ public final class GaugeChild: DurationObserver, Sendable {
     /// master shows a value at most that old. The callback runs on that thread and must not block.
     /// A process forked from this one samples its copy once it writes its first value.
     public func setFunction(_ callback: @escaping @Sendable () -> Double) {
-        callbackLock.withLock { storedCallback = callback }
+        let cell = callbackCell.storeIfNil(CallbackCell())
+        cell.lock.withLock { cell.callback = callback }
         storage.sampleFunction(of: self)
     }
 
@@ -101,7 +100,16 @@ public final class GaugeChild: DurationObserver, Sendable {
     }
 
     private var currentCallback: (@Sendable () -> Double)? {
-        callbackLock.withLock { storedCallback }
+        guard let cell = callbackCell.load() else { return nil }
+        return cell.lock.withLock { cell.callback }
+    }
+
+    /// A callback and its lock: a `pthread` mutex that the multiprocess store's fork handler holds
+    /// across `fork()` (see ``SampledSeries``), so that a child is never copied with it taken by a
+    /// thread the child does not have.
+    private final class CallbackCell: @unchecked Sendable {
+        let lock = ProcessMutex()
+        var callback: (@Sendable () -> Double)?
     }
 }
 
@@ -109,11 +117,11 @@ extension GaugeChild: SampledSeries {
     var sampledStorage: SeriesStorage { storage }
 
     func lockCallbackForFork() {
-        callbackLock.lock()
+        callbackCell.load()?.lock.lock()
     }
 
     func unlockCallbackAfterFork() {
-        callbackLock.unlock()
+        callbackCell.load()?.lock.unlock()
     }
 }
 
