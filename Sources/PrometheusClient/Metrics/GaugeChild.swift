@@ -6,9 +6,10 @@ public final class GaugeChild: DurationObserver, Sendable {
     let storage: SeriesStorage
     /// Whether sets record their time (the mostrecent modes), decided once rather than per set.
     private let recordsTimestamps: Bool
-    /// The callback of ``setFunction(_:)``, made at its first call: gauges without one pay one atomic
-    /// load per read and a word of memory.
+    /// The callback of ``setFunction(_:)``, made at its first call. `hasCallback` is set once it
+    /// exists: a gauge without one pays a plain atomic load per read, nothing more.
     private let callbackCell = AtomicLazyReference<CallbackCell>()
+    private let hasCallback = Atomic<Bool>(false)
 
     init(storage: SeriesStorage, mode: MultiprocessMode) {
         self.storage = storage
@@ -83,6 +84,7 @@ public final class GaugeChild: DurationObserver, Sendable {
     public func setFunction(_ callback: @escaping @Sendable () -> Double) {
         let cell = callbackCell.storeIfNil(CallbackCell())
         cell.lock.withLock { cell.callback = callback }
+        hasCallback.store(true, ordering: .releasing)
         storage.sampleFunction(of: self)
     }
 
@@ -99,8 +101,9 @@ public final class GaugeChild: DurationObserver, Sendable {
         return storage.value(at: 0)
     }
 
+    @inline(__always)
     private var currentCallback: (@Sendable () -> Double)? {
-        guard let cell = callbackCell.load() else { return nil }
+        guard hasCallback.load(ordering: .acquiring), let cell = callbackCell.load() else { return nil }
         return cell.lock.withLock { cell.callback }
     }
 
