@@ -68,14 +68,36 @@ let package = Package(
         .executableTarget(
             name: "PrometheusMultiproc",
             dependencies: ["PrometheusClient", "PrometheusMultiprocess", "PrometheusServing"]),
+        // Helpers every test target shares: external tools, spawned processes, multiprocess fixtures.
+        .target(
+            name: "PrometheusTestSupport", dependencies: ["PrometheusClient", "PrometheusSystem"],
+            path: "Tests/PrometheusTestSupport"),
+        // One test target per library module: the core's tests see neither the master nor serving.
         .testTarget(
             name: "PrometheusClientTests",
             dependencies: [
-                "PrometheusClient", "PrometheusMultiprocess", "PrometheusServing", "PrometheusPush", "PrometheusSystem",
-                "PrometheusTestWorker",
-                "PreforkDemo", "PrometheusMultiproc", "PrometheusFuzz",
-            ]
-        ),
+                "PrometheusClient", "PrometheusSystem", "PrometheusTestSupport", "PrometheusTestWorker",
+                "PrometheusFuzz",
+            ]),
+        .testTarget(
+            name: "PrometheusMultiprocessTests",
+            dependencies: [
+                "PrometheusClient", "PrometheusMultiprocess", "PrometheusSystem", "PrometheusTestSupport",
+                "PrometheusTestWorker", "PrometheusMultiproc",
+            ]),
+        .testTarget(
+            name: "PrometheusServingTests",
+            dependencies: [
+                "PrometheusClient", "PrometheusMultiprocess", "PrometheusServing", "PrometheusSystem",
+                "PrometheusTestSupport", "PreforkDemo", "PrometheusMultiproc", "HTTPBenchmarkServer",
+            ]),
+        .testTarget(
+            name: "PrometheusPushTests",
+            dependencies: [
+                // The HTTP engine serves as the redirecting and failing peer of the push tests.
+                "PrometheusClient", "PrometheusMultiprocess", "PrometheusPush", "PrometheusServing",
+                "PrometheusTestSupport",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,10 +1,9 @@
 import Foundation
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusMultiprocess
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 /// Names and label values are identified by their UTF-8 bytes, as Prometheus and the Python client do:
 /// Swift's `String` equality would merge canonically equivalent spellings into one series.

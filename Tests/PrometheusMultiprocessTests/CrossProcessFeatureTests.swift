@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
@@ -118,7 +119,7 @@ struct CrossProcessFeatureTests {
         #expect(high.exemplar?.labels == [Label("trace_id", "first-high")])
         let text = Exposition.string(families, as: .openMetrics100)
         #expect(text.contains(#"mp_script_requests_total{key="a"} 3.0 # {trace_id="second-trace"} 2.0 "#))
-        try OpenMetricsTests.parseWithPython(text)
+        try ExternalTool.parseOpenMetricsWithPython(text)
 
         // A newer exemplar in the other process wins; a dead writer's exemplars survive archiving.
         try first.run("inc mp_script_requests a 1 third-trace")

@@ -1,3 +1,4 @@
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient

@@ -1,12 +1,11 @@
 import Dispatch
 import Foundation
 import Glibc
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusMultiprocess
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 /// Whatever lands in a multiprocess directory, the master serves the rest, says what it skipped, and
 /// neither hangs, crashes nor runs out of memory; what it serves stays valid for promtool.

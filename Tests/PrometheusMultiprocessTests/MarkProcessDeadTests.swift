@@ -1,11 +1,10 @@
 import Foundation
+import PrometheusTestSupport
 import Synchronization
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusMultiprocess
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 @Suite struct MarkProcessDeadTests {
     /// The merge without live-mode gauges (which a dead process leaves by design).
@@ -66,7 +65,7 @@ import Testing
     @Test func withoutArchivingOnlyLiveFilesGoAsInPython() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
-        for pid in [501, 502] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        for pid in [501, 502] { try MultiprocessFixtures.writeWithPython(pid: pid, to: directory) }
         let before = try Self.files(directory)
         try markProcessDead(pid: 501, path: directory, archiving: false)
         let after = try Self.files(directory)
@@ -100,7 +99,7 @@ import Testing
     @Test func totalsAreIdenticalBeforeAndAfter() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
-        for pid in [201, 202, 203] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        for pid in [201, 202, 203] { try MultiprocessFixtures.writeWithPython(pid: pid, to: directory) }
         let before = try Self.durableSamples(directory)
         try markProcessDead(pid: 202, path: directory)
         let after = try Self.durableSamples(directory)
@@ -111,7 +110,7 @@ import Testing
     @Test func liveFilesAreRemovedAndOthersArchived() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
-        for pid in [301, 302] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        for pid in [301, 302] { try MultiprocessFixtures.writeWithPython(pid: pid, to: directory) }
         try markProcessDead(pid: 301, path: directory)
         let files = try Self.files(directory)
         #expect(!files.contains { $0.hasSuffix("_301.db") && $0 != "gauge_all_301.db" })
@@ -129,7 +128,7 @@ import Testing
     @Test func pythonReadsTheArchivesWithTheSameResult() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
-        for pid in [401, 402, 403] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        for pid in [401, 402, 403] { try MultiprocessFixtures.writeWithPython(pid: pid, to: directory) }
         try markProcessDead(pid: 401, path: directory)
         try markProcessDead(pid: 403, path: directory)
         MultiProcessCollectorTests.expectEqual(

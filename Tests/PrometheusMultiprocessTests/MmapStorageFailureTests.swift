@@ -1,11 +1,10 @@
 import Foundation
 import Glibc
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusMultiprocess
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 @Suite("Multiprocess writer: full disk and file-size limits")
 struct MmapStorageFailureTests {

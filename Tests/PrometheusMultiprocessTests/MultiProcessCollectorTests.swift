@@ -1,43 +1,15 @@
 import Foundation
+import PrometheusTestSupport
 import Synchronization
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusMultiprocess
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 /// Python 0.25.0 workers write a directory with every type and gauge mode; our collector's merge must
 /// equal Python's. Then corrupt files, caching, info/stateset files and the archive of dead processes.
 @Suite struct MultiProcessCollectorTests {
     static let modes = MultiprocessMode.allCases.map(\.rawValue)
-
-    /// Writes, as Python worker `pid`, one of every metric type and one gauge per mode.
-    static func writeWithPython(pid: Int, to directory: String) throws {
-        let script = """
-            import sys
-            from prometheus_client import values
-            pid = sys.argv[1]
-            values.ValueClass = values.MultiProcessValue(process_identifier=lambda: pid)
-            from prometheus_client import Counter, Gauge, Histogram, Summary
-            n = int(pid)
-            c = Counter('requests', 'Requests "quoted" \\\\ back\\nslash', ['path'], registry=None)
-            c.labels('/a').inc(n)
-            c.labels('ü/😀 "q"\\n\\\\ \\x01').inc(0.5)
-            h = Histogram('latency_seconds', 'Latency.', ['path'], buckets=[0.1, 1, 5], registry=None)
-            h.labels('/a').observe(0.05 * n)
-            h.labels('/a').observe(2)
-            s = Summary('size_bytes', 'Size.', registry=None)
-            s.observe(n)
-            for mode in \(modes):
-                g = Gauge('g_' + mode, 'Gauge ' + mode, ['k'], multiprocess_mode=mode, registry=None)
-                g.labels('x').set(n * 1.5)
-                if 'mostrecent' not in mode:
-                    g.labels('y').inc(n)
-            """
-        _ = try ExternalTool.runPython(
-            script, arguments: [String(pid)], environment: ["PROMETHEUS_MULTIPROC_DIR": directory])
-    }
 
     /// Our merge in the shape of ``MultiprocessFixtures/pythonMerge(_:)``, without the self-metrics
     /// and `_created`.
@@ -77,7 +49,7 @@ import Testing
     @Test func mergeOfPythonWorkersEqualsPythonsMerge() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
-        for pid in [101, 102, 103] { try Self.writeWithPython(pid: pid, to: directory) }
+        for pid in [101, 102, 103] { try MultiprocessFixtures.writeWithPython(pid: pid, to: directory) }
         let ours = try Self.ourMerge(directory)
         let python = try MultiprocessFixtures.pythonMerge(directory)
         Self.expectEqual(ours, python)
@@ -89,7 +61,7 @@ import Testing
     @Test func mergeIsSortedAndDeterministic() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
-        for pid in [7, 8] { try Self.writeWithPython(pid: pid, to: directory) }
+        for pid in [7, 8] { try MultiprocessFixtures.writeWithPython(pid: pid, to: directory) }
         let first = try MultiProcessCollector(path: directory).collect()
         let second = try MultiProcessCollector(path: directory).collect()
         #expect(first == second)
@@ -144,7 +116,7 @@ import Testing
     func corruptFileIsSkippedAndTheRestServed(kind: String) throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
-        try Self.writeWithPython(pid: 5, to: directory)
+        try MultiprocessFixtures.writeWithPython(pid: 5, to: directory)
         let expected = try Self.ourMerge(directory)
         let key = DBKey.encode(familyName: "requests", sampleName: "requests_total", labels: [], help: "x")
         var bytes = DBFileLayout.makeFile(entries: [(key, 100, 0)])

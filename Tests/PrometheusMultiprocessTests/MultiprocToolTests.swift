@@ -1,10 +1,9 @@
 import Foundation
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusMultiprocess
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 /// The `prometheus-multiproc` command, run as a separate process on directories written by Python.
 @Suite struct MultiprocToolTests {
@@ -16,7 +15,7 @@ import Testing
     @Test func mergePrintsWhatTheCollectorServes() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
-        for pid in [11, 12] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        for pid in [11, 12] { try MultiprocessFixtures.writeWithPython(pid: pid, to: directory) }
         let output = try Self.run(["merge", directory])
         #expect(output.status == 0)
         // The tool never changes the directory: compare with a collector that does not archive either.
@@ -29,11 +28,11 @@ import Testing
     @Test func mergeWritesOpenMetricsOnRequest() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
-        try MultiProcessCollectorTests.writeWithPython(pid: 13, to: directory)
+        try MultiprocessFixtures.writeWithPython(pid: 13, to: directory)
         let output = try Self.run(["merge", directory, "--format", "openmetrics"])
         #expect(output.status == 0)
         #expect(output.standardOutput.hasSuffix("# EOF\n"))
-        try OpenMetricsTests.parseWithPython(output.standardOutput)
+        try ExternalTool.parseOpenMetricsWithPython(output.standardOutput)
     }
 
     @Test func inspectListsEntriesAndFlagsCorruption() throws {
@@ -58,7 +57,7 @@ import Testing
     @Test func markDeadFoldsTheProcess() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
-        for pid in [21, 22] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        for pid in [21, 22] { try MultiprocessFixtures.writeWithPython(pid: pid, to: directory) }
         let output = try Self.run(["mark-dead", directory, "21"])
         #expect(output.status == 0, "\(output.standardError)")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory)
@@ -83,7 +82,7 @@ import Testing
     @Test func markDeadWithoutArchivingKeepsTheDurableFiles() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
-        for pid in [23, 24] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        for pid in [23, 24] { try MultiprocessFixtures.writeWithPython(pid: pid, to: directory) }
         let output = try Self.run(["mark-dead", "--no-archive", directory, "23"])
         #expect(output.status == 0, "\(output.standardError)")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory)

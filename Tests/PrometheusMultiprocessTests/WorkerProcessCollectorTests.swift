@@ -1,10 +1,9 @@
 import Foundation
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusMultiprocess
-@testable import PrometheusPush
-@testable import PrometheusServing
 @testable import PrometheusSystem
 
 @Suite struct WorkerProcessCollectorTests {

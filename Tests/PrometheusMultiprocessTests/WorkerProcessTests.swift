@@ -1,10 +1,9 @@
 import Foundation
 import Glibc
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 /// Real worker processes (the `PrometheusTestWorker` executable): fork()ed children, SIGKILL while
 /// growing files, and mode selection from the environment.
@@ -13,15 +12,7 @@ struct WorkerProcessTests {
     typealias Fixtures = MultiprocessFixtures
 
     static func workerPath() throws -> String {
-        let runner = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let path = URL(fileURLWithPath: runner).deletingLastPathComponent().appendingPathComponent(
-            "PrometheusTestWorker"
-        ).path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw ExternalTool.MissingTool(
-                name: "PrometheusTestWorker next to the test runner (swift build --build-tests)")
-        }
-        return path
+        try TestWorker.path()
     }
 
     /// A live worker that has written `mp_hold_total` and keeps its files mapped until `stop()`.

@@ -1,10 +1,10 @@
 import Foundation
+import PrometheusTestSupport
 import Synchronization
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusPush
-@testable import PrometheusServing
 
 @Suite("Graphite bridge over TCP")
 struct GraphiteBridgeTests {

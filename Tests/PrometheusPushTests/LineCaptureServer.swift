@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Glibc
+import PrometheusTestSupport
 import Synchronization
 
 /// A TCP receiver on 127.0.0.1 for Graphite tests: accepts connections one after another and keeps

@@ -1,9 +1,9 @@
 import Foundation
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusPush
-@testable import PrometheusServing
 
 @Suite("Push handlers: basic auth, extra headers, custom handlers")
 struct PushHandlerTests {

@@ -1,9 +1,10 @@
 import Foundation
+import PrometheusServing
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusPush
-@testable import PrometheusServing
 
 /// A push answered with a redirect must never replace a group with nothing: it fails, as the Python
 /// client's default handler does, unless a handler is asked to resend the request unchanged.

@@ -1,10 +1,10 @@
 import Foundation
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusMultiprocess
 @testable import PrometheusPush
-@testable import PrometheusServing
 
 @Suite("Pushing registries to a real gateway")
 struct PushRegistryTests {
@@ -79,7 +79,7 @@ struct PushMultiprocessTests {
     func pushesTheMergedView() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }
-        for pid in [31, 32, 33] { try MultiProcessCollectorTests.writeWithPython(pid: pid, to: directory) }
+        for pid in [31, 32, 33] { try MultiprocessFixtures.writeWithPython(pid: pid, to: directory) }
         let server = try PushgatewayProcess()
         defer { server.stop() }
         let gateway = try Pushgateway(server.address, timeout: .seconds(10))

@@ -1,9 +1,9 @@
 import Foundation
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
 @testable import PrometheusPush
-@testable import PrometheusServing
 
 @Suite("Pushgateway client against a real gateway")
 struct PushgatewayTests {

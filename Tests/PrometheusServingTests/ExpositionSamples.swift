@@ -1,3 +1,5 @@
+import PrometheusTestSupport
+
 /// Reads sample values out of text exposition for assertions: `name{a="b",...} value` lines.
 /// Label values in these tests contain no escaped quotes or commas, so a small reader suffices.
 struct ExpositionSamples {

@@ -1,7 +1,7 @@
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
-@testable import PrometheusPush
 @testable import PrometheusServing
 
 @Suite("HTTP request parser")

@@ -1,10 +1,10 @@
 import Foundation
 import Glibc
+import PrometheusTestSupport
 import Synchronization
 import Testing
 
 @testable import PrometheusClient
-@testable import PrometheusPush
 @testable import PrometheusServing
 
 @Suite("Built-in HTTP server")

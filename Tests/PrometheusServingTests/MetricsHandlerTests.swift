@@ -1,9 +1,9 @@
 import Foundation
+import PrometheusTestSupport
 import Synchronization
 import Testing
 
 @testable import PrometheusClient
-@testable import PrometheusPush
 @testable import PrometheusServing
 
 @Suite("Metrics handler and server")

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
@@ -128,7 +129,7 @@ struct PreforkDemoTests {
         #expect(bucket?.contains("# {trace_id=\"\(traceID)\"} 0.0") == true, "\(response.text)")
         #expect(lines.contains("# TYPE demo_worker info"))
         #expect(lines.contains { $0.hasPrefix("demo_worker_info{slot=") && $0.contains("version=\"1\"") })
-        try OpenMetricsTests.parseWithPython(response.text)
+        try ExternalTool.parseOpenMetricsWithPython(response.text)
     }
 
     @Test("a SIGKILLed worker is replaced; its live gauges leave the merge while counters keep totals")

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PrometheusTestSupport
 import Testing
 
 /// `prometheus-multiproc serve` as the sidecar of a real Python fleet: gunicorn (PyPI) running a

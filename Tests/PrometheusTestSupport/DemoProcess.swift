@@ -5,20 +5,20 @@ import Synchronization
 /// A running `prefork-demo` for end-to-end tests: started with ephemeral ports and its own temporary
 /// multiprocess directory, its output collected so the tests can follow workers dying and being
 /// replaced. Every wait is bounded.
-final class DemoProcess {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+package final class DemoProcess {
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
     }
 
-    let process = Process()
-    let directory: URL
-    private(set) var appPort = 0
-    private(set) var metricsPort = 0
+    package let process = Process()
+    package let directory: URL
+    package private(set) var appPort = 0
+    package private(set) var metricsPort = 0
     private let output = OutputBuffer()
 
     /// Locates a built executable of this package: next to the test bundle (`.build/<config>/`), or
     /// in `.build/debug` / `.build/release` under the package root.
-    static func builtExecutable(_ name: String) throws -> URL {
+    package static func builtExecutable(_ name: String) throws -> URL {
         var candidates: [URL] = []
         if let bundle = Bundle.main.executableURL {
             candidates.append(bundle.deletingLastPathComponent().appendingPathComponent(name))
@@ -39,7 +39,7 @@ final class DemoProcess {
                 "\(name) is not built (looked in \(candidates.map(\.path))); run `swift build --product \(name)`")
     }
 
-    init(workers: Int, extraArguments: [String] = []) throws {
+    package init(workers: Int, extraArguments: [String] = []) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("prefork-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         process.executableURL = try Self.builtExecutable("prefork-demo")
@@ -71,11 +71,11 @@ final class DemoProcess {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    var log: String { output.text.withLock { $0 } }
+    package var log: String { output.text.withLock { $0 } }
 
     /// Waits until a line containing `text` appears (after skipping `skipping` earlier occurrences).
     @discardableResult
-    func waitForLine(containing text: String, skipping: Int = 0, timeout: Double) throws -> String {
+    package func waitForLine(containing text: String, skipping: Int = 0, timeout: Double) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let lines = log.split(separator: "\n").filter { $0.contains(text) }
@@ -90,7 +90,7 @@ final class DemoProcess {
     }
 
     /// The pids of the workers currently alive, from the demo's own log lines.
-    func livingWorkerPIDs() -> Set<Int32> {
+    package func livingWorkerPIDs() -> Set<Int32> {
         var alive = Set<Int32>()
         for line in log.split(separator: "\n") {
             if line.contains(" serving (pid "), let pid = Self.number(after: "(pid ", in: line) {
@@ -104,7 +104,7 @@ final class DemoProcess {
 
     /// Sends one application request; returns the worker pid that answered.
     @discardableResult
-    func request(_ path: String) throws -> Int32 {
+    package func request(_ path: String) throws -> Int32 {
         let response = try RawHTTPClient.get(port: appPort, path: path)
         guard let pid = response.headers["x-worker-pid"].flatMap({ Int32($0) }) else {
             throw Failure(description: "response without X-Worker-Pid: \(response.status) \(response.text)")
@@ -113,7 +113,7 @@ final class DemoProcess {
     }
 
     /// Scrapes the master's merged metrics.
-    func scrape(path: String = "/metrics") throws -> String {
+    package func scrape(path: String = "/metrics") throws -> String {
         let response = try RawHTTPClient.get(port: metricsPort, path: path)
         guard response.status == 200 else {
             throw Failure(description: "scrape answered \(response.status): \(response.text)")
@@ -122,7 +122,7 @@ final class DemoProcess {
     }
 
     /// SIGTERM, then SIGKILL after 10 s.
-    func stop() {
+    package func stop() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(10)
@@ -148,5 +148,5 @@ final class DemoProcess {
 
 /// The demo's combined output, appended to by the pipe's reader thread.
 private final class OutputBuffer: Sendable {
-    let text = Mutex("")
+    package let text = Mutex("")
 }

@@ -6,25 +6,32 @@ import Testing
 ///
 /// When a tool is missing: under CI (`CI` set) the test fails, because CI must have everything;
 /// locally the test is cancelled with a loud message naming what was skipped.
-enum ExternalTool {
-    struct Output {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
+package enum ExternalTool {
+    package struct Output {
+        package var status: Int32
+        package var standardOutput: String
+        package var standardError: String
     }
 
-    struct MissingTool: Error, CustomStringConvertible {
-        var name: String
-        var description: String { "\(name) is required in CI but was not found; run Scripts/test.sh to install it" }
+    package struct MissingTool: Error, CustomStringConvertible {
+        package var name: String
+
+        package init(name: String) {
+            self.name = name
+        }
+
+        package var description: String {
+            "\(name) is required in CI but was not found; run Scripts/test.sh to install it"
+        }
     }
 
-    static var isCI: Bool {
+    package static var isCI: Bool {
         let value = ProcessInfo.processInfo.environment["CI"] ?? ""
         return !value.isEmpty && value.lowercased() != "false" && value != "0"
     }
 
     /// The absolute path of `name` on PATH (or of `name` itself when it is a path), or `nil`.
-    static func path(of name: String) -> String? {
+    package static func path(of name: String) -> String? {
         if name.contains("/") {
             return FileManager.default.isExecutableFile(atPath: name) ? name : nil
         }
@@ -39,7 +46,7 @@ enum ExternalTool {
     }
 
     /// The path of a tool the test cannot run without: fails under CI, cancels the test locally.
-    static func require(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    package static func require(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         if let found = path(of: name) {
             return found
         }
@@ -47,7 +54,7 @@ enum ExternalTool {
     }
 
     /// Fails (CI) or cancels (locally) the running test because `what` is unavailable.
-    static func unavailable(_ what: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Never {
+    package static func unavailable(_ what: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Never {
         if isCI {
             throw MissingTool(name: what)
         }
@@ -59,7 +66,7 @@ enum ExternalTool {
     /// Runs `executable` with `arguments`, feeding `input` on standard input, and waits (bounded by
     /// `timeout` seconds, after which the process is killed).
     @discardableResult
-    static func run(
+    package static func run(
         _ executable: String,
         _ arguments: [String] = [],
         input: Data? = nil,
@@ -100,7 +107,7 @@ enum ExternalTool {
     }
 
     /// A python3 that can import prometheus_client 0.25.0 (fails under CI, cancels locally otherwise).
-    static func python() throws -> String {
+    package static func python() throws -> String {
         let python = try require("python3")
         let versionScript = "import importlib.metadata as m, sys; sys.stdout.write(m.version('prometheus_client'))"
         let probe = try run(python, ["-c", versionScript])
@@ -112,7 +119,7 @@ enum ExternalTool {
 
     /// Runs a Python script with prometheus_client available; returns its standard output, throwing
     /// if it exits non-zero.
-    static func runPython(
+    package static func runPython(
         _ script: String, arguments: [String] = [], input: Data? = nil, environment: [String: String]? = nil
     ) throws -> String {
         let python = try python()
@@ -124,7 +131,7 @@ enum ExternalTool {
     }
 
     /// `promtool check metrics` on an exposition; returns the linter's complaints (empty when clean).
-    static func promtoolProblems(_ exposition: String) throws -> String? {
+    package static func promtoolProblems(_ exposition: String) throws -> String? {
         let promtool = try require("promtool")
         let output = try run(promtool, ["check", "metrics"], input: Data(exposition.utf8))
         return output.status == 0 ? nil : output.standardOutput + output.standardError
@@ -132,7 +139,9 @@ enum ExternalTool {
 
     /// `promtool check metrics` on a text-format exposition: whether it parses (exit status 1 means a
     /// parse error) and the linter's complaints (exit status 3), one per line.
-    static func promtoolCheck(_ exposition: String) throws -> (parses: Bool, lintProblems: [String], output: String) {
+    package static func promtoolCheck(_ exposition: String) throws -> (
+        parses: Bool, lintProblems: [String], output: String
+    ) {
         let promtool = try require("promtool")
         let output = try run(promtool, ["check", "metrics"], input: Data(exposition.utf8))
         let text = output.standardOutput + output.standardError
@@ -140,10 +149,10 @@ enum ExternalTool {
         return (output.status == 0 || output.status == 3, problems, text)
     }
 
-    struct ToolFailure: Error, CustomStringConvertible {
-        var tool: String
-        var output: Output
-        var description: String {
+    package struct ToolFailure: Error, CustomStringConvertible {
+        package var tool: String
+        package var output: Output
+        package var description: String {
             "\(tool) exited with \(output.status)\nstdout:\n\(output.standardOutput)\nstderr:\n\(output.standardError)"
         }
     }
@@ -152,5 +161,19 @@ enum ExternalTool {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("prom-tool-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         return (url, try FileHandle(forWritingTo: url))
+    }
+}
+
+extension ExternalTool {
+    /// Parses `text` with the Python client's OpenMetrics parser, which refuses what breaks the format.
+    ///
+    /// - Throws: when Python's parser refuses it (or Python is missing: see ``require(_:sourceLocation:)``).
+    package static func parseOpenMetricsWithPython(_ text: String) throws {
+        _ = try runPython(
+            """
+            import sys
+            from prometheus_client.openmetrics.parser import text_string_to_metric_families
+            list(text_string_to_metric_families(sys.stdin.read()))
+            """, input: Data(text.utf8))
     }
 }

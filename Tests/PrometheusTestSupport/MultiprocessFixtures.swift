@@ -3,27 +3,24 @@ import Glibc
 import Testing
 
 @testable import PrometheusClient
-@testable import PrometheusMultiprocess
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 /// Shared helpers for the multiprocess writer tests: temporary directories, small tmpfs mounts, a
 /// plain `.db` reader, and Python scripts that write or merge the same metrics.
-enum MultiprocessFixtures {
+package enum MultiprocessFixtures {
     /// A fresh empty directory under the system temporary directory.
-    static func temporaryDirectory(_ label: String = "mp") throws -> String {
+    package static func temporaryDirectory(_ label: String = "mp") throws -> String {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url.path
     }
 
-    static func remove(_ path: String) {
+    package static func remove(_ path: String) {
         try? FileManager.default.removeItem(atPath: path)
     }
 
     /// Mounts a tmpfs of `size` bytes (options such as `ro` appended) on a new directory, or returns
     /// `nil` when this machine does not allow mounting.
-    static func mountTmpfs(size: Int, extraOptions: String = "") throws -> String? {
+    package static func mountTmpfs(size: Int, extraOptions: String = "") throws -> String? {
         let mountPoint = try temporaryDirectory("mp-tmpfs")
         let options = "size=\(size)" + (extraOptions.isEmpty ? "" : ",\(extraOptions)")
         guard let mount = ExternalTool.path(of: "mount"),
@@ -36,7 +33,7 @@ enum MultiprocessFixtures {
         return mountPoint
     }
 
-    static func unmount(_ mountPoint: String) {
+    package static func unmount(_ mountPoint: String) {
         if let umount = ExternalTool.path(of: "umount") {
             _ = try? ExternalTool.run(umount, [mountPoint])
         }
@@ -44,7 +41,7 @@ enum MultiprocessFixtures {
     }
 
     /// Fills the file system of `directory` with a file named `filler` until no byte fits.
-    static func fill(_ directory: String) {
+    package static func fill(_ directory: String) {
         let path = directory + "/filler"
         let descriptor = open(path, O_CREAT | O_WRONLY, 0o644)
         defer { close(descriptor) }
@@ -55,27 +52,27 @@ enum MultiprocessFixtures {
     }
 
     /// Frees what ``fill(_:)`` took.
-    static func unfill(_ directory: String) {
+    package static func unfill(_ directory: String) {
         unlink(directory + "/filler")
     }
 
     /// The names in `directory` that do not start with a dot (the lock file does), sorted.
-    static func names(_ directory: String) throws -> [String] {
+    package static func names(_ directory: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }.sorted()
     }
 
     /// One entry of a `.db` file as a reader sees it.
-    struct Entry: Equatable {
-        var key: String
-        var value: Double
-        var timestamp: Double
+    package struct Entry: Equatable {
+        package var key: String
+        package var value: Double
+        package var timestamp: Double
     }
 
     /// Reads the entries below `used` (the same walk as Python's reader), throwing on corruption.
     /// A file that a live writer grows between the read's size and its bytes is read again: the
     /// header read last may publish more than the bytes read (the library's reader reads the header
     /// first and the size after, so it never sees this).
-    static func entries(ofFile path: String) throws -> [Entry] {
+    package static func entries(ofFile path: String) throws -> [Entry] {
         var attempt = 0
         while true {
             attempt += 1
@@ -89,11 +86,11 @@ enum MultiprocessFixtures {
         }
     }
 
-    struct CorruptFile: Error {
-        var reason: String
+    package struct CorruptFile: Error {
+        package var reason: String
     }
 
-    static func entries(of bytes: [UInt8]) throws -> [Entry] {
+    package static func entries(of bytes: [UInt8]) throws -> [Entry] {
         guard bytes.count >= 8 else { throw CorruptFile(reason: "only \(bytes.count) bytes") }
         let used = Int(readInt32(bytes, 0))
         guard used >= 8, used <= bytes.count else { throw CorruptFile(reason: "used \(used)") }
@@ -114,7 +111,7 @@ enum MultiprocessFixtures {
 
     /// The file's bytes with every entry's timestamp zeroed, for comparing files written at
     /// different times.
-    static func bytesWithoutTimestamps(ofFile path: String) throws -> [UInt8] {
+    package static func bytesWithoutTimestamps(ofFile path: String) throws -> [UInt8] {
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         let used = Int(readInt32(bytes, 0))
         var offset = 8
@@ -128,7 +125,7 @@ enum MultiprocessFixtures {
     }
 
     /// Where two files' bytes first differ (`nil` when equal), short enough to read in a failure.
-    static func firstDifference(_ ours: [UInt8], _ theirs: [UInt8]) -> String? {
+    package static func firstDifference(_ ours: [UInt8], _ theirs: [UInt8]) -> String? {
         if let index = (0..<min(ours.count, theirs.count)).first(where: { ours[$0] != theirs[$0] }) {
             let ourContext = String(decoding: ours[max(0, index - 16)..<min(ours.count, index + 16)], as: UTF8.self)
             let theirContext = String(
@@ -152,7 +149,7 @@ enum MultiprocessFixtures {
 
     /// Runs Python's `MultiProcessCollector` on `directory` and returns every sample as
     /// `name` + its labels as sorted JSON (see ``sampleKey(_:_:)``) → value.
-    static func pythonMerge(_ directory: String) throws -> [String: Double] {
+    package static func pythonMerge(_ directory: String) throws -> [String: Double] {
         let script = """
             import json, sys
             from prometheus_client import CollectorRegistry
@@ -173,13 +170,13 @@ enum MultiprocessFixtures {
     }
 
     /// The key ``pythonMerge(_:)`` uses for a sample.
-    static func sampleKey(_ name: String, _ labels: [Label] = []) -> String {
+    package static func sampleKey(_ name: String, _ labels: [Label] = []) -> String {
         let key = String(
             decoding: DBKey.encode(familyName: "", sampleName: "", labels: labels, help: ""), as: UTF8.self)
         return name + key.dropFirst(#"["", "", "#.count).dropLast(#", ""]"#.count)
     }
 
-    static func descriptor(
+    package static func descriptor(
         _ kind: StorageKind, _ family: String, help: String = "help", labels: [Label] = [],
         slots: [(String, Label?)]
     ) -> SeriesDescriptor {
@@ -188,13 +185,42 @@ enum MultiprocessFixtures {
             slotTemplates: slots.map { SeriesDescriptor.SlotTemplate(sampleName: $0.0, extraLabel: $0.1) })
     }
 
-    static func counter(_ family: String, help: String = "help", labels: [Label] = []) -> SeriesDescriptor {
+    package static func counter(_ family: String, help: String = "help", labels: [Label] = []) -> SeriesDescriptor {
         descriptor(.counter, family, help: help, labels: labels, slots: [(family + "_total", nil)])
     }
 
-    static func gauge(
+    package static func gauge(
         _ family: String, mode: MultiprocessMode = .all, help: String = "help", labels: [Label] = []
     ) -> SeriesDescriptor {
         descriptor(.gauge(mode), family, help: help, labels: labels, slots: [(family, nil)])
+    }
+}
+
+extension MultiprocessFixtures {
+    /// Writes, as Python worker `pid`, one of every metric type and one gauge per mode.
+    package static func writeWithPython(pid: Int, to directory: String) throws {
+        let script = """
+            import sys
+            from prometheus_client import values
+            pid = sys.argv[1]
+            values.ValueClass = values.MultiProcessValue(process_identifier=lambda: pid)
+            from prometheus_client import Counter, Gauge, Histogram, Summary
+            n = int(pid)
+            c = Counter('requests', 'Requests "quoted" \\\\ back\\nslash', ['path'], registry=None)
+            c.labels('/a').inc(n)
+            c.labels('ü/😀 "q"\\n\\\\ \\x01').inc(0.5)
+            h = Histogram('latency_seconds', 'Latency.', ['path'], buckets=[0.1, 1, 5], registry=None)
+            h.labels('/a').observe(0.05 * n)
+            h.labels('/a').observe(2)
+            s = Summary('size_bytes', 'Size.', registry=None)
+            s.observe(n)
+            for mode in \(MultiprocessMode.allCases.map(\.rawValue)):
+                g = Gauge('g_' + mode, 'Gauge ' + mode, ['k'], multiprocess_mode=mode, registry=None)
+                g.labels('x').set(n * 1.5)
+                if 'mostrecent' not in mode:
+                    g.labels('y').inc(n)
+            """
+        _ = try ExternalTool.runPython(
+            script, arguments: [String(pid)], environment: ["PROMETHEUS_MULTIPROC_DIR": directory])
     }
 }

@@ -3,19 +3,19 @@ import Glibc
 
 /// A real Prometheus server for a test: its own config and storage in a temporary directory, bound
 /// to a free loopback port, scraping one target every second.
-final class PrometheusServer {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+package final class PrometheusServer {
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
     }
 
-    let process = Process()
-    let port: Int
-    let directory: URL
+    package let process = Process()
+    package let port: Int
+    package let directory: URL
     private let logFile: URL
 
     /// `scrapeSettings` are extra YAML lines of the scrape job (e.g. `scheme` and `tls_config`);
     /// `flags` extra command-line flags (e.g. `--enable-feature=native-histograms`).
-    init(
+    package init(
         binary: String, target: String, job: String = "prefork-demo", scrapeSettings: String = "",
         flags: [String] = []
     ) throws {
@@ -62,7 +62,7 @@ final class PrometheusServer {
         stop()
     }
 
-    func stop() {
+    package func stop() {
         if process.isRunning {
             process.terminate()
             let deadline = Date().addingTimeInterval(10)
@@ -74,7 +74,7 @@ final class PrometheusServer {
     }
 
     /// The value of an instant query with a single-element result, or nil.
-    func query(_ promQL: String) throws -> Double? {
+    package func query(_ promQL: String) throws -> Double? {
         var components = URLComponents()
         components.queryItems = [URLQueryItem(name: "query", value: promQL)]
         let encoded = components.percentEncodedQuery!.replacingOccurrences(of: "+", with: "%2B")
@@ -92,7 +92,7 @@ final class PrometheusServer {
     }
 
     /// Polls `promQL` until `accept` holds or `timeout` passes; returns the last value.
-    func waitForValue(_ promQL: String, timeout: Double, _ accept: (Double) -> Bool) throws -> Double? {
+    package func waitForValue(_ promQL: String, timeout: Double, _ accept: (Double) -> Bool) throws -> Double? {
         let deadline = Date().addingTimeInterval(timeout)
         var last: Double?
         repeat {

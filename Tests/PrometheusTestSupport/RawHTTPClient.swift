@@ -3,23 +3,27 @@ import Glibc
 
 /// A deliberately low-level TCP client for the server tests: it sends exactly the bytes given (so it
 /// can send garbage, trickle bytes or pipeline) and reads with bounded waits.
-final class RawHTTPClient {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+package final class RawHTTPClient {
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
+
+        package init(description: String) {
+            self.description = description
+        }
     }
 
     /// A parsed response: status, headers (lower-cased names) and body.
-    struct Response {
-        var status: Int
-        var headers: [String: String]
-        var body: [UInt8]
-        var text: String { String(decoding: body, as: UTF8.self) }
+    package struct Response {
+        package var status: Int
+        package var headers: [String: String]
+        package var body: [UInt8]
+        package var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    let fd: Int32
+    package let fd: Int32
     private var pending: [UInt8] = []
 
-    init(host: String = "127.0.0.1", port: Int) throws {
+    package init(host: String = "127.0.0.1", port: Int) throws {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -42,10 +46,10 @@ final class RawHTTPClient {
 
     /// Sends bytes; returns false when the peer has gone (EPIPE/ECONNRESET), never raising SIGPIPE.
     @discardableResult
-    func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+    package func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    package func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes {
@@ -58,7 +62,7 @@ final class RawHTTPClient {
     }
 
     /// Reads whatever arrives until the peer closes or `timeout` passes.
-    func readUntilClosed(timeout: Double = 5) -> (bytes: [UInt8], closed: Bool) {
+    package func readUntilClosed(timeout: Double = 5) -> (bytes: [UInt8], closed: Bool) {
         let deadline = Date().addingTimeInterval(timeout)
         var result = pending
         pending = []
@@ -70,12 +74,12 @@ final class RawHTTPClient {
     }
 
     /// Whether the peer closed the connection within `timeout` (data before the close is discarded).
-    func isClosedByPeer(within timeout: Double) -> Bool {
+    package func isClosedByPeer(within timeout: Double) -> Bool {
         readUntilClosed(timeout: timeout).closed
     }
 
     /// Reads one complete response (Content-Length framing), or throws after `timeout`.
-    func readResponse(timeout: Double = 5, head: Bool = false) throws -> Response {
+    package func readResponse(timeout: Double = 5, head: Bool = false) throws -> Response {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             if let end = headerEnd() {
@@ -139,7 +143,8 @@ final class RawHTTPClient {
     }
 
     /// One GET on a fresh connection.
-    static func get(port: Int, path: String, headers: [String: String] = [:], method: String = "GET") throws -> Response
+    package static func get(port: Int, path: String, headers: [String: String] = [:], method: String = "GET") throws
+        -> Response
     {
         let client = try RawHTTPClient(port: port)
         var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"

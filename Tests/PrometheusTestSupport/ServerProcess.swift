@@ -4,11 +4,11 @@ import Glibc
 /// A server executable of this package (`http-benchmark-server`, `prometheus-multiproc serve`)
 /// started on port 0; its port is read from the first line it prints (`...127.0.0.1:PORT...`).
 /// Killed when released.
-final class ServerProcess {
-    let process = Process()
-    let port: Int
+package final class ServerProcess {
+    package let process = Process()
+    package let port: Int
 
-    init(executable: String, arguments: [String]) throws {
+    package init(executable: String, arguments: [String]) throws {
         process.executableURL = try DemoProcess.builtExecutable(executable)
         process.arguments = arguments
         let pipe = Pipe()
@@ -31,7 +31,7 @@ final class ServerProcess {
     }
 
     /// A field of /proc/PID/status, as its leading number (Threads; VmRSS in KiB).
-    func status(_ field: String) -> Int {
+    package func status(_ field: String) -> Int {
         let text = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
         for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
             return Int(line.dropFirst(field.count + 1).split(whereSeparator: \.isWhitespace).first ?? "") ?? -1
@@ -40,14 +40,14 @@ final class ServerProcess {
     }
 
     /// Open descriptors of the server process.
-    var openDescriptors: Int {
+    package var openDescriptors: Int {
         (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd").count) ?? -1
     }
 }
 
 extension FileHandle {
     /// Reads up to the first newline, waiting at most `timeout` seconds.
-    func readLine(timeout: Double) -> String? {
+    package func readLine(timeout: Double) -> String? {
         var bytes: [UInt8] = []
         var pollDescriptor = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
         let deadline = Date().addingTimeInterval(timeout)

@@ -4,11 +4,11 @@ import Testing
 /// A throw-away PKI made with the real `openssl` command: a CA, a server certificate for
 /// 127.0.0.1 and localhost, and a client certificate, all signed by the CA, in a temporary
 /// directory removed when released. A second, unrelated CA and client make "the wrong CA" cases.
-final class TestCertificates {
-    let directory: URL
+package final class TestCertificates {
+    package let directory: URL
     private let openssl: String
 
-    init() throws {
+    package init() throws {
         openssl = try ExternalTool.require("openssl")
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -22,15 +22,15 @@ final class TestCertificates {
     deinit { try? FileManager.default.removeItem(at: directory) }
 
     /// The path of `name` in the directory (`ca.pem`, `server.key`, ...).
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    package func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     /// Makes a new server certificate and key signed by `authority`, written to `name`.pem/.key.
-    func serverCertificate(_ name: String, signedBy authority: String) throws {
+    package func serverCertificate(_ name: String, signedBy authority: String) throws {
         try leaf(name, signedBy: authority, subject: "/CN=localhost", extensions: serverExtensions)
     }
 
     /// Makes a self-signed CA `name`.pem with key `name`.key.
-    func authority(_ name: String) throws {
+    package func authority(_ name: String) throws {
         try openssl(
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
             path("\(name).key"), "-out", path("\(name).pem"), "-days", "2", "-subj", "/CN=Test \(name)")

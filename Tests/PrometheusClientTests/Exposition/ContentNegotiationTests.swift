@@ -1,9 +1,8 @@
 import Foundation
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 @Suite struct ContentNegotiationTests {
     @Test(arguments: [

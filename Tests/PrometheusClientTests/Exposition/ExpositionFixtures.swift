@@ -1,8 +1,7 @@
 import Foundation
+import PrometheusTestSupport
 
 @testable import PrometheusClient
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 /// The same families built here and in Python (with the Python client's family classes), for
 /// byte-for-byte comparisons of the writers. Registered in name order because the Python client

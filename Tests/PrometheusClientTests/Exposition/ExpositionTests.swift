@@ -1,9 +1,8 @@
 import Foundation
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 /// Every exposition these tests produce is also checked by promtool (text) or by the Python client's
 /// OpenMetrics parser, so a golden string that is wrong for real consumers cannot pass.
@@ -166,12 +165,7 @@ import Testing
     }
 
     static func parseWithPython(_ text: String) throws {
-        _ = try ExternalTool.runPython(
-            """
-            import sys
-            from prometheus_client.openmetrics.parser import text_string_to_metric_families
-            list(text_string_to_metric_families(sys.stdin.read()))
-            """, input: Data(text.utf8))
+        try ExternalTool.parseOpenMetricsWithPython(text)
     }
 
     @Test func endsWithEOFEvenWhenEmpty() {

@@ -1,4 +1,5 @@
 import Foundation
+import PrometheusTestSupport
 import Testing
 
 /// A scrape of a registry whose output array is reused allocates the same small number of times
@@ -7,7 +8,7 @@ import Testing
 /// contexts that optimised code keeps on the stack.
 @Suite struct ScrapeAllocationTests {
     static func releaseWorkerPath() throws -> String {
-        let debugWorker = URL(fileURLWithPath: try WorkerProcessTests.workerPath())
+        let debugWorker = URL(fileURLWithPath: try TestWorker.path())
         let path = debugWorker.deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("release").appendingPathComponent("PrometheusTestWorker").path
         guard FileManager.default.isExecutableFile(atPath: path) else {

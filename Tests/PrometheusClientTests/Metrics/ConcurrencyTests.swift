@@ -1,9 +1,8 @@
 import Dispatch
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 @Suite struct ConcurrencyTests {
     static let threads = 8

@@ -1,4 +1,5 @@
 import Foundation
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
@@ -54,7 +55,7 @@ struct ConfigurationTests {
     func bootstrapBeforeTheFirstRead() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory("bootstrap")
         defer { MultiprocessFixtures.remove(directory) }
-        let worker = try WorkerProcessTests.workerPath()
+        let worker = try TestWorker.path()
         let result = try ExternalTool.run(
             worker, ["bootstrap", directory], environment: ["PROMETHEUS_MULTIPROC_DIR": "/nonexistent-environment"])
         #expect(result.status == 0, "\(result.standardOutput)")

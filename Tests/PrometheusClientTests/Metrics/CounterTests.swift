@@ -1,9 +1,8 @@
+import PrometheusTestSupport
 import Synchronization
 import Testing
 
 @testable import PrometheusClient
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 @Suite struct CounterTests {
     let registry = CollectorRegistry()

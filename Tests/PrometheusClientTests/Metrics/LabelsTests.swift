@@ -1,8 +1,7 @@
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 @Suite struct LabelsTests {
     @Test func sameValuesReturnTheSameCachedChild() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient

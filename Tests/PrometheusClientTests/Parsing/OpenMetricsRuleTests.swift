@@ -1,8 +1,7 @@
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 /// The OpenMetrics 1.0 rules that need more than one line, or that the parser once got wrong: each
 /// test is one rule of the specification, checked against the Python client's parser where it

@@ -1,8 +1,7 @@
 import Foundation
+import PrometheusTestSupport
 
 @testable import PrometheusClient
-@testable import PrometheusPush
-@testable import PrometheusServing
 
 /// Expositions parsed by our parsers and by the Python client's, which must agree.
 enum ParserCorpus {

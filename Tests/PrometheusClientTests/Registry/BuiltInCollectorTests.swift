@@ -1,9 +1,8 @@
 import Foundation
+import PrometheusTestSupport
 import Testing
 
 @testable import PrometheusClient
-@testable import PrometheusPush
-@testable import PrometheusServing
 @testable import PrometheusSystem
 
 @Suite struct BuiltInCollectorTests {
