@@ -157,46 +157,8 @@ final class DBFileCache {
         if directory == nil {
             directory = try? FileDescriptor.open(directoryPath, .readOnly, options: .directory)
         }
-        // Built only for errors: a cold merge opens thousands of files.
-        var path: String { self.path(of: fileName) }
-        func attempt(_ options: FileDescriptor.OpenOptions) throws(Errno) -> FileDescriptor {
-            if let directory {
-                return try FileDescriptor.open(fileName, in: directory, .readOnly, options: options)
-            }
-            return try FileDescriptor.open(path, .readOnly, options: options)
-        }
-        let descriptor: FileDescriptor
-        do {
-            do {
-                // O_NOATIME spares an inode update per read; only the file's owner may ask for it.
-                descriptor = try attempt([.nonBlocking, .noAccessTime])
-            } catch  where error == .notPermitted {
-                descriptor = try attempt(.nonBlocking)
-            }
-        } catch  where error == .noSuchFileOrDirectory {
-            // Deleted since the listing, or a link to nothing: only the second is a problem.
-            if let directory, let entry = try? FileSystem.status(ofEntry: fileName, in: directory),
-                entry.kind == .symbolicLink
-            {
-                throw .danglingSymbolicLink(path: path)
-            }
-            return nil
-        } catch {
-            throw .unreadable(path: path, errno: error)
-        }
-        if knownRegular { return descriptor }
-        let status: FileStatus
-        do {
-            status = try descriptor.status()
-        } catch {
-            descriptor.close()
-            throw .unreadable(path: path, errno: error)
-        }
-        guard status.kind == .regular else {
-            descriptor.close()
-            throw .notARegularFile(path: path, kind: status.kind.description)
-        }
-        return descriptor
+        return try DBFileReader.openChecked(
+            path: self.path(of: fileName), fileName: fileName, in: directory, knownRegular: knownRegular)
     }
 
     /// Reopens a cached file whose descriptor was closed for the budget.

@@ -27,21 +27,66 @@ package enum DBFileReader {
         }
     }
 
+    /// Opens a multiprocess file for reading the one defensive way every reader shares: without
+    /// blocking (a FIFO planted under the name cannot stall the reader), without updating its access
+    /// time where the owner may ask so, and only when it is a regular file (unless a listing said
+    /// so already, or the caller checks it with a `stat` of its own). Relative to `directory` when given (a merge opens thousands of names), else
+    /// `path`.
+    ///
+    /// - Returns: the descriptor, or nil when the file does not exist (any more).
+    /// - Throws: `DBFileError.danglingSymbolicLink`, `.notARegularFile` or `.unreadable`.
+    package static func openChecked(
+        path: @autoclosure () -> String, fileName: String? = nil, in directory: FileDescriptor? = nil,
+        knownRegular: Bool = false
+    ) throws(DBFileError) -> FileDescriptor? {
+        func attempt(_ options: FileDescriptor.OpenOptions) throws(Errno) -> FileDescriptor {
+            if let directory, let fileName {
+                return try FileDescriptor.open(fileName, in: directory, .readOnly, options: options)
+            }
+            return try FileDescriptor.open(path(), .readOnly, options: options)
+        }
+        let descriptor: FileDescriptor
+        do {
+            do {
+                // O_NOATIME spares an inode update per read; only the file's owner may ask for it.
+                descriptor = try attempt([.nonBlocking, .noAccessTime])
+            } catch  where error == .notPermitted {
+                descriptor = try attempt(.nonBlocking)
+            }
+        } catch  where error == .noSuchFileOrDirectory {
+            // Deleted since it was listed, or a link to nothing: only the second is a problem.
+            let link: FileStatus? =
+                if let directory, let fileName {
+                    try? FileSystem.status(ofEntry: fileName, in: directory)
+                } else {
+                    try? FileSystem.status(ofLink: path())
+                }
+            if link?.kind == .symbolicLink { throw .danglingSymbolicLink(path: path()) }
+            return nil
+        } catch {
+            throw .unreadable(path: path(), errno: error)
+        }
+        if knownRegular { return descriptor }
+        let status: FileStatus
+        do {
+            status = try descriptor.status()
+        } catch {
+            descriptor.close()
+            throw .unreadable(path: path(), errno: error)
+        }
+        guard status.kind == .regular else {
+            descriptor.close()
+            throw .notARegularFile(path: path(), kind: status.kind.description)
+        }
+        return descriptor
+    }
+
     /// Reads the used part of the file at `path`; nil when the file does not exist (any more).
     ///
     /// - Throws: `DBFileError` when it is not a regular file, cannot be read, or its header is impossible.
     package static func snapshot(path: String, limit: Int = DBFileLayout.maximumUsed) throws(DBFileError) -> Snapshot? {
-        let descriptor: FileDescriptor
-        do {
-            descriptor = try FileDescriptor.open(path, .readOnly, options: .nonBlocking)
-        } catch  where error == .noSuchFileOrDirectory {
-            if let status = try? FileSystem.status(ofLink: path), status.kind == .symbolicLink {
-                throw .danglingSymbolicLink(path: path)
-            }
-            return nil
-        } catch {
-            throw .unreadable(path: path, errno: error)
-        }
+        // Its kind is checked below, with the size, by the one `stat` a snapshot needs.
+        guard let descriptor = try openChecked(path: path, knownRegular: true) else { return nil }
         defer { descriptor.close() }
         func io<T>(_ call: () throws(Errno) -> T) throws(DBFileError) -> T {
             do {
