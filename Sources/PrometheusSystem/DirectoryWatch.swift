@@ -52,7 +52,11 @@ package final class DirectoryWatch {
     private func readEvents() throws(Errno) -> Int? {
         let descriptor = descriptor
         let outcome = buffer.withUnsafeMutableBytes { raw in
-            Result { () throws(Errno) in try retryingInterrupts { read(descriptor, raw.baseAddress, raw.count) } }
+            Result { () throws(Errno) in
+                try retryingInterrupts(unlessWouldBlock: \.meansWouldBlock) {
+                    read(descriptor, raw.baseAddress, raw.count)
+                }
+            }
         }
         return try outcome.get()
     }

@@ -102,13 +102,16 @@ package func retryingInterrupts<Result: FixedWidthInteger>(_ call: () -> Result)
 /// Runs a call on a non-blocking descriptor under the same EINTR policy as ``retryingInterrupts(_:)``,
 /// telling "nothing to do now" apart from a failure.
 ///
-/// - Parameter isBenign: which failures mean "try later" rather than "failed"; by default `EAGAIN`
-///   and `EWOULDBLOCK`. `accept(2)` adds the connections a client aborted.
+/// The label is required, so that no call of ``retryingInterrupts(_:)`` can resolve to this one: a
+/// blocking call whose `EWOULDBLOCK` means something (`flock` with `LOCK_NB`) must throw it.
+///
+/// - Parameter isBenign: which failures mean "try later" rather than "failed": `\.meansWouldBlock`
+///   for `EAGAIN` and `EWOULDBLOCK`; `accept(2)` adds the connections a client aborted.
 /// - Returns: the call's result when it is not -1, nil when it failed with a benign error.
 /// - Throws: the `Errno` of any other failure.
 @inline(__always)
 package func retryingInterrupts<Result: FixedWidthInteger>(
-    unlessWouldBlock isBenign: (Errno) -> Bool = { $0.meansWouldBlock }, _ call: () -> Result
+    unlessWouldBlock isBenign: (Errno) -> Bool, _ call: () -> Result
 ) throws(Errno) -> Result? {
     while true {
         let result = call()

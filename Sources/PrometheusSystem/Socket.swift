@@ -208,7 +208,7 @@ package struct Socket: Sendable, Hashable {
     /// Sends what it can of `bytes` without waiting.
     package func send(_ bytes: UnsafeRawBufferPointer) -> Transfer {
         Transfer { () throws(Errno) in
-            try retryingInterrupts {
+            try retryingInterrupts(unlessWouldBlock: \.meansWouldBlock) {
                 Glibc.send(rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
             }
         }
@@ -217,7 +217,9 @@ package struct Socket: Sendable, Hashable {
     /// Receives what is there, up to `buffer.count` bytes, without waiting.
     package func receive(into buffer: UnsafeMutableRawBufferPointer) -> Transfer {
         Transfer { () throws(Errno) in
-            try retryingInterrupts { recv(rawValue, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT)) }
+            try retryingInterrupts(unlessWouldBlock: \.meansWouldBlock) {
+                recv(rawValue, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
+            }
         }
     }
 
