@@ -7,8 +7,9 @@ import CPrometheusSupport
 /// only look alike must stay two series. Every place that keys or compares names and label values
 /// goes through these functions or ``ByteString``.
 package enum ByteIdentity {
-    /// Whether two strings have the same UTF-8 bytes.
-    @inline(__always)
+    /// Whether two strings have the same UTF-8 bytes. Inlinable, as the other comparisons here: the
+    /// master's merge, in another module, compares with them per entry.
+    @inlinable
     package static func equal(_ lhs: String, _ rhs: String) -> Bool {
         let left = lhs.utf8
         let right = rhs.utf8
@@ -23,7 +24,7 @@ package enum ByteIdentity {
     }
 
     /// Whether two byte buffers hold the same bytes (one `memcmp`).
-    @inline(__always)
+    @inlinable
     package static func equal(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
         lhs.count == rhs.count && prometheus_bytes_equal(lhs.baseAddress, rhs.baseAddress, lhs.count) != 0
     }

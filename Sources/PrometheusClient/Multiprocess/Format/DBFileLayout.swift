@@ -150,13 +150,13 @@ package enum DBFileLayout {
     }
 
     /// The little-endian double at `offset`.
-    @inline(__always)
+    @inlinable
     package static func double(at offset: Int, in bytes: UnsafeRawBufferPointer) -> Double {
         Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
     }
 
     /// The header's raw `used` field.
-    @inline(__always)
+    @inlinable
     package static func header(of bytes: UnsafeRawBufferPointer) -> UInt32 {
         UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
     }

@@ -40,7 +40,7 @@ package enum MergeRule: Sendable, Hashable {
     }
 
     /// Whether an entry's timestamp marks a series its writer removed.
-    @inline(__always)
+    @inlinable
     package static func isRemoved(timestamp: Double) -> Bool {
         timestamp < 0
     }
@@ -53,7 +53,8 @@ package enum MergeRule: Sendable, Hashable {
     /// Folds one file's `value` (written at `timestamp`) into the merged `merged`/`mergedTimestamp`,
     /// which hold a value only when `present`. An entry marked removed contributes nothing; for
     /// ``sum`` the merged timestamp is the earliest positive one (the series' creation).
-    @inline(__always)
+    // Inlinable: the master's merge, in another module, folds every entry through it.
+    @inlinable
     package func fold(
         value: Double, timestamp: Double, into merged: inout Double, mergedTimestamp: inout Double, present: inout Bool
     ) {
@@ -85,6 +86,7 @@ package enum MergeRule: Sendable, Hashable {
     }
 
     /// Whether a merged value is shown at all.
+    @inlinable
     package func shows(_ value: Double) -> Bool {
         self != .latestInfo || value != 0
     }
