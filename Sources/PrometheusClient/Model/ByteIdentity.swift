@@ -9,7 +9,7 @@ import CPrometheusSupport
 package enum ByteIdentity {
     /// Whether two strings have the same UTF-8 bytes. Inlinable, as the other comparisons here: the
     /// master's merge, in another module, compares with them per entry.
-    @inlinable
+    @inlinable @inline(__always)
     package static func equal(_ lhs: String, _ rhs: String) -> Bool {
         let left = lhs.utf8
         let right = rhs.utf8
@@ -24,7 +24,7 @@ package enum ByteIdentity {
     }
 
     /// Whether two byte buffers hold the same bytes (one `memcmp`).
-    @inlinable
+    @inlinable @inline(__always)
     package static func equal(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
         lhs.count == rhs.count && prometheus_bytes_equal(lhs.baseAddress, rhs.baseAddress, lhs.count) != 0
     }

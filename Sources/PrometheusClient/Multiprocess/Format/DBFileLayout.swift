@@ -150,13 +150,13 @@ package enum DBFileLayout {
     }
 
     /// The little-endian double at `offset`.
-    @inlinable
+    @inlinable @inline(__always)
     package static func double(at offset: Int, in bytes: UnsafeRawBufferPointer) -> Double {
         Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
     }
 
     /// The header's raw `used` field.
-    @inlinable
+    @inlinable @inline(__always)
     package static func header(of bytes: UnsafeRawBufferPointer) -> UInt32 {
         UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
     }

@@ -40,7 +40,7 @@ package enum MergeRule: Sendable, Hashable {
     }
 
     /// Whether an entry's timestamp marks a series its writer removed.
-    @inlinable
+    @inlinable @inline(__always)
     package static func isRemoved(timestamp: Double) -> Bool {
         timestamp < 0
     }
@@ -54,7 +54,7 @@ package enum MergeRule: Sendable, Hashable {
     /// which hold a value only when `present`. An entry marked removed contributes nothing; for
     /// ``sum`` the merged timestamp is the earliest positive one (the series' creation).
     // Inlinable: the master's merge, in another module, folds every entry through it.
-    @inlinable
+    @inlinable @inline(__always)
     package func fold(
         value: Double, timestamp: Double, into merged: inout Double, mergedTimestamp: inout Double, present: inout Bool
     ) {
@@ -86,7 +86,7 @@ package enum MergeRule: Sendable, Hashable {
     }
 
     /// Whether a merged value is shown at all.
-    @inlinable
+    @inlinable @inline(__always)
     package func shows(_ value: Double) -> Bool {
         self != .latestInfo || value != 0
     }
