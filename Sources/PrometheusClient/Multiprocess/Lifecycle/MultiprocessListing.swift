@@ -26,6 +26,12 @@ package struct MultiprocessListing {
     /// Entries named like `.db` files whose names are not UTF-8.
     package var problems: [MultiprocessProblem] = []
 
+    /// The identities that have `.db` files or failure markers (a lease alone, like the one a
+    /// claiming writer holds, does not count).
+    package var identitiesWithFiles: Set<String> {
+        Set(writers.values.filter { !$0.files.isEmpty || !$0.markers.isEmpty }.map(\.identity))
+    }
+
     /// An empty listing (nothing listed yet).
     package init() {}
 

@@ -44,8 +44,7 @@ package enum PredecessorHandover {
     /// Whether `identity` has `.db` files or failure markers in the directory (a lease alone, like
     /// the one the caller holds, does not count).
     static func hasFiles(_ identity: String, in directory: MultiprocessDirectory) throws(MultiprocessError) -> Bool {
-        guard let writer = try list(directory).writers[identity] else { return false }
-        return !writer.files.isEmpty || !writer.markers.isEmpty
+        try list(directory).identitiesWithFiles.contains(identity)
     }
 
     private static func list(_ directory: MultiprocessDirectory) throws(MultiprocessError) -> MultiprocessListing {

@@ -132,7 +132,6 @@ final class WriterIdentityClaim {
     /// The identities that have `.db` files or failure markers in the directory (a lease alone,
     /// like the one this process may hold, does not count).
     private func identitiesWithFiles() -> Set<String> {
-        guard let listing = try? MultiprocessListing.read(directory.path) else { return [] }
-        return Set(listing.writers.values.filter { !$0.files.isEmpty || !$0.markers.isEmpty }.map(\.identity))
+        (try? MultiprocessListing.read(directory.path))?.identitiesWithFiles ?? []
     }
 }
