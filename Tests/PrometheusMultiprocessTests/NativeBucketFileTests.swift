@@ -140,17 +140,8 @@ struct NativeBucketFileTests {
         for delay in [0.02, 0.15, 0.4] {
             let directory = try Fixtures.temporaryDirectory()
             defer { Fixtures.remove(directory) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try WorkerProcessTests.workerPath())
-            process.arguments = ["nativegrow", directory]
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            defer {
-                if process.isRunning {
-                    kill(process.processIdentifier, SIGKILL)
-                    process.waitUntilExit()
-                }
-            }
+            let process = try TestWorker.start(["nativegrow", directory])
+            defer { TestWorker.stop(process) }
             let path = "\(directory)/histogram_\(process.processIdentifier).native"
             var lastCounts: [[UInt8]: Double] = [:]
             func check() throws {

@@ -101,19 +101,8 @@ struct WorkerProcessTests {
         for delay in [0.02, 0.15, 0.4] {
             let directory = try Fixtures.temporaryDirectory()
             defer { Fixtures.remove(directory) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try Self.workerPath())
-            process.arguments = ["grow", directory]
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            // Whatever fails below, the worker must not outlive the test (it would hold the test
-            // runner's standard error open, and grow forever).
-            defer {
-                if process.isRunning {
-                    kill(process.processIdentifier, SIGKILL)
-                    process.waitUntilExit()
-                }
-            }
+            let process = try TestWorker.start(["grow", directory])
+            defer { TestWorker.stop(process) }
             let path = "\(directory)/counter_\(process.processIdentifier).db"
             var lastSeen: [String: Double] = [:]
             var reads = 0

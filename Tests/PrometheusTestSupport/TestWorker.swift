@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// The `PrometheusTestWorker` executable the multiprocess tests spawn (tests never fork themselves).
 package enum TestWorker {
@@ -15,5 +16,25 @@ package enum TestWorker {
                 name: "PrometheusTestWorker next to the test runner (swift build --build-tests)")
         }
         return path
+    }
+
+    /// Starts the worker with `arguments`, its standard output discarded.
+    ///
+    /// - Throws: when it was not built or cannot be started.
+    package static func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try path())
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// SIGKILLs `process` if it still runs and waits for it: whatever failed, a worker must not
+    /// outlive its test (it would hold the runner's standard error open, and write forever).
+    package static func stop(_ process: Process) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 }
