@@ -113,8 +113,9 @@ struct MergeLogicTests {
             series("h", "h_sum", []),
             series("a", "a_total", [Label("x", "2")]), series("a", "a_total", [Label("x", "1")]),
         ]
-        let families = MergedFamilyBuilder.families(
-            of: all, values: [1, 3, 2, 9, 5, 4], present: Array(repeating: true, count: 6))
+        let families = MergedScrape(
+            layout: MergedLayout(series: all), values: [1, 3, 2, 9, 5, 4], present: Array(repeating: true, count: 6)
+        ).families()
         #expect(families.map(\.name) == ["a", "h", "z"])
         #expect(families[0].samples.map(\.value) == [4, 5])
         #expect(families[1].samples.map(\.name) == ["h_bucket", "h_bucket", "h_count", "h_sum"])
@@ -128,9 +129,10 @@ struct MergeLogicTests {
                     familyName: ByteString("h"), sampleName: ByteString(sample), labels: [], bucketBound: bound),
                 type: .histogram, help: "h", rule: .sum, isMonotonic: bound != nil)
         }
-        let families = MergedFamilyBuilder.families(
-            of: [key("h_bucket", -1), key("h_bucket", .infinity), key("h_sum", nil)], values: [1, 1, -3],
-            present: [true, true, true])
+        let families = MergedScrape(
+            layout: MergedLayout(series: [key("h_bucket", -1), key("h_bucket", .infinity), key("h_sum", nil)]),
+            values: [1, 1, -3], present: [true, true, true]
+        ).families()
         #expect(families[0].samples.map(\.name) == ["h_bucket", "h_bucket", "h_count"])
     }
 

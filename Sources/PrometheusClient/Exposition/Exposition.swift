@@ -60,7 +60,7 @@ public enum Exposition {
     }
 
     /// Writes one family's lines (the `# EOF` of OpenMetrics excepted).
-    static func write(
+    package static func write(
         _ family: MetricFamily, as format: ExpositionFormat, escaping: NameEscapingScheme,
         to buffer: inout ExpositionBuffer
     ) {
@@ -73,6 +73,28 @@ public enum Exposition {
         case .prometheusProtobuf:
             ProtobufWriter.write(family, escaping: escaping, to: &buffer)
         }
+    }
+
+    /// Writes the lines that open a family in the text formats (HELP, TYPE and, in OpenMetrics, UNIT),
+    /// for writers that write the family's sample lines themselves (``SeriesLineWriter``).
+    package static func writeFamilyHeader(
+        name: String, type: MetricType, help: String, unit: String, as format: ExpositionFormat,
+        escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer
+    ) {
+        if format.isOpenMetrics {
+            OpenMetricsWriter.writeFamilyHeader(
+                name: name, type: type, help: help, unit: unit, escaping: escaping, to: &buffer)
+        } else {
+            PrometheusTextWriter.writeFamilyHeader(name: name, type: type, help: help, escaping: escaping, to: &buffer)
+        }
+    }
+
+    /// Writes the HELP and TYPE lines of the gauge family that the text format moves the `_created`
+    /// samples of family `name` into, after it (OpenMetrics writes them inline instead).
+    package static func writeCreatedHeader(
+        name: String, help: String, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer
+    ) {
+        PrometheusTextWriter.writeCreatedHeader(name: name, help: help, escaping: escaping, to: &buffer)
     }
 
     /// Renders `families` as a `String` (see ``render(_:as:escaping:)``).

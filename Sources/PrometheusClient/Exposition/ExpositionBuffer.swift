@@ -5,10 +5,10 @@
 /// check per line instead of one per byte. The storage is an ordinary array whose elements past
 /// ``count`` are padding, so a caller's array can be reused from one scrape to the next without
 /// allocating: its capacity stays, and only growth beyond the previous size is zero-filled.
-struct ExpositionBuffer {
+package struct ExpositionBuffer {
     private var storage: [UInt8]
     /// The number of bytes written.
-    private(set) var count = 0
+    package private(set) var count = 0
     /// The last name escaped and its escaped form: consecutive samples mostly share names and label
     /// names, and checking a name is dearer than comparing it with the previous one.
     private var lastMetricName = (name: "", escaping: NameEscapingScheme.underscores, escaped: "")
@@ -17,21 +17,21 @@ struct ExpositionBuffer {
     /// Zeros to pad the storage with, copied instead of written one by one.
     private static let padding = [UInt8](repeating: 0, count: 1 << 16)
 
-    init(reservingCapacity capacity: Int) {
+    package init(reservingCapacity capacity: Int) {
         storage = []
         storage.reserveCapacity(capacity)
     }
 
     /// Takes the storage of `bytes` (leaving it empty) to write over, keeping its capacity and its
     /// current elements as room to write into.
-    init(taking bytes: inout [UInt8]) {
+    package init(taking bytes: inout [UInt8]) {
         storage = []
         swap(&storage, &bytes)
     }
 
     /// Hands over the bytes written, the padding removed and the capacity kept, and starts empty.
     /// Swapped out first, so that the array is not shared while it is cut (which would copy it).
-    mutating func takeBytes() -> [UInt8] {
+    package mutating func takeBytes() -> [UInt8] {
         var bytes: [UInt8] = []
         swap(&bytes, &storage)
         bytes.removeLast(bytes.count - count)
@@ -85,15 +85,15 @@ struct ExpositionBuffer {
         count = start + written
     }
 
-    mutating func append(_ text: String) {
+    package mutating func append(_ text: String) {
         write(atMost: text.utf8.count) { $0.append(text) }
     }
 
-    mutating func append(_ byte: UInt8) {
+    package mutating func append(_ byte: UInt8) {
         write(atMost: 1) { $0.append(byte) }
     }
 
-    mutating func append(_ bytes: [UInt8]) {
+    package mutating func append(_ bytes: [UInt8]) {
         write(atMost: bytes.count) { $0.append(bytes) }
     }
 
@@ -117,7 +117,7 @@ struct ExpositionBuffer {
     }
 
     /// Appends `name="value",...` for labels sorted by name, label names escaped by `escaping`.
-    mutating func appendLabels(_ labels: [Label], escaping: NameEscapingScheme) {
+    package mutating func appendLabels(_ labels: [Label], escaping: NameEscapingScheme) {
         if Self.isSorted(labels) {
             appendSortedLabels(labels, escaping: escaping)
         } else {

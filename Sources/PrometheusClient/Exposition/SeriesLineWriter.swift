@@ -6,9 +6,9 @@
 /// label (a bucket's `le`) in its sorted place. Under a name escaping scheme that changes the label
 /// names the blocks are written again per scrape. The bytes equal those ``Exposition`` writes for
 /// the same family collected into samples.
-struct SeriesLineWriter {
-    let format: ExpositionFormat
-    let escaping: NameEscapingScheme
+package struct SeriesLineWriter {
+    package let format: ExpositionFormat
+    package let escaping: NameEscapingScheme
     /// The layout for this scrape's scheme when the kept blocks do not serve it.
     private let rewriting: LabelBlockLayout?
     /// The current series' label block: the labels before the extra label, then those after it.
@@ -28,19 +28,43 @@ struct SeriesLineWriter {
             ? nil : LabelBlockLayout(labelNames: labelNames, escaping: escaping, extraLabelName: extraLabelName)
     }
 
+    /// A writer for series whose kept blocks were built for `escaping` itself (see
+    /// ``keptBlock(for:escaping:extraLabelName:into:)``), so they serve the scrape as they are.
+    package init(format: ExpositionFormat, escaping: NameEscapingScheme) {
+        self.format = format
+        self.escaping = escaping
+        rewriting = nil
+    }
+
+    /// Appends to `bytes` the kept block of a series with `labels` under `escaping`, the bytes the
+    /// sample writers put between the braces (labels sorted by name), split where `extraLabelName`
+    /// belongs; returns the split, relative to the block's start.
+    package static func keptBlock(
+        for labels: [Label], escaping: NameEscapingScheme, extraLabelName: String?, into bytes: inout [UInt8]
+    ) -> Int {
+        let sorted = labels.sorted { ByteIdentity.precedes($0.name, $1.name) }
+        let beforeCount = extraLabelName.map { extra in sorted.count { ByteIdentity.precedes($0.name, extra) } }
+        var buffer = ExpositionBuffer(reservingCapacity: 0)
+        buffer.appendLabels(Array(sorted[..<(beforeCount ?? sorted.count)]), escaping: escaping)
+        let split = buffer.count
+        buffer.appendLabels(Array(sorted[(beforeCount ?? sorted.count)...]), escaping: escaping)
+        bytes += buffer.takeBytes()
+        return split
+    }
+
     /// Whether the writer produces what the sample writers would for a family called `name`: a name
     /// that allow-utf-8 must quote (`{"name",...}`) is left to them.
-    static func canWrite(familyName name: String, escaping: NameEscapingScheme) -> Bool {
+    package static func canWrite(familyName name: String, escaping: NameEscapingScheme) -> Bool {
         escaping != .allowUTF8 || MetricNaming.isLegacyMetricName(name)
     }
 
     /// The escaped bytes of the sample name `familyName + suffix`, to pass to the line writers.
-    func sampleName(_ familyName: String, suffix: String = "") -> [UInt8] {
+    package func sampleName(_ familyName: String, suffix: String = "") -> [UInt8] {
         Array(escaping.escapeMetricName(familyName + suffix).utf8)
     }
 
     /// Escaped `name="value"` pieces of an extra label, one per value (a histogram's buckets).
-    func extraLabels(name: String, values: [String]) -> [[UInt8]] {
+    package func extraLabels(name: String, values: [String]) -> [[UInt8]] {
         let opening = escaping.escapeLabelName(name) + "=\""
         return values.map { value in
             var piece = ExpositionBuffer(reservingCapacity: 32)
@@ -53,7 +77,7 @@ struct SeriesLineWriter {
 
     /// Starts the lines of the series whose kept block is `block` (split at `split`) and whose label
     /// values are `values`; `block` must stay valid until the next series starts.
-    mutating func beginSeries(block: UnsafeRawBufferPointer, split: Int, values: [String]) {
+    package mutating func beginSeries(block: UnsafeRawBufferPointer, split: Int, values: [String]) {
         guard let rewriting else {
             self.block = block
             self.split = split
@@ -94,7 +118,7 @@ struct SeriesLineWriter {
     /// Writes `name{labels} value` and a newline: the series' labels with `extraLabel` (an escaped
     /// `name="value"` piece) in its sorted place, if given.
     @inline(__always)
-    mutating func writeLine(
+    package mutating func writeLine(
         _ name: [UInt8], extraLabel: [UInt8]? = nil, value: Double, to buffer: inout ExpositionBuffer
     ) {
         let bound = blockBytes + (extraLabel?.count ?? 0) + Self.lineBytes(name: name)
@@ -139,7 +163,7 @@ struct SeriesLineWriter {
 
     /// Writes a line as ``writeLine(_:extraLabel:value:to:)`` does, with an exemplar after the value
     /// in OpenMetrics (the text format carries none).
-    mutating func writeLine(
+    package mutating func writeLine(
         _ name: [UInt8], extraLabel: [UInt8]? = nil, value: Double, exemplar: Exemplar?,
         to buffer: inout ExpositionBuffer
     ) {

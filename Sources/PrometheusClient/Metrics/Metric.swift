@@ -172,14 +172,9 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
         else {
             return false
         }
-        if format.isOpenMetrics {
-            OpenMetricsWriter.writeFamilyHeader(
-                name: definition.name, type: definition.type, help: definition.help, unit: definition.unit,
-                escaping: escaping, to: &buffer)
-        } else {
-            PrometheusTextWriter.writeFamilyHeader(
-                name: definition.name, type: definition.type, help: definition.help, escaping: escaping, to: &buffer)
-        }
+        Exposition.writeFamilyHeader(
+            name: definition.name, type: definition.type, help: definition.help, unit: definition.unit, as: format,
+            escaping: escaping, to: &buffer)
         var lines = SeriesLineWriter(
             format: format, escaping: escaping, labelNames: definition.labelNames, extraLabelName: extraLabelName)
         let children = childrenSnapshot()
@@ -199,7 +194,7 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
         to buffer: inout ExpositionBuffer, createdTime: (Child) -> Double
     ) {
         guard children.count > 0 else { return }
-        PrometheusTextWriter.writeCreatedHeader(
+        Exposition.writeCreatedHeader(
             name: definition.name, help: definition.help, escaping: lines.escaping, to: &buffer)
         let created = lines.sampleName(definition.name, suffix: "_created")
         createdDigits.withUnsafeMutableBufferPointer { digits in

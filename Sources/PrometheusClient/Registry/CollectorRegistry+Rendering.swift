@@ -49,14 +49,36 @@ extension CollectorRegistry {
     /// What a rendering writes, family by family: collectors that write themselves, and the
     /// families of the others, collected first.
     private struct RenderPlan {
-        /// Each family to write, by name: a collector writing itself, or an index into `collected`.
-        var items: [(name: String, direct: (any DirectlyRenderedCollector)?, family: Int)] = []
+        /// Where one family comes from.
+        enum Source {
+            /// A metric writing its one family.
+            case direct(any DirectlyRenderedCollector)
+            /// The family at this position of a collector's prepared families.
+            case prepared(Int, at: Int)
+            /// The family at this position of `collected`.
+            case collected(Int)
+        }
+
+        /// Each family to write, by name.
+        var items: [(name: String, source: Source)] = []
         var collected: [MetricFamily] = []
+        /// The prepared families of the collectors that write several themselves, and who they are.
+        var prepared: [(families: any PreparedFamilies, collector: String)] = []
         /// Which collector produced each of `collected`, for failure reports.
         var sources: [String] = []
         var failures: [CollectorFailure] = []
         /// Whether the metric types write `_created` samples.
         var includingCreated: Bool
+
+        /// The family of `source` as a value, and who produced it.
+        func family(of source: Source) -> (family: MetricFamily, collector: String)? {
+            switch source {
+            case .direct: return nil
+            case .prepared(let writer, let index):
+                return (prepared[writer].families.family(at: index), prepared[writer].collector)
+            case .collected(let index): return (collected[index], sources[index])
+            }
+        }
     }
 
     /// Collects the collectors that do not write themselves and orders every family by name
@@ -69,16 +91,24 @@ extension CollectorRegistry {
         if let targetInfo {
             plan.collected.append(Self.targetInfoFamily(targetInfo))
             plan.sources.append("target_info")
-            plan.items.append((plan.collected[0].name, nil, 0))
+            plan.items.append((plan.collected[0].name, .collected(0)))
         }
         for entry in entries {
             if let direct = entry.direct {
-                plan.items.append((direct.familyName, direct, -1))
+                plan.items.append((direct.familyName, .direct(direct)))
                 continue
             }
             do {
+                if let writer = entry.writer {
+                    let prepared = try writer.prepareFamilies()
+                    for (index, name) in prepared.familyNames.enumerated() {
+                        plan.items.append((name, .prepared(plan.prepared.count, at: index)))
+                    }
+                    plan.prepared.append((prepared, Self.describe(writer)))
+                    continue
+                }
                 for family in try entry.collector.collect() {
-                    plan.items.append((family.name, nil, plan.collected.count))
+                    plan.items.append((family.name, .collected(plan.collected.count)))
                     plan.collected.append(family)
                     plan.sources.append(Self.describe(entry.collector))
                 }
@@ -107,13 +137,13 @@ extension CollectorRegistry {
         var families: [MetricFamily] = []
         var sources: [String] = []
         for sameName in plan.items[range] {
-            if let direct = sameName.direct {
+            if case .direct(let direct) = sameName.source {
                 let collectedFamilies = direct.collect(includingCreated: plan.includingCreated)
                 families += collectedFamilies
                 sources += repeatElement(Self.describe(direct), count: collectedFamilies.count)
-            } else {
-                families.append(plan.collected[sameName.family])
-                sources.append(plan.sources[sameName.family])
+            } else if let (family, source) = plan.family(of: sameName.source) {
+                families.append(family)
+                sources.append(source)
             }
         }
         guard !families.isEmpty else { return }
@@ -127,19 +157,24 @@ extension CollectorRegistry {
         }
     }
 
-    /// Writes a family only one collector produces: straight from a metric, or from its samples.
+    /// Writes a family only one collector produces: straight from a metric or a collector that
+    /// writes its families, or from its samples.
     private func writeSingle(
-        _ item: (name: String, direct: (any DirectlyRenderedCollector)?, family: Int), of plan: inout RenderPlan,
+        _ item: (name: String, source: RenderPlan.Source), of plan: inout RenderPlan,
         as format: ExpositionFormat, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer
     ) {
-        guard let direct = item.direct else {
-            Exposition.write(plan.collected[item.family], as: format, escaping: escaping, to: &buffer)
-            return
-        }
-        guard !direct.render(as: format, escaping: escaping, includingCreated: plan.includingCreated, to: &buffer)
-        else { return }
-        for family in direct.collect(includingCreated: plan.includingCreated) {
-            Exposition.write(family, as: format, escaping: escaping, to: &buffer)
+        switch item.source {
+        case .collected(let index):
+            Exposition.write(plan.collected[index], as: format, escaping: escaping, to: &buffer)
+        case .prepared(let writer, let index):
+            plan.prepared[writer].families.writeFamily(at: index, as: format, escaping: escaping, to: &buffer)
+        case .direct(let direct):
+            guard
+                !direct.render(as: format, escaping: escaping, includingCreated: plan.includingCreated, to: &buffer)
+            else { return }
+            for family in direct.collect(includingCreated: plan.includingCreated) {
+                Exposition.write(family, as: format, escaping: escaping, to: &buffer)
+            }
         }
     }
 }

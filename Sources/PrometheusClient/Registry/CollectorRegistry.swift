@@ -13,6 +13,8 @@ public final class CollectorRegistry: MetricsSource, Sendable {
         let names: [String]?
         /// The collector again when it writes its own lines at scrape time (the metric types).
         let direct: (any DirectlyRenderedCollector)?
+        /// The collector again when it writes several families itself (the multiprocess merge).
+        let writer: (any FamilyWritingCollector)?
     }
 
     private struct State {
@@ -58,7 +60,9 @@ public final class CollectorRegistry: MetricsSource, Sendable {
             guard clashes.isEmpty else { throw .duplicateTimeseries(names: clashes.sorted()) }
             for name in names ?? [] { state.owners[ByteString(name)] = identifier }
             state.entries.append(
-                Entry(collector: collector, names: names, direct: collector as? any DirectlyRenderedCollector))
+                Entry(
+                    collector: collector, names: names, direct: collector as? any DirectlyRenderedCollector,
+                    writer: collector as? any FamilyWritingCollector))
         }
     }
 

@@ -114,6 +114,15 @@ public final class MultiProcessCollector: Collector {
     /// - Throws: `MultiprocessError.fileFailure` when the directory itself cannot be listed (single
     ///   unreadable files never fail the collection).
     public func collect() throws -> [MetricFamily] {
+        try prepare().families()
+    }
+
+    /// Merges as ``collect()`` does, for a registry that writes the merged families from their lines.
+    package func prepareFamilies() throws -> any PreparedFamilies {
+        try prepare()
+    }
+
+    private func prepare() throws(MultiprocessError) -> MergedFamilies {
         FoldRetryList.shared.retry(in: directory, notMoreOftenThan: Self.foldRetryInterval)
         let started = SystemClock.monotonic()
         // Listed under the lock: a listing taken before a concurrent archive step could miss both the
@@ -134,8 +143,6 @@ public final class MultiProcessCollector: Collector {
         }
         let merged = state.withLock { state in merge(listing, leavingOut: absorbed, state: &state) }
         lock.release()
-        var families = merged.outcome.families
-        Self.addMarkers(listing.markers.filter { $0.fileName != absorbed }, to: &families)
         if lifecycle.archiving == .onScrape {
             archiveDeadWriters(listing.writers, verdicts: merged.verdicts)
         }
@@ -148,10 +155,9 @@ public final class MultiProcessCollector: Collector {
         let report = SelfReport(
             listing: listing, outcome: merged.outcome, verdicts: merged.verdicts, reapedWriters: reaped,
             previousDuration: previousDuration)
-        for family in report.families() {
-            Self.insertSorted(family, into: &families)
-        }
-        return families
+        return MergedFamilies(
+            scrape: merged.outcome.scrape, markers: listing.markers.filter { $0.fileName != absorbed },
+            extras: report.families())
     }
 
     /// What one merge found: the merged families and problems, and each writer's verdict.
@@ -292,33 +298,10 @@ public final class MultiProcessCollector: Collector {
         weak var target: MultiProcessCollector?
         init(_ target: MultiProcessCollector) { self.target = target }
     }
-
-    /// Inserts `family` where it belongs in families sorted by name (they are sorted once, by the merge).
-    private static func insertSorted(_ family: MetricFamily, into families: inout [MetricFamily]) {
-        let index = families.firstIndex { !ByteIdentity.precedes($0.name, family.name) } ?? families.endIndex
-        families.insert(family, at: index)
-    }
-
-    /// Adds the counts of storage-failure markers to the failure counter merged from the files.
-    private static func addMarkers(_ markers: [StorageFailureMarker], to families: inout [MetricFamily]) {
-        guard !markers.isEmpty else { return }
-        let total = Double(markers.reduce(0) { $0 + $1.count })
-        let name = StorageFailureMarker.counterFamilyName
-        if let index = families.firstIndex(where: { ByteIdentity.equal($0.name, name) }),
-            let sample = families[index].samples.firstIndex(where: { $0.labels.isEmpty })
-        {
-            families[index].samples[sample].value += total
-            return
-        }
-        insertSorted(
-            MetricFamily(
-                name: name, help: StorageFailureMarker.counterHelp, type: .counter,
-                samples: [Sample(name: name + "_total", value: total)]),
-            into: &families)
-    }
 }
 
-/// A registry leaves out its own metrics that write into the merged directory.
-extension MultiProcessCollector: MultiprocessMergingCollector {
+/// A registry leaves out its own metrics that write into the merged directory, and writes the
+/// merged families from their lines.
+extension MultiProcessCollector: MultiprocessMergingCollector, FamilyWritingCollector {
     package var mergedDirectory: String { directory.path }
 }

@@ -6,7 +6,7 @@ import PrometheusSystem
 ///
 /// The work is split along the data path: ``DBFileCache`` opens and reads files (the only part that
 /// touches the system), ``MergedSeriesTable`` turns key bytes into series (pure), ``MergeRule`` folds
-/// values, and ``MergedFamilyBuilder`` builds the sorted families. A warm merge reads each file's used
+/// values, and ``MergedLayout`` orders the series for ``MergedScrape`` to expose. A warm merge reads each file's used
 /// bytes once and, for entries it has seen, only their values; only entries appended since are decoded.
 ///
 /// Not thread-safe; ``MultiProcessCollector`` serialises merges.
@@ -25,8 +25,10 @@ final class MultiprocessMerger {
 
     /// The result of one merge.
     struct Outcome {
+        /// The merged values, ready to be written or made into families.
+        var scrape: MergedScrape
         /// The merged families, sorted by name.
-        var families: [MetricFamily]
+        var families: [MetricFamily] { scrape.families() }
         /// Files skipped as a whole.
         var unreadableFiles: [Problem]
         /// Entries skipped in files that were otherwise merged, one problem per entry.
@@ -37,6 +39,8 @@ final class MultiprocessMerger {
 
     private let cache: DBFileCache
     let table: MergedSeriesTable
+    /// The order the table's series are exposed in, made again only when series were added.
+    private var layout = MergedLayout()
     /// The merged values of monotonic series at the previous merge.
     private var previousValues: [Double] = []
     /// Scratch space for the entries of one file being decoded, kept between files.
@@ -81,7 +85,9 @@ final class MultiprocessMerger {
         exemplars: [MergedSeriesKey: Exemplar] = [:], native: [MergedSeriesKey: NativeBucketMerger.Series] = [:]
     ) -> Outcome {
         var values = Values()
-        var outcome = Outcome(families: [], unreadableFiles: [], skippedEntries: [])
+        var unreadableFiles: [Problem] = []
+        var skippedEntries: [Problem] = []
+        var usedBytes = 0
         cache.beginMerge(directory: directory)
         for (position, listedFile) in listed.enumerated() {
             var opened: DBFileCache.File?
@@ -94,23 +100,27 @@ final class MultiprocessMerger {
                 else { continue }
                 opened = file
                 try merge(file, into: &values)
-                outcome.usedBytes += file.parsedEnd
+                usedBytes += file.parsedEnd
                 cache.closeIfOverBudget(file)
                 for rejection in file.rejections {
-                    outcome.skippedEntries.append(Problem(path: cache.path(of: file.fileName), reason: "\(rejection)"))
+                    skippedEntries.append(Problem(path: cache.path(of: file.fileName), reason: "\(rejection)"))
                 }
             } catch {
                 if let opened { cache.discard(opened) }
-                outcome.unreadableFiles.append(Problem(path: cache.path(of: listedFile.fileName), reason: "\(error)"))
+                unreadableFiles.append(Problem(path: cache.path(of: listedFile.fileName), reason: "\(error)"))
             }
         }
         cache.endMerge()
         values.grow(to: table.series.count)
         keepMonotonic(&values.values, present: values.present)
-        outcome.families = MergedFamilyBuilder.families(
-            of: table.series, values: values.values, timestamps: values.timestamps, present: values.present,
+        if layout.series.count != table.series.count {
+            layout = MergedLayout(series: table.series)
+        }
+        let scrape = MergedScrape(
+            layout: layout, values: values.values, timestamps: values.timestamps, present: values.present,
             includeCreated: includeCreated, exemplars: exemplars, native: native)
-        return outcome
+        return Outcome(
+            scrape: scrape, unreadableFiles: unreadableFiles, skippedEntries: skippedEntries, usedBytes: usedBytes)
     }
 
     /// Brings one file's decoded entries up to date and folds its values in. A file that turns out
