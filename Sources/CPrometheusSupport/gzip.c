@@ -3,30 +3,39 @@
 #include <stdlib.h>
 #include <zlib.h>
 
-int prometheus_gzip_compress(const uint8_t *input, size_t length, int level, uint8_t **output, size_t *outputLength) {
+size_t prometheus_gzip_bound(size_t length) {
+    // compressBound covers the zlib wrapper at the default window and memory level; the gzip wrapper
+    // is 12 bytes longer. The margin keeps the bound safe whatever zlib version counts it.
+    return (size_t)compressBound((uLong)length) + 18 + 32;
+}
+
+int prometheus_gzip_compress_into(const uint8_t *input, size_t length, int level, uint8_t *output, size_t capacity,
+                                  size_t *outputLength) {
     z_stream stream = {0};
     // windowBits 15 + 16 selects the gzip wrapper instead of zlib's.
     int status = deflateInit2(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
     if (status != Z_OK) return status;
-    size_t capacity = deflateBound(&stream, (uLong)length) + 32;
-    uint8_t *buffer = malloc(capacity);
-    if (buffer == NULL) {
-        deflateEnd(&stream);
-        return Z_MEM_ERROR;
-    }
     stream.next_in = (Bytef *)input;
     stream.avail_in = (uInt)length;
-    stream.next_out = buffer;
+    stream.next_out = output;
     stream.avail_out = (uInt)capacity;
     status = deflate(&stream, Z_FINISH);
-    if (status != Z_STREAM_END) {
-        free(buffer);
-        deflateEnd(&stream);
-        return status == Z_OK ? Z_BUF_ERROR : status;
-    }
-    *output = buffer;
     *outputLength = stream.total_out;
     deflateEnd(&stream);
+    if (status != Z_STREAM_END) return status == Z_OK ? Z_BUF_ERROR : status;
+    return Z_OK;
+}
+
+int prometheus_gzip_compress(const uint8_t *input, size_t length, int level, uint8_t **output, size_t *outputLength) {
+    size_t capacity = prometheus_gzip_bound(length);
+    uint8_t *buffer = malloc(capacity);
+    if (buffer == NULL) return Z_MEM_ERROR;
+    int status = prometheus_gzip_compress_into(input, length, level, buffer, capacity, outputLength);
+    if (status != Z_OK) {
+        free(buffer);
+        return status;
+    }
+    *output = buffer;
     return Z_OK;
 }
 

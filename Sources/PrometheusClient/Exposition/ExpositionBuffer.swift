@@ -60,12 +60,12 @@ package struct ExpositionBuffer {
         let needed = count + extra
         // Pad in steps of at least 64 KiB, inside the capacity the array already has when it can:
         // a reused array then costs neither a reallocation nor a page fault.
-        var target = Swift.max(needed, storage.count + Self.padding.count)
-        if target > storage.capacity {
-            target = Swift.max(needed, 2 * storage.capacity)
-            storage.reserveCapacity(target)
+        // Only what is needed decides whether the array reallocates: a reused array whose capacity
+        // holds the exposition (but not a whole step of padding more) keeps its storage.
+        if needed > storage.capacity {
+            storage.reserveCapacity(Swift.max(needed, 2 * storage.capacity))
         }
-        target = Swift.min(target, storage.capacity)
+        let target = Swift.min(Swift.max(needed, storage.count + Self.padding.count), storage.capacity)
         while storage.count < target {
             let chunk = Swift.min(target - storage.count, Self.padding.count)
             storage.append(contentsOf: Self.padding[0..<chunk])

@@ -46,6 +46,33 @@ public enum Gzip {
         return Array(UnsafeBufferPointer(start: output, count: length))
     }
 
+    /// Compresses `bytes` into one gzip member at the start of `output`, an array kept from one call
+    /// to the next: it grows (zero-filled) only when it has less room than the largest possible member
+    /// (``compressedSizeBound(_:)``), and is never cut, so a reused array is not allocated again.
+    ///
+    /// - Returns: the length of the member; the bytes of `output` after it are left-over room.
+    package static func compress(
+        _ bytes: UnsafeRawBufferPointer, level: CompressionLevel = .default, into output: inout [UInt8]
+    ) -> Int {
+        let bound = compressedSizeBound(bytes.count)
+        if output.count < bound {
+            output.append(contentsOf: repeatElement(0, count: bound - output.count))
+        }
+        var written = 0
+        let status = output.withUnsafeMutableBufferPointer { room in
+            prometheus_gzip_compress_into(
+                bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, level.rawValue, room.baseAddress,
+                bound, &written)
+        }
+        precondition(status == 0, "zlib deflate failed with status \(status) (out of memory)")
+        return written
+    }
+
+    /// The most bytes a gzip member of `count` input bytes can take.
+    package static func compressedSizeBound(_ count: Int) -> Int {
+        prometheus_gzip_bound(count)
+    }
+
     /// Compresses `bytes` at a numeric zlib level.
     ///
     /// - Throws: `GzipError.invalidLevel` for a level outside -1...9 (nothing is compressed).

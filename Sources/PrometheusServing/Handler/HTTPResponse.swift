@@ -62,6 +62,12 @@ public struct HTTPResponse: Sendable, Hashable {
     /// dropped, CR/LF in values neutralised so a handler cannot split the response), then the body
     /// unless `omitBody`.
     func serialized(version: HTTPVersion, keepAlive: Bool, omitBody: Bool) -> [UInt8] {
+        body.withUnsafeBytes { serialized(version: version, keepAlive: keepAlive, body: $0, omitBody: omitBody) }
+    }
+
+    /// The bytes on the wire as ``serialized(version:keepAlive:omitBody:)`` makes them, with `body`
+    /// instead of ``body``: head and body are written into one array of their exact size.
+    func serialized(version: HTTPVersion, keepAlive: Bool, body: UnsafeRawBufferPointer, omitBody: Bool) -> [UInt8] {
         var head = "\(version.rawValue) \(status) \(Self.reasonPhrase(for: status))\r\n"
         for header in headers
         where !header.hasName("Content-Length") && !header.hasName("Connection")
@@ -72,11 +78,15 @@ public struct HTTPResponse: Sendable, Hashable {
         head += "Date: \(SystemClock.httpDate())\r\n"
         head += "Content-Length: \(body.count)\r\n"
         head += keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n"
-        var bytes = Array(head.utf8)
-        if !omitBody {
-            bytes.append(contentsOf: body)
+        let headLength = head.utf8.count
+        let length = headLength + (omitBody ? 0 : body.count)
+        return [UInt8](unsafeUninitializedCapacity: length) { bytes, initialized in
+            _ = bytes.initialize(from: head.utf8)
+            if !omitBody, let source = body.baseAddress, body.count > 0 {
+                UnsafeMutableRawPointer(bytes.baseAddress! + headLength).copyMemory(from: source, byteCount: body.count)
+            }
+            initialized = length
         }
-        return bytes
     }
 
     private static func sanitized(_ text: String) -> String {

@@ -63,7 +63,7 @@ final class HTTPEventLoop: @unchecked Sendable {
     /// - Throws: ``ServingError`` when TLS cannot be set up or a descriptor or thread cannot be made.
     init(
         listener: MetricsListener, options: MetricsServerOptions,
-        handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
+        responder: @escaping HTTPServer.Responder
     ) throws(ServingError) {
         self.listener = listener
         self.options = options
@@ -88,7 +88,7 @@ final class HTTPEventLoop: @unchecked Sendable {
         let stopFlag = stopFlag
         pool = try HandlerPool(
             threads: options.handlerThreads, stackSize: options.threadStackSize, notifier: notifier,
-            stopping: { stopFlag.isSet }, handler: handler)
+            stopping: { stopFlag.isSet }, responder: responder)
     }
 
     deinit {

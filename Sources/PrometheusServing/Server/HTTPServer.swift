@@ -24,6 +24,11 @@ package final class HTTPServer: Sendable {
         self.ownsListener = ownsListener
     }
 
+    /// What a handler thread calls for each request, with the thread's buffers: the response, whose
+    /// body may lie in the buffers (``MetricsHandler/respond(to:buffers:)``). Called on several
+    /// threads at once.
+    package typealias Responder = @Sendable (HTTPRequest, inout ResponseBuffers) -> HTTPResponse
+
     /// Serves `listener` with `handler`, called on a handler thread for each request (it must be
     /// thread-safe). With `ownsListener`, ``stop()`` closes the listener too.
     ///
@@ -33,8 +38,17 @@ package final class HTTPServer: Sendable {
         listener: MetricsListener, options: MetricsServerOptions, ownsListener: Bool,
         handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
     ) throws(ServingError) -> HTTPServer {
+        try start(listener: listener, options: options, ownsListener: ownsListener, responder: Self.responder(handler))
+    }
+
+    /// Serves `listener` as ``start(listener:options:ownsListener:handler:)`` does, with a responder
+    /// that writes the bytes on the wire itself.
+    package static func start(
+        listener: MetricsListener, options: MetricsServerOptions, ownsListener: Bool,
+        responder: @escaping Responder
+    ) throws(ServingError) -> HTTPServer {
         try options.validate()
-        let loop = try HTTPEventLoop(listener: listener, options: options, handler: handler)
+        let loop = try HTTPEventLoop(listener: listener, options: options, responder: responder)
         let thread: NativeThread.Joinable
         do {
             thread = try NativeThread.startJoinable(stackSize: options.threadStackSize) { loop.run() }
@@ -52,14 +66,29 @@ package final class HTTPServer: Sendable {
         address: String = "127.0.0.1", port: Int, options: MetricsServerOptions = MetricsServerOptions(),
         handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
     ) throws(ServingError) -> HTTPServer {
+        try start(address: address, port: port, options: options, responder: Self.responder(handler))
+    }
+
+    /// Binds `address`:`port` and serves it with `responder`; ``stop()`` closes the socket.
+    ///
+    /// - Throws: ``ServingError`` when an option is invalid or the address cannot be bound.
+    package static func start(
+        address: String = "127.0.0.1", port: Int, options: MetricsServerOptions = MetricsServerOptions(),
+        responder: @escaping Responder
+    ) throws(ServingError) -> HTTPServer {
         try options.validate()
         let listener = try MetricsListener.bind(address: address, port: port, backlog: options.backlog)
         do {
-            return try start(listener: listener, options: options, ownsListener: true, handler: handler)
+            return try start(listener: listener, options: options, ownsListener: true, responder: responder)
         } catch {
             listener.close()
             throw error
         }
+    }
+
+    /// The responder answering what `handler` answers.
+    private static func responder(_ handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) -> Responder {
+        { request, _ in handler(request) }
     }
 
     /// Connections open right now.

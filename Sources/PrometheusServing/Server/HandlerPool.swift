@@ -2,7 +2,7 @@ import PrometheusClient
 import PrometheusSystem
 import Synchronization
 
-/// The threads that run the request handler, so that rendering (CPU-bound, sometimes slow: a large
+/// The threads that run the request handler (each keeping its ``ResponseBuffers``), so that rendering (CPU-bound, sometimes slow: a large
 /// multiprocess merge) never stalls the event loop. Requests queue first in, first out; results go
 /// back to the loop through ``completions`` and a wake-up of its ``notifier``.
 final class HandlerPool: Sendable {
@@ -22,7 +22,7 @@ final class HandlerPool: Sendable {
     private let jobs = HandoffQueue<Job>()
     let completions = HandoffQueue<Completion>()
     private let notifier: EventNotifier
-    private let handler: @Sendable (HTTPRequest) -> HTTPResponse
+    private let responder: HTTPServer.Responder
     private let stopping: @Sendable () -> Bool
     private let running = Atomic<Int>(0)
 
@@ -31,10 +31,10 @@ final class HandlerPool: Sendable {
     /// - Throws: ``ServingError/threadCreationFailed(errno:)``; threads already started stop.
     init(
         threads: Int, stackSize: Int, notifier: EventNotifier, stopping: @escaping @Sendable () -> Bool,
-        handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
+        responder: @escaping HTTPServer.Responder
     ) throws(ServingError) {
         self.notifier = notifier
-        self.handler = handler
+        self.responder = responder
         self.stopping = stopping
         for _ in 0..<threads {
             do {
@@ -62,11 +62,14 @@ final class HandlerPool: Sendable {
 
     private func work() {
         defer { running.subtract(1, ordering: .relaxed) }
+        // Kept for the thread's life: a scrape renders into the arrays the previous one grew.
+        var buffers = ResponseBuffers()
         while let job = jobs.pop() {
-            let response = handler(job.request)
+            buffers.payload = nil
+            let response = responder(job.request, &buffers)
             let keepAlive = job.request.wantsKeepAlive && !stopping()
-            let bytes = response.serialized(
-                version: job.request.version, keepAlive: keepAlive, omitBody: job.request.method == "HEAD")
+            let bytes = buffers.serialize(
+                response, version: job.request.version, keepAlive: keepAlive, omitBody: job.request.method == "HEAD")
             completions.push(Completion(token: job.token, bytes: bytes, keepAlive: keepAlive))
             notifier.signal()
         }

@@ -57,7 +57,7 @@ public final class MetricsServer: Sendable {
         otherRequests: (@Sendable (HTTPRequest) -> HTTPResponse)? = nil
     ) throws(ServingError) -> MetricsServer {
         try serve(registry, handlerOptions, otherRequests) { route throws(ServingError) in
-            try HTTPServer.start(address: address, port: port, options: options, handler: route)
+            try HTTPServer.start(address: address, port: port, options: options, responder: route)
         }
     }
 
@@ -73,7 +73,7 @@ public final class MetricsServer: Sendable {
         otherRequests: (@Sendable (HTTPRequest) -> HTTPResponse)? = nil
     ) throws(ServingError) -> MetricsServer {
         try serve(registry, handlerOptions, otherRequests) { route throws(ServingError) in
-            try HTTPServer.start(listener: listener, options: options, ownsListener: false, handler: route)
+            try HTTPServer.start(listener: listener, options: options, ownsListener: false, responder: route)
         }
     }
 
@@ -82,14 +82,14 @@ public final class MetricsServer: Sendable {
     private static func serve(
         _ registry: CollectorRegistry, _ handlerOptions: MetricsHandlerOptions,
         _ otherRequests: (@Sendable (HTTPRequest) -> HTTPResponse)?,
-        start: (@escaping @Sendable (HTTPRequest) -> HTTPResponse) throws(ServingError) -> HTTPServer
+        start: (@escaping HTTPServer.Responder) throws(ServingError) -> HTTPServer
     ) throws(ServingError) -> MetricsServer {
         let handler = MetricsHandler(registry: registry, options: handlerOptions)
-        let route: @Sendable (HTTPRequest) -> HTTPResponse
-        if let otherRequests {
-            route = { request in handler.serves(path: request.path) ? handler.handle(request) : otherRequests(request) }
-        } else {
-            route = { handler.handle($0) }
+        let route: HTTPServer.Responder = { request, buffers in
+            guard let otherRequests, !handler.serves(path: request.path) else {
+                return handler.respond(to: request, buffers: &buffers)
+            }
+            return otherRequests(request)
         }
         return MetricsServer(server: try start(route), handler: handler)
     }

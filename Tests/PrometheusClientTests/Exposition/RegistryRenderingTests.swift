@@ -168,6 +168,17 @@ import Testing
         }
     }
 
+    @Test func aReusedArrayThatHoldsTheExpositionKeepsItsStorage() throws {
+        let registry = try Self.fixedRegistry()
+        var bytes: [UInt8] = []
+        registry.render(as: .prometheusText004, createdSeries: true, into: &bytes)
+        let storage = bytes.withUnsafeBytes { $0.baseAddress }
+        for _ in 0..<3 {
+            registry.render(as: .prometheusText004, createdSeries: true, into: &bytes)
+            #expect(bytes.withUnsafeBytes { $0.baseAddress } == storage)
+        }
+    }
+
     @Test func aCollectorThatThrowsIsReportedAndTheOthersServed() throws {
         let registry = CollectorRegistry()
         let jobs = try Counter(name: "jobs", help: "Jobs.", registry: registry)
