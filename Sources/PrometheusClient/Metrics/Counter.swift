@@ -16,15 +16,9 @@ public final class Counter<Labels: LabelShape>: Metric<CounterChild>, @unchecked
     /// The type of one series.
     public typealias Child = CounterChild
 
-    private let totalName: String
-    private let createdName: String
-
     private init(definition: MetricDefinition, registry: CollectorRegistry?) throws {
         let store = try ActiveValueStore.current()
-        let totalName = definition.name + "_total"
-        self.totalName = totalName
-        createdName = definition.name + "_created"
-        let slots = [SeriesDescriptor.SlotTemplate(sampleName: totalName)]
+        let slots = [SeriesDescriptor.SlotTemplate(sampleName: definition.name + "_total")]
         let layout = SeriesLayout(kind: .counter, definition: definition, slotTemplates: slots)
         super.init(definition: definition, store: store) { values in
             let descriptor = SeriesDescriptor(layout: layout, labelValues: values)
@@ -39,46 +33,14 @@ public final class Counter<Labels: LabelShape>: Metric<CounterChild>, @unchecked
         of children: ChildrenSnapshot<CounterChild>, with lines: inout SeriesLineWriter, includeCreated: Bool,
         createdDigits: inout [CachedDigits], to buffer: inout ExpositionBuffer
     ) {
-        let total = lines.sampleName(totalName)
-        let created = lines.sampleName(createdName)
-        let isOpenMetrics = lines.format.isOpenMetrics
-        let inlineCreated = includeCreated && isOpenMetrics
-        createdDigits.withUnsafeMutableBufferPointer { digits in
-            writePass(
-                of: children, with: &lines,
-                lineBytes: SeriesLineWriter.lineBytes(name: total)
-                    + (inlineCreated ? SeriesLineWriter.lineBytes(name: created) : 0),
-                linesPerChild: inlineCreated ? 2 : 1, to: &buffer,
-                fast: { index, child, lines, writer in
-                    if isOpenMetrics && child.hasExemplar { return false }
-                    lines.writeLine(total, value: child.value, to: &writer)
-                    if inlineCreated {
-                        lines.writeLine(created, value: child.createdTime, cached: &digits[index], to: &writer)
-                    }
-                    return true
-                },
-                slow: { index, child, lines, buffer in
-                    lines.writeLine(
-                        total, value: child.value, exemplar: isOpenMetrics ? child.exemplar : nil, to: &buffer)
-                    if inlineCreated {
-                        lines.writeLine(created, value: child.createdTime, cached: &digits[index], to: &buffer)
-                    }
-                })
-        }
-        if includeCreated && !isOpenMetrics {
-            writeTextCreatedFamily(of: children, with: &lines, createdDigits: &createdDigits, to: &buffer) {
-                $0.createdTime
-            }
-        }
+        writeSpelledLines(
+            of: children, with: &lines, includeCreated: includeCreated, createdDigits: &createdDigits, to: &buffer)
     }
 
     override func appendSamples(
         of child: CounterChild, labels: [Label], includeCreated: Bool, to samples: inout [Sample]
     ) {
-        samples.append(Sample(name: totalName, labels: labels, value: child.value, exemplar: child.exemplar))
-        if includeCreated {
-            samples.append(Sample(name: createdName, labels: labels, value: child.createdTime))
-        }
+        appendSpelledSamples(of: child, labels: labels, includeCreated: includeCreated, to: &samples)
     }
 }
 

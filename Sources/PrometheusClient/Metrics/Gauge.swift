@@ -33,19 +33,13 @@ public final class Gauge<Labels: LabelShape>: Metric<GaugeChild>, @unchecked Sen
         of children: ChildrenSnapshot<GaugeChild>, with lines: inout SeriesLineWriter, includeCreated: Bool,
         createdDigits: inout [CachedDigits], to buffer: inout ExpositionBuffer
     ) {
-        let sampleName = lines.sampleName(name)
-        writePass(
-            of: children, with: &lines, lineBytes: SeriesLineWriter.lineBytes(name: sampleName), to: &buffer,
-            fast: { _, child, lines, writer in
-                lines.writeLine(sampleName, value: child.value, to: &writer)
-                return true
-            },
-            slow: { _, child, lines, buffer in lines.writeLine(sampleName, value: child.value, to: &buffer) })
+        writeSpelledLines(
+            of: children, with: &lines, includeCreated: includeCreated, createdDigits: &createdDigits, to: &buffer)
     }
 
     override func appendSamples(of child: GaugeChild, labels: [Label], includeCreated: Bool, to samples: inout [Sample])
     {
-        samples.append(Sample(name: name, labels: labels, value: child.value))
+        appendSpelledSamples(of: child, labels: labels, includeCreated: includeCreated, to: &samples)
     }
 }
 

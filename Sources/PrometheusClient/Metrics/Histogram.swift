@@ -78,77 +78,24 @@ public final class Histogram<Labels: LabelShape>: Metric<HistogramChild>, @unche
     // Native buckets are written from collected samples, by the writers that carry them.
     override var writesOwnLines: Bool { native == nil }
 
+    override var bucketBounds: [Double] { buckets }
+
     override func writeLines(
         of children: ChildrenSnapshot<HistogramChild>, with lines: inout SeriesLineWriter, includeCreated: Bool,
         createdDigits: inout [CachedDigits], to buffer: inout ExpositionBuffer
     ) {
-        let bucketName = lines.sampleName(name, suffix: "_bucket")
-        let countName = lines.sampleName(name, suffix: "_count")
-        let sumName = lines.sampleName(name, suffix: "_sum")
-        let createdName = lines.sampleName(name, suffix: "_created")
-        let bounds = buckets
-        let bucketLabels = lines.extraLabels(name: "le", values: bounds.map(GoFloatFormat.string))
-        let isOpenMetrics = lines.format.isOpenMetrics
-        // As in the Python client: with negative buckets the sum is not a counter, so it is left out.
-        let writesSum = (bounds.first ?? 0) >= 0
-        let inlineCreated = includeCreated && isOpenMetrics
-        let lineCount = bucketLabels.count + 1 + (writesSum ? 1 : 0) + (inlineCreated ? 1 : 0)
-        let lineBytes =
-            bucketLabels.reduce(0) { $0 + $1.count + 1 + SeriesLineWriter.lineBytes(name: bucketName) }
-            + SeriesLineWriter.lineBytes(name: countName) + SeriesLineWriter.lineBytes(name: sumName)
-            + SeriesLineWriter.lineBytes(name: createdName)
-        createdDigits.withUnsafeMutableBufferPointer { digits in
-            writePass(
-                of: children, with: &lines, lineBytes: lineBytes, linesPerChild: lineCount, to: &buffer,
-                fast: { index, child, lines, writer in
-                    if isOpenMetrics && child.hasExemplar { return false }
-                    var running = 0.0
-                    for bucket in bucketLabels.indices {
-                        running += child.storage.value(at: bucket + 1)
-                        lines.writeLine(bucketName, extraLabel: bucketLabels[bucket], value: running, to: &writer)
-                    }
-                    lines.writeLine(countName, value: running, to: &writer)
-                    if writesSum {
-                        lines.writeLine(sumName, value: child.sum, to: &writer)
-                    }
-                    if inlineCreated {
-                        lines.writeLine(createdName, value: child.createdTime, cached: &digits[index], to: &writer)
-                    }
-                    return true
-                },
-                slow: { index, child, lines, buffer in
-                    let exemplars = isOpenMetrics ? child.bucketExemplarsIfAny : nil
-                    var running = 0.0
-                    for bucket in bucketLabels.indices {
-                        running += child.storage.value(at: bucket + 1)
-                        lines.writeLine(
-                            bucketName, extraLabel: bucketLabels[bucket], value: running,
-                            exemplar: exemplars?[bucket], to: &buffer)
-                    }
-                    lines.writeLine(countName, value: running, to: &buffer)
-                    if writesSum {
-                        lines.writeLine(sumName, value: child.sum, to: &buffer)
-                    }
-                    if inlineCreated {
-                        lines.writeLine(createdName, value: child.createdTime, cached: &digits[index], to: &buffer)
-                    }
-                })
-        }
-        if includeCreated && !isOpenMetrics {
-            writeTextCreatedFamily(of: children, with: &lines, createdDigits: &createdDigits, to: &buffer) {
-                $0.createdTime
-            }
-        }
+        writeSpelledLines(
+            of: children, with: &lines, includeCreated: includeCreated, createdDigits: &createdDigits, to: &buffer)
     }
 
+    /// The native sample first when native buckets are recorded, then the classic lines unless the
+    /// histogram keeps none.
     override func appendSamples(
         of child: HistogramChild, labels: [Label], includeCreated: Bool, to samples: inout [Sample]
     ) {
-        let counts = child.cumulativeCounts
-        let exemplars = child.bucketExemplars
         if let recorder = child.native {
             var histogram = recorder.snapshot(sum: child.sum)
-            histogram.exemplars = exemplars.compactMap { $0 }.sorted {
+            histogram.exemplars = child.bucketExemplars.compactMap { $0 }.sorted {
                 ($0.timestamp?.unixSeconds ?? 0) < ($1.timestamp?.unixSeconds ?? 0)
             }
             samples.append(Sample(name: name, labels: labels, value: 0, nativeHistogram: histogram))
@@ -159,20 +106,7 @@ public final class Histogram<Labels: LabelShape>: Metric<HistogramChild>, @unche
                 return
             }
         }
-        for (index, bound) in child.bounds.upperBounds.enumerated() {
-            samples.append(
-                Sample(
-                    name: name + "_bucket", labels: labels + [Label("le", GoFloatFormat.string(bound))],
-                    value: counts[index], exemplar: exemplars[index]))
-        }
-        samples.append(Sample(name: name + "_count", labels: labels, value: counts.last ?? 0))
-        // As in the Python client: with negative buckets the sum is not a counter, so it is left out.
-        if let first = child.bounds.upperBounds.first, first >= 0 {
-            samples.append(Sample(name: name + "_sum", labels: labels, value: child.sum))
-        }
-        if includeCreated {
-            samples.append(Sample(name: name + "_created", labels: labels, value: child.createdTime))
-        }
+        appendSpelledSamples(of: child, labels: labels, includeCreated: includeCreated, to: &samples)
     }
 }
 

@@ -260,6 +260,9 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
         }
     }
 
+    /// The bounds of the classic buckets its series' lines show (a histogram's), empty for the others.
+    var bucketBounds: [Double] { [] }
+
     /// Whether the type writes its own lines (``writeLines(of:with:includeCreated:createdDigits:to:)``);
     /// the others are rendered from ``collect()``.
     var writesOwnLines: Bool { false }

@@ -33,32 +33,14 @@ public final class Summary<Labels: LabelShape>: Metric<SummaryChild>, @unchecked
         of children: ChildrenSnapshot<SummaryChild>, with lines: inout SeriesLineWriter, includeCreated: Bool,
         createdDigits: inout [CachedDigits], to buffer: inout ExpositionBuffer
     ) {
-        let countName = lines.sampleName(name, suffix: "_count")
-        let sumName = lines.sampleName(name, suffix: "_sum")
-        let createdName = lines.sampleName(name, suffix: "_created")
-        let isOpenMetrics = lines.format.isOpenMetrics
-        children.forEachSeries(with: &lines) { index, child, lines in
-            lines.writeLine(countName, value: child.count, to: &buffer)
-            lines.writeLine(sumName, value: child.sum, to: &buffer)
-            if includeCreated && isOpenMetrics {
-                lines.writeLine(createdName, value: child.createdTime, cached: &createdDigits[index], to: &buffer)
-            }
-        }
-        if includeCreated && !isOpenMetrics {
-            writeTextCreatedFamily(of: children, with: &lines, createdDigits: &createdDigits, to: &buffer) {
-                $0.createdTime
-            }
-        }
+        writeSpelledLines(
+            of: children, with: &lines, includeCreated: includeCreated, createdDigits: &createdDigits, to: &buffer)
     }
 
     override func appendSamples(
         of child: SummaryChild, labels: [Label], includeCreated: Bool, to samples: inout [Sample]
     ) {
-        samples.append(Sample(name: name + "_count", labels: labels, value: child.count))
-        samples.append(Sample(name: name + "_sum", labels: labels, value: child.sum))
-        if includeCreated {
-            samples.append(Sample(name: name + "_created", labels: labels, value: child.createdTime))
-        }
+        appendSpelledSamples(of: child, labels: labels, includeCreated: includeCreated, to: &samples)
     }
 }
 
