@@ -65,6 +65,7 @@ public final class CounterChild: Sendable {
     }
 
     /// The current count.
+    @inline(__always)
     public var value: Double { storage.value(at: 0) + Double(storage.wholeIncrements()) }
 
     /// Runs `body` and adds 1 if it throws (an error of any type); the error is rethrown.

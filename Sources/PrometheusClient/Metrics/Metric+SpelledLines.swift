@@ -10,28 +10,38 @@ extension Metric where Child: SpelledSeries {
         createdDigits: inout [CachedDigits], to buffer: inout ExpositionBuffer
     ) {
         let names = Child.sampleSuffixes.map { lines.sampleName(name, suffix: $0) }
+        // Every type has one or two sample names besides buckets: two lets, each passed in a branch
+        // of its own, so that a line passes its name without a reference count.
+        let firstName = names[0]
+        let secondName = names.count > 1 ? names[1] : []
         let bucketName = lines.sampleName(name, suffix: "_bucket")
         let bucketLabels = lines.extraLabels(name: "le", values: bucketBounds.map(GoFloatFormat.string))
+        let bucketCount = bucketLabels.count
         let createdName = lines.sampleName(name, suffix: "_created")
         let isOpenMetrics = lines.format.isOpenMetrics
         let writesCreated = includeCreated && definition.type.hasCreatedSeries
         let inlineCreated = writesCreated && isOpenMetrics
-        let lineCount = names.count + bucketLabels.count + (inlineCreated ? 1 : 0)
         let lineBytes =
             names.reduce(0) { $0 + SeriesLineWriter.lineBytes(name: $1) }
             + bucketLabels.reduce(0) { $0 + $1.count + 1 + SeriesLineWriter.lineBytes(name: bucketName) }
             + (inlineCreated ? SeriesLineWriter.lineBytes(name: createdName) : 0)
+        let values = UnsafeMutablePointer<Double>.allocate(capacity: bucketCount + names.count)
+        defer { values.deallocate() }
         createdDigits.withUnsafeMutableBufferPointer { digits in
             writePass(
-                of: children, with: &lines, lineBytes: lineBytes, linesPerChild: lineCount, to: &buffer,
+                of: children, with: &lines, lineBytes: lineBytes,
+                linesPerChild: names.count + bucketCount + (inlineCreated ? 1 : 0), to: &buffer,
                 fast: { index, child, lines, writer in
                     if isOpenMetrics && child.hasExemplar { return false }
-                    child.forEachLine(withExemplars: false) { line, value, _ in
-                        switch line {
-                        case .sample(let suffix):
-                            lines.writeLine(names[suffix], value: value, to: &writer)
-                        case .bucket(let bucket):
-                            lines.writeLine(bucketName, extraLabel: bucketLabels[bucket], value: value, to: &writer)
+                    let count = child.lineValues(into: values)
+                    for line in 0..<count {
+                        if line < bucketCount {
+                            lines.writeLine(
+                                bucketName, extraLabel: bucketLabels[line], value: values[line], to: &writer)
+                        } else if line == bucketCount {
+                            lines.writeLine(firstName, value: values[line], to: &writer)
+                        } else {
+                            lines.writeLine(secondName, value: values[line], to: &writer)
                         }
                     }
                     if inlineCreated, let created = child.createdTimeIfAny {
@@ -40,14 +50,17 @@ extension Metric where Child: SpelledSeries {
                     return true
                 },
                 slow: { index, child, lines, buffer in
-                    child.forEachLine(withExemplars: isOpenMetrics) { line, value, exemplar in
-                        switch line {
-                        case .sample(let suffix):
-                            lines.writeLine(names[suffix], value: value, exemplar: exemplar, to: &buffer)
-                        case .bucket(let bucket):
+                    let count = child.lineValues(into: values)
+                    for line in 0..<count {
+                        let exemplar = isOpenMetrics ? child.exemplar(ofLine: line) : nil
+                        if line < bucketCount {
                             lines.writeLine(
-                                bucketName, extraLabel: bucketLabels[bucket], value: value, exemplar: exemplar,
+                                bucketName, extraLabel: bucketLabels[line], value: values[line], exemplar: exemplar,
                                 to: &buffer)
+                        } else if line == bucketCount {
+                            lines.writeLine(firstName, value: values[line], exemplar: exemplar, to: &buffer)
+                        } else {
+                            lines.writeLine(secondName, value: values[line], exemplar: exemplar, to: &buffer)
                         }
                     }
                     if inlineCreated, let created = child.createdTimeIfAny {
@@ -66,16 +79,21 @@ extension Metric where Child: SpelledSeries {
     /// `includeCreated`.
     func appendSpelledSamples(of child: Child, labels: [Label], includeCreated: Bool, to samples: inout [Sample]) {
         let bounds = bucketBounds
-        child.forEachLine(withExemplars: true) { line, value, exemplar in
-            switch line {
-            case .sample(let suffix):
-                samples.append(
-                    Sample(name: name + Child.sampleSuffixes[suffix], labels: labels, value: value, exemplar: exemplar))
-            case .bucket(let bucket):
+        let values = UnsafeMutablePointer<Double>.allocate(capacity: bounds.count + Child.sampleSuffixes.count)
+        defer { values.deallocate() }
+        let count = child.lineValues(into: values)
+        for line in 0..<count {
+            let exemplar = child.exemplar(ofLine: line)
+            if line < bounds.count {
                 samples.append(
                     Sample(
-                        name: name + "_bucket", labels: labels + [Label("le", GoFloatFormat.string(bounds[bucket]))],
-                        value: value, exemplar: exemplar))
+                        name: name + "_bucket", labels: labels + [Label("le", GoFloatFormat.string(bounds[line]))],
+                        value: values[line], exemplar: exemplar))
+            } else {
+                samples.append(
+                    Sample(
+                        name: name + Child.sampleSuffixes[line - bounds.count], labels: labels, value: values[line],
+                        exemplar: exemplar))
             }
         }
         if includeCreated, let created = child.createdTimeIfAny {

@@ -1,19 +1,15 @@
-/// One line of a series other than its `_created` line, by what names it.
-enum SeriesLine {
-    /// A sample named `<family><suffix>`, the suffix at this position of
-    /// ``SpelledSeries/sampleSuffixes``.
-    case sample(Int)
-    /// The classic bucket at this position of the metric's bounds: `<family>_bucket` with its `le`.
-    case bucket(Int)
-}
-
 /// A series of a metric type that spells its lines itself, once: the line writer takes the bytes of
 /// a scrape from it and collection takes its samples from it
 /// (``Metric/writeSpelledLines(of:with:includeCreated:createdDigits:to:)`` and
 /// ``Metric/appendSpelledSamples(of:labels:includeCreated:to:)``), so the two ways out cannot
 /// disagree.
+///
+/// Its lines, `_created` aside, are its metric's classic buckets (`<family>_bucket` with each `le`,
+/// none but a histogram's) followed by samples named `<family><suffix>` for the first of
+/// ``sampleSuffixes``; ``lineValues(into:)`` says how many there are. Values are handed over in a
+/// buffer rather than through a closure, so that the writer's loop over them is plain code.
 protocol SpelledSeries: AnyObject, Sendable {
-    /// The suffixes of the sample names of ``SeriesLine/sample(_:)`` lines, e.g. `["_total"]`.
+    /// The suffixes of the sample names after the buckets, e.g. `["_total"]`.
     static var sampleSuffixes: [String] { get }
 
     /// Whether the series has an exemplar to show (no lock): the writer that reserves room for a
@@ -23,9 +19,12 @@ protocol SpelledSeries: AnyObject, Sendable {
     /// The time its `_created` line shows, or nil for a type without one.
     var createdTimeIfAny: Double? { get }
 
-    /// Calls `body` with each line but `_created`, in exposition order: what names it, its value, and
-    /// (when `withExemplars`) its exemplar.
-    func forEachLine(withExemplars: Bool, _ body: (SeriesLine, Double, Exemplar?) -> Void)
+    /// Writes the values of its lines (buckets first) into `values`, which has room for its
+    /// metric's buckets and every suffix, and returns how many it wrote.
+    func lineValues(into values: UnsafeMutablePointer<Double>) -> Int
+
+    /// The exemplar of its line at `index` (in the order of ``lineValues(into:)``), if any.
+    func exemplar(ofLine index: Int) -> Exemplar?
 }
 
 extension CounterChild: SpelledSeries {
@@ -34,9 +33,12 @@ extension CounterChild: SpelledSeries {
     var createdTimeIfAny: Double? { createdTime }
 
     @inline(__always)
-    func forEachLine(withExemplars: Bool, _ body: (SeriesLine, Double, Exemplar?) -> Void) {
-        body(.sample(0), value, withExemplars ? exemplar : nil)
+    func lineValues(into values: UnsafeMutablePointer<Double>) -> Int {
+        values[0] = value
+        return 1
     }
+
+    func exemplar(ofLine index: Int) -> Exemplar? { exemplar }
 }
 
 extension GaugeChild: SpelledSeries {
@@ -47,9 +49,12 @@ extension GaugeChild: SpelledSeries {
     var createdTimeIfAny: Double? { nil }
 
     @inline(__always)
-    func forEachLine(withExemplars: Bool, _ body: (SeriesLine, Double, Exemplar?) -> Void) {
-        body(.sample(0), value, nil)
+    func lineValues(into values: UnsafeMutablePointer<Double>) -> Int {
+        values[0] = value
+        return 1
     }
+
+    func exemplar(ofLine index: Int) -> Exemplar? { nil }
 }
 
 extension SummaryChild: SpelledSeries {
@@ -60,10 +65,13 @@ extension SummaryChild: SpelledSeries {
     var createdTimeIfAny: Double? { createdTime }
 
     @inline(__always)
-    func forEachLine(withExemplars: Bool, _ body: (SeriesLine, Double, Exemplar?) -> Void) {
-        body(.sample(0), count, nil)
-        body(.sample(1), sum, nil)
+    func lineValues(into values: UnsafeMutablePointer<Double>) -> Int {
+        values[0] = count
+        values[1] = sum
+        return 2
     }
+
+    func exemplar(ofLine index: Int) -> Exemplar? { nil }
 }
 
 extension HistogramChild: SpelledSeries {
@@ -74,16 +82,21 @@ extension HistogramChild: SpelledSeries {
     /// Cumulative buckets, `_count` (the last of them) and `_sum`; as in the Python client, with
     /// negative buckets the sum is not a counter, so it is left out.
     @inline(__always)
-    func forEachLine(withExemplars: Bool, _ body: (SeriesLine, Double, Exemplar?) -> Void) {
-        let exemplars = withExemplars ? bucketExemplarsIfAny : nil
+    func lineValues(into values: UnsafeMutablePointer<Double>) -> Int {
+        let buckets = bounds.count
         var running = 0.0
-        for bucket in 0..<bounds.count {
+        for bucket in 0..<buckets {
             running += storage.value(at: bucket + 1)
-            body(.bucket(bucket), running, exemplars?[bucket])
+            values[bucket] = running
         }
-        body(.sample(0), running, nil)
-        if (bounds.upperBounds.first ?? 0) >= 0 {
-            body(.sample(1), sum, nil)
-        }
+        values[buckets] = running
+        guard (bounds.upperBounds.first ?? 0) >= 0 else { return buckets + 1 }
+        values[buckets + 1] = sum
+        return buckets + 2
+    }
+
+    func exemplar(ofLine index: Int) -> Exemplar? {
+        guard index < bounds.count else { return nil }
+        return bucketExemplarsIfAny?[index]
     }
 }
