@@ -55,8 +55,11 @@ struct MmapStorageFailureTests {
         }
         defer { Fixtures.unmount(mountPoint) }
         Fixtures.fill(mountPoint)
+        // No healing during the test: the store stands for a writer that stopped (its lease is
+        // given up below), whose files markProcessDead must find as it left them.
         let store = MmapValueStore(
-            directory: try MultiprocessDirectory(path: mountPoint, forWriting: true), processIdentifier: "7")
+            directory: try MultiprocessDirectory(path: mountPoint, forWriting: true), processIdentifier: "7",
+            healInterval: 3600)
         let series = (0..<5).map { index in
             store.makeSeries(Fixtures.counter("jobs", labels: [Label("i", String(index))]))
         }

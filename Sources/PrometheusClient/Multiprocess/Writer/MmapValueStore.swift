@@ -19,34 +19,43 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     var sharedDirectory: String? { directory.path }
     var nativeTableSource: (any NativeTableSource)? { self }
 
-    private let mutex = ProcessMutex()
-    // Everything below is guarded by `mutex`.
-    private let identity: WriterIdentityClaim
-    private let failures: StorageFailureCounter
-    private let sampler: GaugeCallbackSampler
-    private var files: [String: MmapFile] = [:]
+    let mutex = ProcessMutex()
+    // Everything below is guarded by `mutex` (internal for the store's extensions in other files).
+    let identity: WriterIdentityClaim
+    let failures: StorageFailureCounter
+    let sampler: GaugeCallbackSampler
+    /// Series kept in memory because their file failed, and their way back (``StrandedSeries``).
+    let stranded = StrandedSeries()
+    /// The seconds between tries to move stranded series back into the files.
+    let healInterval: Double
+    /// The process whose thread retries stranded series: none after `fork()` until one is needed.
+    var healerProcessID: Int32?
+    var files: [String: MmapFile] = [:]
     /// The exemplar files (``ExemplarFileLayout``), by kind prefix.
     private var exemplarFiles: [String: MmapFile] = [:]
     /// The native histogram file (``NativeBucketFileLayout``), once a series needs it.
     private var nativeFile: MmapFile?
-    private var liveSeries: [WeakSeries] = []
+    var liveSeries: [WeakSeries] = []
     private var liveSeriesCompactionThreshold = 64
     /// Whether this process has cleaned up what an earlier process with its identifier left.
-    private var cleanedUp = false
+    var cleanedUp = false
 
-    private struct WeakSeries {
+    struct WeakSeries {
         weak var series: SeriesStorage?
     }
 
     /// Creates a store writing into `directory` under `identity` (see ``WriterIdentity``). A stable
     /// identity is claimed by ``claimStableIdentity()``, a pid at the first write. Gauge callbacks are
     /// sampled every `gaugeFunctionInterval()` seconds (by default the process's
-    /// ``Multiprocess/gaugeFunctionInterval``).
+    /// ``Multiprocess/gaugeFunctionInterval``); series kept in memory after a file failure are tried
+    /// again every `healInterval` seconds.
     init(
         directory: MultiprocessDirectory, identity: WriterIdentity = .processID,
-        gaugeFunctionInterval: @escaping @Sendable () -> Double = { Multiprocess.gaugeFunctionInterval }
+        gaugeFunctionInterval: @escaping @Sendable () -> Double = { Multiprocess.gaugeFunctionInterval },
+        healInterval: Double = 1
     ) {
         self.directory = directory
+        self.healInterval = healInterval
         sampler = GaugeCallbackSampler(interval: gaugeFunctionInterval)
         self.identity = WriterIdentityClaim(directory: directory, requested: identity, processID: CurrentProcess.id)
         failures = StorageFailureCounter(directory: directory)
@@ -55,8 +64,10 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
 
     /// A store for tests: `processIdentifier` is claimed as a ``WriterIdentity/named(_:)`` identity at
     /// the first write (a failed claim falls back to the pid).
-    convenience init(directory: MultiprocessDirectory, processIdentifier: String?) {
-        self.init(directory: directory, identity: processIdentifier.map { .named($0) } ?? .processID)
+    convenience init(directory: MultiprocessDirectory, processIdentifier: String?, healInterval: Double = 1) {
+        self.init(
+            directory: directory, identity: processIdentifier.map { .named($0) } ?? .processID,
+            healInterval: healInterval)
     }
 
     deinit {
@@ -103,6 +114,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     func makeSeries(_ descriptor: SeriesDescriptor) -> SeriesStorage {
         let series = SeriesStorage(descriptor: descriptor, store: self)
         withLock {
+            healIfDueLocked()
             rememberLocked(series)
             _ = bindLocked(series)
         }
@@ -156,7 +168,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         }
     }
 
-    private final class WeakStoreReference: @unchecked Sendable {
+    final class WeakStoreReference: @unchecked Sendable {
         weak var store: MmapValueStore?
         init(_ store: MmapValueStore) { self.store = store }
 
@@ -165,6 +177,18 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
             guard let store else { return false }
             store.sampleFunctions()
             return true
+        }
+
+        /// Tries to move the store's stranded series back into its files; false once the store is
+        /// gone or nothing is left to move or watch (the thread then ends, and the next series kept
+        /// in memory starts another: decided under the lock, so none is left without one).
+        func healIfAlive() -> Bool {
+            guard let store else { return false }
+            return store.withLock {
+                let continues = store.healIfDueLocked()
+                if !continues { store.healerProcessID = nil }
+                return continues
+            }
         }
     }
 
@@ -200,7 +224,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
 
     // MARK: - Under the lock
 
-    private func withLock<T>(_ body: () -> T) -> T {
+    func withLock<T>(_ body: () -> T) -> T {
         mutex.withLock(body)
     }
 
@@ -224,20 +248,15 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
             series.replaceBinding(with: detached)
             return detached
         }
-        let descriptor = series.descriptor
-        let keys = descriptor.slots.map { slot in
-            DBKey.encode(
-                familyName: descriptor.familyName, sampleName: slot.sampleName, labels: slot.labels,
-                help: descriptor.help)
-        }
+        healIfDueLocked()
         let binding: SeriesBinding
         do {
-            let file = try fileLocked(for: descriptor.kind)
-            let created = descriptor.kind.storesCreationTime ? WallClock.now() : 0
-            binding = SeriesBinding(pointers: try file.slots(for: keys, initialTimestamp: created))
+            binding = try fileBindingLocked(for: series)
         } catch {
             recordFailureLocked(error)
-            binding = SeriesBinding(inMemorySlotCount: descriptor.slotCount)
+            binding = SeriesBinding(inMemorySlotCount: series.slotCount)
+            stranded.add(series)
+            startHealerLocked()
         }
         series.install(binding)
         if binding.isExternal {
@@ -246,7 +265,22 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         return binding
     }
 
-    private func fileLocked(for kind: StorageKind) throws(MultiprocessError) -> MmapFile {
+    /// The slots of `series` in this process's file for its kind, made now when missing.
+    ///
+    /// - Throws: `MultiprocessError` when the file cannot be created or grown.
+    func fileBindingLocked(for series: SeriesStorage) throws(MultiprocessError) -> SeriesBinding {
+        let descriptor = series.descriptor
+        let keys = descriptor.slots.map { slot in
+            DBKey.encode(
+                familyName: descriptor.familyName, sampleName: slot.sampleName, labels: slot.labels,
+                help: descriptor.help)
+        }
+        let file = try fileLocked(for: descriptor.kind)
+        let created = descriptor.kind.storesCreationTime ? WallClock.now() : 0
+        return SeriesBinding(pointers: try file.slots(for: keys, initialTimestamp: created))
+    }
+
+    func fileLocked(for kind: StorageKind) throws(MultiprocessError) -> MmapFile {
         identity.claimIfNeeded()
         if !cleanedUp {
             cleanedUp = true
@@ -261,7 +295,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         return try openFileLocked(kind)
     }
 
-    private func recordFailureLocked(_ error: MultiprocessError) {
+    func recordFailureLocked(_ error: MultiprocessError) {
         failures.record(error, identifier: identity.identifier, processID: identity.processID)
     }
 
@@ -288,7 +322,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         return file
     }
 
-    private func openFileLocked(_ kind: StorageKind) throws(MultiprocessError) -> MmapFile {
+    func openFileLocked(_ kind: StorageKind) throws(MultiprocessError) -> MmapFile {
         let prefix = kind.filePrefix
         if let file = files[prefix] {
             return file
@@ -308,7 +342,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         }
     }
 
-    private func closeFiles() {
+    func closeFiles() {
         for file in files.values {
             file.close()
         }
@@ -353,41 +387,5 @@ extension MmapValueStore: NativeTableSource {
 
     func markTableRemovedLocked(_ table: UnsafeMutableRawPointer) {
         NativeBucketFileLayout.markRemoved(table)
-    }
-}
-
-extension MmapValueStore {
-    // MARK: - fork()
-
-    /// Called by ``ForkHandler`` before `fork()`: no thread may be inside the store while the process
-    /// is copied.
-    func lockForFork() {
-        mutex.lock()
-        sampler.lockCallbacksForFork()
-    }
-
-    /// Called by ``ForkHandler`` in the parent after `fork()`.
-    func unlockAfterForkInParent() {
-        sampler.unlockCallbacksAfterFork()
-        mutex.unlock()
-    }
-
-    /// Called by ``ForkHandler`` in the child after `fork()`, single-threaded, with the lock held by
-    /// this thread: drops every binding and the parent's files, so each series' next write binds it
-    /// to the child's own files, starting from zero as in the Python client.
-    func resetInForkedChild() {
-        identity.resetInForkedChild(processID: CurrentProcess.id)
-        for index in liveSeries.indices {
-            liveSeries[index].series?.unbindAfterFork()
-            liveSeries[index].series?.exemplarSlots.removeAll()
-        }
-        closeFiles()
-        for index in liveSeries.indices {
-            liveSeries[index].series?.nativeRecorder?.resetInForkedChild()
-        }
-        sampler.resetInForkedChild()
-        failures.resetInForkedChild()
-        cleanedUp = false
-        mutex.unlock()
     }
 }
