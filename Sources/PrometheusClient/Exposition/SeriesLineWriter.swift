@@ -128,6 +128,23 @@ package struct SeriesLineWriter {
     /// Writes a line as ``writeLine(_:extraLabel:value:to:)`` does, into room already reserved.
     @inline(__always)
     func writeLine(_ name: [UInt8], extraLabel: [UInt8]? = nil, value: Double, to writer: inout LineWriter) {
+        name.withUnsafeBytes { name in
+            guard let extraLabel else {
+                writeLine(bytes: name, extraLabel: nil, value: value, to: &writer)
+                return
+            }
+            extraLabel.withUnsafeBytes { writeLine(bytes: name, extraLabel: $0, value: value, to: &writer) }
+        }
+    }
+
+    /// Writes a line into room already reserved, the name and the extra label given as bytes in
+    /// place: a pass over many series keeps its names in one array and lends them without reference
+    /// counting.
+    @inline(__always)
+    func writeLine(
+        bytes name: UnsafeRawBufferPointer, extraLabel: UnsafeRawBufferPointer?, value: Double,
+        to writer: inout LineWriter
+    ) {
         writeSeries(name, extraLabel: extraLabel, to: &writer)
         writer.appendValue(value)
         writer.append(UInt8(ascii: "\n"))
@@ -148,10 +165,18 @@ package struct SeriesLineWriter {
     /// Writes a line as ``writeLine(_:value:cached:to:)`` does, into room already reserved.
     @inline(__always)
     func writeLine(_ name: [UInt8], value: Double, cached: inout CachedDigits, to writer: inout LineWriter) {
+        name.withUnsafeBytes { writeLine(bytes: $0, value: value, cached: &cached, to: &writer) }
+    }
+
+    /// Writes a line as ``writeLine(_:value:cached:to:)`` does, the name given as bytes in place.
+    @inline(__always)
+    func writeLine(
+        bytes name: UnsafeRawBufferPointer, value: Double, cached: inout CachedDigits, to writer: inout LineWriter
+    ) {
         if cached.bits != value.bitPattern || cached.length == 0 {
             cached = CachedDigits(value)
             guard cached.length > 0 else {
-                writeLine(name, value: value, to: &writer)
+                writeLine(bytes: name, extraLabel: nil, value: value, to: &writer)
                 return
             }
         }
@@ -173,7 +198,10 @@ package struct SeriesLineWriter {
         }
         let bound = blockBytes + (extraLabel?.count ?? 0) + Self.lineBytes(name: name)
         buffer.write(atMost: bound) { writer in
-            writeSeries(name, extraLabel: extraLabel, to: &writer)
+            name.withUnsafeBytes { name in
+                guard let extraLabel else { return writeSeries(name, extraLabel: nil, to: &writer) }
+                extraLabel.withUnsafeBytes { writeSeries(name, extraLabel: $0, to: &writer) }
+            }
             writer.appendValue(value)
         }
         OpenMetricsWriter.appendExemplar(exemplar, to: &buffer)
@@ -187,7 +215,9 @@ package struct SeriesLineWriter {
 
     /// Writes `name{labels} `: the series' labels with `extraLabel` in its sorted place.
     @inline(__always)
-    private func writeSeries(_ name: [UInt8], extraLabel: [UInt8]?, to writer: inout LineWriter) {
+    private func writeSeries(
+        _ name: UnsafeRawBufferPointer, extraLabel: UnsafeRawBufferPointer?, to writer: inout LineWriter
+    ) {
         let split = self.split
         withBlock { labels in
             let blockCount = labels.count

@@ -10,8 +10,6 @@ extension Metric where Child: SpelledSeries {
         createdDigits: inout [CachedDigits], to buffer: inout ExpositionBuffer
     ) {
         let names = Child.sampleSuffixes.map { lines.sampleName(name, suffix: $0) }
-        // Every type has one or two sample names besides buckets: two lets, each passed in a branch
-        // of its own, so that a line passes its name without a reference count.
         let firstName = names[0]
         let secondName = names.count > 1 ? names[1] : []
         let bucketName = lines.sampleName(name, suffix: "_bucket")
@@ -27,46 +25,53 @@ extension Metric where Child: SpelledSeries {
             + (inlineCreated ? SeriesLineWriter.lineBytes(name: createdName) : 0)
         let values = UnsafeMutablePointer<Double>.allocate(capacity: bucketCount + names.count)
         defer { values.deallocate() }
-        createdDigits.withUnsafeMutableBufferPointer { digits in
-            writePass(
-                of: children, with: &lines, lineBytes: lineBytes,
-                linesPerChild: names.count + bucketCount + (inlineCreated ? 1 : 0), to: &buffer,
-                fast: { index, child, lines, writer in
-                    if isOpenMetrics && child.hasExemplar { return false }
-                    let count = child.lineValues(into: values)
-                    for line in 0..<count {
-                        if line < bucketCount {
-                            lines.writeLine(
-                                bucketName, extraLabel: bucketLabels[line], value: values[line], to: &writer)
-                        } else if line == bucketCount {
-                            lines.writeLine(firstName, value: values[line], to: &writer)
-                        } else {
-                            lines.writeLine(secondName, value: values[line], to: &writer)
+        // The fast pass lends every name and `le` piece as bytes in place, from one array: no
+        // reference count per line.
+        var table: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        for piece in [firstName, secondName, createdName, bucketName] + bucketLabels {
+            ranges.append(table.count..<(table.count + piece.count))
+            table += piece
+        }
+        table.withUnsafeBytes { table in
+            let pieces = ranges.map { UnsafeRawBufferPointer(rebasing: table[$0]) }
+            let (first, second, created, bucket) = (pieces[0], pieces[1], pieces[2], pieces[3])
+            createdDigits.withUnsafeMutableBufferPointer { digits in
+                writePass(
+                    of: children, with: &lines, lineBytes: lineBytes,
+                    linesPerChild: names.count + bucketCount + (inlineCreated ? 1 : 0), to: &buffer,
+                    fast: { index, child, lines, writer in
+                        if isOpenMetrics && child.hasExemplar { return false }
+                        let count = child.lineValues(into: values)
+                        for line in 0..<count {
+                            let name = line < bucketCount ? bucket : line == bucketCount ? first : second
+                            let extra = line < bucketCount ? pieces[4 + line] : nil
+                            lines.writeLine(bytes: name, extraLabel: extra, value: values[line], to: &writer)
                         }
-                    }
-                    if inlineCreated, let created = child.createdTimeIfAny {
-                        lines.writeLine(createdName, value: created, cached: &digits[index], to: &writer)
-                    }
-                    return true
-                },
-                slow: { index, child, lines, buffer in
-                    let count = child.lineValues(into: values)
-                    for line in 0..<count {
-                        let exemplar = isOpenMetrics ? child.exemplar(ofLine: line) : nil
-                        if line < bucketCount {
-                            lines.writeLine(
-                                bucketName, extraLabel: bucketLabels[line], value: values[line], exemplar: exemplar,
-                                to: &buffer)
-                        } else if line == bucketCount {
-                            lines.writeLine(firstName, value: values[line], exemplar: exemplar, to: &buffer)
-                        } else {
-                            lines.writeLine(secondName, value: values[line], exemplar: exemplar, to: &buffer)
+                        if inlineCreated, let time = child.createdTimeIfAny {
+                            lines.writeLine(bytes: created, value: time, cached: &digits[index], to: &writer)
                         }
-                    }
-                    if inlineCreated, let created = child.createdTimeIfAny {
-                        lines.writeLine(createdName, value: created, cached: &digits[index], to: &buffer)
-                    }
-                })
+                        return true
+                    },
+                    slow: { index, child, lines, buffer in
+                        let count = child.lineValues(into: values)
+                        for line in 0..<count {
+                            let exemplar = isOpenMetrics ? child.exemplar(ofLine: line) : nil
+                            if line < bucketCount {
+                                lines.writeLine(
+                                    bucketName, extraLabel: bucketLabels[line], value: values[line],
+                                    exemplar: exemplar, to: &buffer)
+                            } else if line == bucketCount {
+                                lines.writeLine(firstName, value: values[line], exemplar: exemplar, to: &buffer)
+                            } else {
+                                lines.writeLine(secondName, value: values[line], exemplar: exemplar, to: &buffer)
+                            }
+                        }
+                        if inlineCreated, let time = child.createdTimeIfAny {
+                            lines.writeLine(createdName, value: time, cached: &digits[index], to: &buffer)
+                        }
+                    })
+            }
         }
         if writesCreated && !isOpenMetrics {
             writeTextCreatedFamily(of: children, with: &lines, createdDigits: &createdDigits, to: &buffer) {
