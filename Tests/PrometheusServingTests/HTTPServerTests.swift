@@ -197,6 +197,29 @@ struct HTTPServerTests {
         }
     }
 
+    @Test("at the cap, connections that never completed a request are shed before proven keep-alive ones")
+    func silentConnectionsAreShedBeforeProvenOnes() throws {
+        var options = MetricsServerOptions()
+        options.maxConnections = 3
+        try withServer(options) { server in
+            let scraper = try RawHTTPClient(port: server.port)
+            scraper.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try scraper.readResponse().status == 200)
+            // Two connections that send nothing, newer than the scraper's, fill the server; a third
+            // makes it shed one of them, not the scraper.
+            let silent = try (0..<2).map { _ in try RawHTTPClient(port: server.port) }
+            let deadline = Date().addingTimeInterval(5)
+            while server.activeConnections < 3 && Date() < deadline { usleep(2_000) }
+            let newcomer = try RawHTTPClient(port: server.port)
+            #expect(silent[0].isClosedByPeer(within: 5))
+            #expect(server.shedConnections == 1)
+            scraper.send("GET /again HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try scraper.readResponse().status == 200)
+            newcomer.send("GET /new HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try newcomer.readResponse().status == 200)
+        }
+    }
+
     @Test("only when every connection is busy does a new one get 503 with Retry-After")
     func busyConnectionsOverTheCapGet503() throws {
         var options = MetricsServerOptions()

@@ -56,18 +56,20 @@ extension HTTPEventLoop {
         count += 1
         active.store(count, ordering: .relaxed)
         if session == nil {
-            idle.append(connection)
+            fresh.append(connection)
         } else {
             partial.append(connection)
         }
     }
 
-    /// Closes the oldest connection that is not being answered: idle first, then part-way through
-    /// a request.
+    /// Closes the oldest connection that is not being answered, proven clients last: one that never
+    /// sent anything first, then one part-way through a request (a slowloris looks like that), and
+    /// only then an idle keep-alive connection that completed a request (a scraper reusing its
+    /// connection).
     ///
     /// - Returns: whether one was closed.
     func shedOldest() -> Bool {
-        guard let victim = idle.oldest ?? partial.oldest else { return false }
+        guard let victim = fresh.oldest ?? partial.oldest ?? idle.oldest else { return false }
         shed.add(1, ordering: .relaxed)
         close(victim)
         return true

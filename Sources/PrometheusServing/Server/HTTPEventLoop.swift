@@ -10,9 +10,10 @@ import Synchronization
 /// A connection costs its descriptor and a ``ServerConnection`` (a few hundred bytes) while it is
 /// idle or trickling a request, never a thread, so slow or idle clients cannot starve scrapes.
 /// When ``MetricsServerOptions/maxConnections`` (or the descriptor limit) is reached, a new
-/// connection sheds the oldest idle one, else the oldest one still sending its request; only when
-/// every connection is being answered is it refused with 503. Deadlines are checked four times a
-/// second.
+/// connection sheds the oldest one that has sent nothing yet, else the oldest one still sending its
+/// request, else the oldest idle keep-alive one (which completed a request: a proven client goes
+/// last); only when every connection is being answered is it refused with 503. Deadlines are checked
+/// four times a second.
 final class HTTPEventLoop: @unchecked Sendable {
     /// The shared stop flag: set by ``HTTPServer/stop()``, read by the loop and the handler threads.
     final class StopFlag: Sendable {
@@ -42,8 +43,9 @@ final class HTTPEventLoop: @unchecked Sendable {
     var connections: [ServerConnection?] = []
     var count = 0
     var serial: UInt64 = 0
-    var idle = ConnectionList(.idle)
+    var fresh = ConnectionList(.fresh)
     var partial = ConnectionList(.partial)
+    var idle = ConnectionList(.idle)
     let readBuffer: UnsafeMutableRawBufferPointer
     var now = SystemClock.monotonic()
     var listening = true
@@ -177,7 +179,7 @@ final class HTTPEventLoop: @unchecked Sendable {
         switch session.handshake() {
         case .done:
             connection.phase = .reading
-            move(connection, to: .idle)
+            move(connection, to: .fresh)
             setInterest(connection, .readable)
             readAvailable(connection)
         case .wantRead:
@@ -293,17 +295,18 @@ final class HTTPEventLoop: @unchecked Sendable {
     func move(_ connection: ServerConnection, to kind: ConnectionList.Kind) {
         guard connection.list != kind else { return }
         leaveList(connection)
-        if kind == .idle {
-            idle.append(connection)
-        } else {
-            partial.append(connection)
+        switch kind {
+        case .fresh: fresh.append(connection)
+        case .partial: partial.append(connection)
+        case .idle: idle.append(connection)
         }
     }
 
     func leaveList(_ connection: ServerConnection) {
         switch connection.list {
-        case .idle: idle.remove(connection)
+        case .fresh: fresh.remove(connection)
         case .partial: partial.remove(connection)
+        case .idle: idle.remove(connection)
         case nil: break
         }
     }

@@ -107,10 +107,11 @@ final class ServerConnection {
 /// The connections that can be shed when the server is full, oldest first: an intrusive doubly
 /// linked list, so that joining, leaving and taking the oldest cost O(1) and no allocation.
 struct ConnectionList {
-    /// Which list: connections that sent nothing of a request yet (new or idle keep-alive ones), or
-    /// those part-way through sending one (or through a TLS handshake).
+    /// Which list: connections that have sent nothing yet (``fresh``: new, or through their TLS
+    /// handshake), those part-way through sending a request (or through a TLS handshake), or idle
+    /// keep-alive connections that completed a request: the clients worth keeping longest.
     enum Kind {
-        case idle, partial
+        case fresh, partial, idle
     }
 
     let kind: Kind
