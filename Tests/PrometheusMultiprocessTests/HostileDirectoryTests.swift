@@ -102,6 +102,20 @@ struct HostileDirectoryTests {
         #expect(merger.readBufferSize <= 1 << 17)
     }
 
+    @Test("an impossible used header is reported with the file's real size", arguments: [0, -5])
+    func impossibleUsedStatesTheRealSize(used: Int32) throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { Fixtures.remove(directory) }
+        var bytes = Self.counterFile(7) + [UInt8](repeating: 0, count: 10_000)
+        withUnsafeBytes(of: used.littleEndian) { bytes.replaceSubrange(0..<4, with: $0) }
+        try Self.write(bytes, directory, "counter_2.db")
+        let outcome = MultiprocessMerger().merge(
+            directory: directory, files: [.init(fileName: "counter_2.db", inode: 1)])
+        #expect(
+            outcome.unreadableFiles.first?.reason.contains("the file has \(bytes.count)") == true,
+            "\(outcome.unreadableFiles)")
+    }
+
     @Test("a sparse multi-GiB file with a valid used header is read in bounded windows")
     func sparseHugeFileIsReadInBoundedWindows() throws {
         let directory = try Fixtures.temporaryDirectory()

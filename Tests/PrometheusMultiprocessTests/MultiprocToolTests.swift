@@ -25,6 +25,16 @@ import Testing
         #expect(try ExternalTool.promtoolCheck(output.standardOutput).parses)
     }
 
+    @Test func mergeLeavesTheDirectoryAsItWas() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        try MultiprocessFixtures.writeWithPython(pid: 14, to: directory)
+        let before = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(try Self.run(["merge", directory]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == before)
+        #expect(!before.contains(DirectoryLock.fileName))
+    }
+
     @Test func mergeWritesOpenMetricsOnRequest() throws {
         let directory = try MultiprocessFixtures.temporaryDirectory()
         defer { MultiprocessFixtures.remove(directory) }

@@ -184,9 +184,11 @@ final class DBFileCache {
         let got = try read(descriptor, file, from: 0, count: first)
         guard got >= DBFileLayout.headerSize else { throw .tooShort(size: got) }
         let header = DBFileLayout.header(of: UnsafeRawBufferPointer(buffer))
-        // A short read means the file ends here; otherwise its size is asked before trusting `used`.
+        // A short read means the file ends here; otherwise its size is asked before trusting `used`
+        // (or before reporting an impossible one, so that the message states the real size).
         var size = got
-        if got == first && Int(Int32(bitPattern: header)) > got {
+        let claimed = Int(Int32(bitPattern: header))
+        if got == first && (claimed > got || claimed < DBFileLayout.headerSize) {
             do {
                 size = try descriptor.status().size
             } catch {

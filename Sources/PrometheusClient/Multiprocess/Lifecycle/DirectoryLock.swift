@@ -11,10 +11,14 @@ package struct DirectoryLock {
     /// Takes the lock, waiting for it. When the lock file cannot be created (a read-only directory),
     /// the caller goes ahead unlocked: nobody can archive in such a directory anyway. The file is
     /// opened without blocking, so a FIFO planted under its name cannot stall the master.
-    package init(directory: String, exclusive: Bool) {
+    ///
+    /// - Parameter createsFile: false for a reader that must change nothing in the directory (a
+    ///   collector that never archives, `prometheus-multiproc merge`): it locks the file when it
+    ///   exists and goes ahead unlocked, as the Python client always does, until an archiver made it.
+    package init(directory: String, exclusive: Bool, createsFile: Bool = true) {
         let path = directory + "/" + Self.fileName
         let descriptor =
-            (try? FileDescriptor.open(path, .readWrite, options: [.create, .nonBlocking]))
+            (createsFile ? try? FileDescriptor.open(path, .readWrite, options: [.create, .nonBlocking]) : nil)
             ?? (try? FileDescriptor.open(path, .readOnly, options: .nonBlocking))
         if let descriptor {
             do {
