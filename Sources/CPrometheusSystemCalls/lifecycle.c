@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -39,4 +40,11 @@ int prometheus_pidfd_open(int pid) {
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+int prometheus_filesystem_type(const char *path, long *type) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    *type = (long)info.f_type;
+    return 0;
 }

@@ -1,3 +1,4 @@
+internal import CPrometheusSystemCalls
 internal import Glibc
 
 /// Operations on paths: status, deletion, renaming, access checks, directory durability.
@@ -9,6 +10,16 @@ package enum FileSystem {
         var raw = stat()
         _ = try retryingInterrupts { stat(path, &raw) }
         return FileStatus(raw)
+    }
+
+    /// The type of the file system `path` is on: `statfs(2)`'s `f_type` magic number (`0x01021994`
+    /// for tmpfs, `0x01021997` for 9p, ...).
+    ///
+    /// - Throws: the `Errno` of `statfs(2)`.
+    package static func typeIdentifier(ofFileSystemAt path: String) throws(Errno) -> Int {
+        var type = 0
+        _ = try retryingInterrupts { prometheus_filesystem_type(path, &type) }
+        return type
     }
 
     /// The status of the entry `name` of `directory` itself: a symbolic link is reported as one.

@@ -86,10 +86,17 @@ struct MmapStorageFailureTests {
         }
         #expect(throws: MultiprocessError.self) { try markProcessDead(processIdentifier: "7", path: mountPoint) }
         #expect(try failures() == 5)
+        let pendingFolds = { () throws -> Double? in
+            try MultiProcessCollector(path: mountPoint, lifecycle: .manual).collect().first {
+                $0.name == MultiProcessCollector.pendingFoldsFamily
+            }?.samples.first?.value
+        }
+        #expect(try pendingFolds() == 1)
         Fixtures.unfill(mountPoint)
         try markProcessDead(processIdentifier: "7", path: mountPoint)
         #expect(try Fixtures.names(mountPoint) == ["counter_archive.db"])
         #expect(try failures() == 5)
+        #expect(try pendingFolds() == 0)
     }
 
     @Test("an exhausted RLIMIT_FSIZE neither kills the worker with SIGXFSZ nor loses counts (child process)")

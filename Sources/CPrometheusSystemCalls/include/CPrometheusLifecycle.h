@@ -1,5 +1,6 @@
 // System shims for the multiprocess lifecycle: open file description locks and process descriptors,
-// which glibc declares only under _GNU_SOURCE (F_OFD_*) or not at all (pidfd_open on older glibc).
+// which glibc declares only under _GNU_SOURCE (F_OFD_*) or not at all (pidfd_open on older glibc),
+// and the file system type of a directory.
 #ifndef C_PROMETHEUS_LIFECYCLE_H
 #define C_PROMETHEUS_LIFECYCLE_H
 
@@ -19,5 +20,10 @@ int prometheus_ofd_is_locked(int fd);
 /// readable when that process ends (a later process with the same pid is a different process).
 /// Returns the descriptor (close-on-exec), or -1 with errno set (ESRCH, ENOSYS before Linux 5.3).
 int prometheus_pidfd_open(int pid);
+
+/// statfs(path): stores the file system's type (f_type, its magic number) in `*type` and returns 0,
+/// or returns -1 with errno set. Swift cannot call statfs directly: the struct and the function
+/// share a name.
+int prometheus_filesystem_type(const char *path, long *type);
 
 #endif

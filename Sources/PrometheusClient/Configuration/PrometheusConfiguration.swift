@@ -31,6 +31,10 @@ public struct PrometheusConfiguration: Sendable, Hashable {
     public var legacyNameValidation: Bool
     /// Seconds between samples of multiprocess gauge callbacks (1 by default; at least 0.01).
     public var gaugeFunctionInterval: Double
+    /// Whether a multiprocess directory on a file system multiprocess mode cannot trust (9p, FUSE,
+    /// SMB, NFS: see ``MultiprocessFileSystem``) is used anyway, with a warning, instead of refused
+    /// (off by default; `PROMETHEUS_MULTIPROC_ALLOW_UNSAFE_FILESYSTEM`).
+    public var allowsUnsafeFileSystem = false
 
     /// A configuration with the given settings; the defaults are those of an empty environment.
     public init(
@@ -55,12 +59,13 @@ public struct PrometheusConfiguration: Sendable, Hashable {
         }
         createdSeries = !Self.isTrue(environment["PROMETHEUS_DISABLE_CREATED_SERIES"])
         legacyNameValidation = Self.isTrue(environment["PROMETHEUS_LEGACY_NAME_VALIDATION"])
+        allowsUnsafeFileSystem = Self.isTrue(environment["PROMETHEUS_MULTIPROC_ALLOW_UNSAFE_FILESYSTEM"])
     }
 
     /// The variables the library reads.
     static let variables = [
         "PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir", "PROMETHEUS_DISABLE_CREATED_SERIES",
-        "PROMETHEUS_LEGACY_NAME_VALIDATION",
+        "PROMETHEUS_LEGACY_NAME_VALIDATION", "PROMETHEUS_MULTIPROC_ALLOW_UNSAFE_FILESYSTEM",
     ]
 
     /// Reads a boolean switch the way the Python client does: `true`, `1` and `t` (any case) mean on.

@@ -10,6 +10,8 @@ extension MultiProcessCollector {
         var verdicts: [String: WriterVerdict]
         var reapedWriters: Int
         var previousDuration: Double
+        var fileSystem: MultiprocessFileSystem
+        var pendingFolds: Int
 
         /// The self-metric families, in no particular order.
         func families() -> [MetricFamily] {
@@ -60,6 +62,26 @@ extension MultiProcessCollector {
                     help: "Seconds the previous collection took (listing, judging writers, merging, archiving).",
                     type: .gauge,
                     samples: [Sample(name: MultiProcessCollector.mergeDurationFamily, value: previousDuration)]),
+                gauge(
+                    MultiProcessCollector.pendingFoldsFamily,
+                    help:
+                        "Dead writers whose files could not all be folded into the archives yet (a full disk); retried until they are.",
+                    value: pendingFolds),
+            ] + unsafeFileSystemFamilies()
+        }
+
+        /// `prometheus_multiproc_unsafe_filesystem{filesystem="9p"} 1` when the directory is on a file
+        /// system multiprocess mode cannot trust and was used anyway (``UnsafeFileSystemPolicy/warn``).
+        private func unsafeFileSystemFamilies() -> [MetricFamily] {
+            guard fileSystem.unsafeReason != nil else { return [] }
+            let name = MultiProcessCollector.unsafeFileSystemFamily
+            return [
+                MetricFamily(
+                    name: name,
+                    help:
+                        "1 when the multiprocess directory is on a file system whose shared mappings or locks cannot be trusted.",
+                    type: .gauge,
+                    samples: [Sample(name: name, labels: [Label("filesystem", fileSystem.name)], value: 1)])
             ]
         }
 

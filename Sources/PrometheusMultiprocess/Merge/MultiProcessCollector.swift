@@ -57,9 +57,11 @@ public final class MultiProcessCollector: Collector {
     static let archiveFilesFamily = "prometheus_multiproc_archive_files"
     static let reapedWritersFamily = "prometheus_multiproc_reaped_writers"
     static let mergeDurationFamily = "prometheus_multiproc_merge_duration_seconds"
+    static let unsafeFileSystemFamily = "prometheus_multiproc_unsafe_filesystem"
+    static let pendingFoldsFamily = "prometheus_multiproc_pending_folds"
     static let selfMetricFamilies = [
         unreadableFilesFamily, unreadableEntriesFamily, writersFamily, filesFamily, usedBytesFamily,
-        archiveFilesFamily, reapedWritersFamily, mergeDurationFamily,
+        archiveFilesFamily, reapedWritersFamily, mergeDurationFamily, unsafeFileSystemFamily, pendingFoldsFamily,
     ]
     /// How often, at most, a collection retries folding dead processes' files after a failure.
     public static let foldRetryInterval = 10.0
@@ -90,16 +92,27 @@ public final class MultiProcessCollector: Collector {
     ///   - createdSeries: whether merged series get `_created` samples; nil (the default) follows
     ///     ``CreatedSeries/isEnabled``, the process's switch, at each collection.
     /// - Throws: `MultiprocessError.invalidDirectory` when no directory is configured, or it is
-    ///   missing, not a directory or not readable.
-    public init(
+    ///   missing, not a directory or not readable; `MultiprocessError.unsafeFileSystem` when it is on
+    ///   a file system multiprocess mode cannot trust (see ``MultiprocessFileSystem``).
+    public convenience init(
         path: String? = nil, lifecycle: MultiprocessLifecycle = .automatic, createdSeries: Bool? = nil
     ) throws(MultiprocessError) {
-        self.createdSeries = createdSeries
+        let directory: MultiprocessDirectory
         if let path {
             directory = try MultiprocessDirectory(path: path, forWriting: false)
         } else {
             directory = try MultiprocessDirectory.fromEnvironment(forWriting: false)
         }
+        self.init(directory: directory, lifecycle: lifecycle, createdSeries: createdSeries)
+    }
+
+    /// Creates a collector for a directory validated already (for example with
+    /// ``UnsafeFileSystemPolicy/warn``), as ``init(path:lifecycle:createdSeries:)`` does.
+    public init(
+        directory: MultiprocessDirectory, lifecycle: MultiprocessLifecycle = .automatic, createdSeries: Bool? = nil
+    ) {
+        self.createdSeries = createdSeries
+        self.directory = directory
         self.lifecycle = lifecycle
         state = Mutex(State(judge: WriterLivenessJudge(directory: directory.path, liveness: lifecycle.liveness)))
         if case .background(let interval) = lifecycle.archiving {
@@ -127,7 +140,8 @@ public final class MultiProcessCollector: Collector {
         let started = SystemClock.monotonic()
         // Listed under the lock: a listing taken before a concurrent archive step could miss both the
         // process file (deleted) and the archive (created after the listing).
-        let lock = DirectoryLock(directory: directory.path, exclusive: false)
+        // A collector that never archives changes nothing in the directory, not even the lock file.
+        let lock = DirectoryLock(directory: directory.path, exclusive: false, createsFile: lifecycle.archiving != .off)
         let listing: MultiprocessListing
         do {
             listing = try currentListing()
@@ -154,7 +168,8 @@ public final class MultiProcessCollector: Collector {
         }
         let report = SelfReport(
             listing: listing, outcome: merged.outcome, verdicts: merged.verdicts, reapedWriters: reaped,
-            previousDuration: previousDuration)
+            previousDuration: previousDuration, fileSystem: directory.fileSystem,
+            pendingFolds: FoldRetryList.shared.waiting(in: directory.path).count)
         return MergedFamilies(
             scrape: merged.outcome.scrape, markers: listing.markers.filter { $0.fileName != absorbed },
             extras: report.families())

@@ -24,6 +24,9 @@ public enum MultiprocessError: Error, Sendable, Equatable, CustomStringConvertib
     case identityInUse(String, path: String)
     /// Every slot of ``WriterIdentity/firstFreeSlot(below:)`` is held by a live process.
     case noFreeSlot(count: Int, path: String)
+    /// The directory is on a file system whose shared mappings or locks multiprocess mode cannot
+    /// trust (see ``MultiprocessFileSystem``).
+    case unsafeFileSystem(path: String, fileSystem: String, reason: String)
     /// Another live master has claimed the directory with ``MultiprocessGeneration/claim(path:previousRun:)``.
     case directoryClaimed(path: String, holder: String)
 
@@ -49,6 +52,9 @@ public enum MultiprocessError: Error, Sendable, Equatable, CustomStringConvertib
                 "writer identity \"\(identity)\" is held by another live process in \(path); give each process its own identity"
         case .noFreeSlot(let count, let path):
             return "all \(count) writer slots of \(path) are held by live processes; allow more slots"
+        case .unsafeFileSystem(let path, let fileSystem, let reason):
+            return
+                "multiprocess directory \(path) is on \(fileSystem): \(reason); use a local file system such as tmpfs (/dev/shm), or allow it with UnsafeFileSystemPolicy.warn (PROMETHEUS_MULTIPROC_ALLOW_UNSAFE_FILESYSTEM=1)"
         case .directoryClaimed(let path, let holder):
             return
                 "multiprocess directory \(path) is already claimed by a live master (\(holder)); run one master per directory"
