@@ -275,6 +275,30 @@ struct HostileDirectoryTests {
         #expect(try ExternalTool.promtoolCheck(Exposition.string(families, as: .prometheusText004)).parses)
     }
 
+    @Test("a corrupt file whose readable entries claim another family's name costs that family nothing")
+    func aSkippedFileDecidesNoType() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { Fixtures.remove(directory) }
+        // Its first entry is a valid counter of the histogram's name; then the file breaks.
+        let claim = DBKey.encode(familyName: "lat", sampleName: "lat_total", labels: [], help: "h")
+        var corrupt = DBFileLayout.makeFile(entries: [(claim, 1, 0), (claim, 1, 0)])
+        let second = 8 + DBFileLayout.entrySize(forKeyLength: claim.count)
+        corrupt.replaceSubrange(second..<(second + 4), with: [0xFF, 0xFF, 0, 0])
+        try Self.write(corrupt, directory, "counter_1.db")
+        let sum = DBKey.encode(familyName: "lat", sampleName: "lat_sum", labels: [], help: "h")
+        let bucket = DBKey.encode(familyName: "lat", sampleName: "lat_bucket", labels: [Label("le", "+Inf")], help: "h")
+        try Self.write(DBFileLayout.makeFile(entries: [(sum, 2, 0), (bucket, 3, 0)]), directory, "histogram_2.db")
+        let collector = try MultiProcessCollector(path: directory, lifecycle: .manual)
+        for _ in 0..<2 {
+            let families = try collector.collect()
+            let latency = try #require(families.first { $0.name == "lat" })
+            #expect(latency.type == .histogram)
+            #expect(latency.samples.filter { $0.name == "lat_bucket" }.map(\.value) == [3])
+            #expect(Self.selfMetric(families, MultiProcessCollector.unreadableFilesFamily) == 1)
+            #expect(Self.selfMetric(families, MultiProcessCollector.unreadableEntriesFamily) == 0)
+        }
+    }
+
     @Test("inspect and merge agree on what is corrupt, entry by entry and file by file")
     func inspectionAgreesWithTheMerge() throws {
         let directory = try Fixtures.temporaryDirectory()

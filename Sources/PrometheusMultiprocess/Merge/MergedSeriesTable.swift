@@ -71,6 +71,47 @@ final class MergedSeriesTable {
     private var familyTypes: [ByteString: MetricType] = [:]
     private var nameOwners: [ByteString: ByteString] = [:]
 
+    /// What decoding one file added to the table, so that a file found corrupt takes all of it back:
+    /// a file the merge skips must decide nothing, not even a family's type.
+    private struct Additions {
+        var seriesCount: Int
+        var rejectionCount: Int
+        var familyNames: [ByteString] = []
+        var ownedNames: [ByteString] = []
+        var meanings: [(tag: String, hash: UInt64)] = []
+    }
+
+    private var additions: Additions?
+
+    /// Starts recording what decoding one file adds (``rollBackFile()`` or ``commitFile()`` end it).
+    func beginFile() {
+        additions = Additions(seriesCount: series.count, rejectionCount: rejections.count)
+    }
+
+    /// Keeps what the file's decoding added.
+    func commitFile() {
+        additions = nil
+    }
+
+    /// Takes back everything the file's decoding added: its series, the family types and names it
+    /// registered, and the meanings it remembered.
+    func rollBackFile() {
+        guard let added = additions else { return }
+        additions = nil
+        for (tag, hash) in added.meanings.reversed() {
+            groups[tag]?.meaningsByHash[hash]?.removeLast()
+            if groups[tag]?.meaningsByHash[hash]?.isEmpty == true {
+                groups[tag]?.meaningsByHash.removeValue(forKey: hash)
+            }
+        }
+        for name in added.familyNames { familyTypes.removeValue(forKey: name) }
+        for name in added.ownedNames { nameOwners.removeValue(forKey: name) }
+        for added in series[added.seriesCount...] { index.removeValue(forKey: added.key) }
+        series.removeLast(series.count - added.seriesCount)
+        rules.removeLast(rules.count - added.seriesCount)
+        rejections.removeLast(rejections.count - added.rejectionCount)
+    }
+
     /// Creates a table in which `reservedFamilies` (the collector's self-metrics) cannot be merged.
     init(reservedFamilies: [String]) {
         for name in reservedFamilies {
@@ -159,6 +200,7 @@ final class MergedSeriesTable {
         }
         let meaning = try interpret(keyBytes, in: file, at: offset)
         group.meaningsByHash[hash, default: []].append((Array(keyBytes), meaning))
+        additions?.meanings.append((Self.groupTag(of: file), hash))
         return meaning
     }
 
@@ -211,7 +253,11 @@ final class MergedSeriesTable {
             }
         }
         familyTypes[name] = type
-        for candidate in derived { nameOwners[candidate] = name }
+        additions?.familyNames.append(name)
+        for candidate in derived where nameOwners[candidate] == nil {
+            nameOwners[candidate] = name
+            additions?.ownedNames.append(candidate)
+        }
         return nil
     }
 

@@ -158,7 +158,20 @@ final class MultiprocessMerger {
         }
     }
 
+    /// Decodes the entries appended to `file` since its last decode. A file that fails takes back
+    /// everything its decoding added to the table (``MergedSeriesTable/rollBackFile()``).
     private func decodeNewEntries(of file: DBFileCache.File, used: Int, inBuffer: Int) throws(DBFileError) {
+        table.beginFile()
+        do {
+            try decodeEntries(of: file, used: used, inBuffer: inBuffer)
+            table.commitFile()
+        } catch {
+            table.rollBackFile()
+            throw error
+        }
+    }
+
+    private func decodeEntries(of file: DBFileCache.File, used: Int, inBuffer: Int) throws(DBFileError) {
         decoded.removeAll(keepingCapacity: true)
         var start = file.parsedEnd
         var window = UnsafeRawBufferPointer(rebasing: cache.buffer[0..<inBuffer])
