@@ -19,6 +19,13 @@ public enum ExpositionFormat: Sendable, Hashable, CaseIterable {
         self == .openMetrics100 || self == .openMetrics200
     }
 
+    /// Whether `_created` lines stay with their series (OpenMetrics) rather than move into a gauge
+    /// family of their own after their family (the text formats, as the Python client writes them).
+    /// Every writer of the text formats asks this.
+    package var writesCreatedInline: Bool {
+        isOpenMetrics
+    }
+
     /// The `Content-Type` for this format, without an escaping parameter.
     public var contentType: String {
         switch self {

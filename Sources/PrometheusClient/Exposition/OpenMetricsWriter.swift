@@ -5,7 +5,7 @@
 /// Two deliberate differences from Python: an exemplar on a sample that may not carry one (anything
 /// but a counter's `_total` or a histogram's `_bucket`) is left out instead of failing the scrape, and
 /// sample names are escaped with the metric-name rules (keeping `:`), like the HELP and TYPE lines.
-enum OpenMetricsWriter {
+package enum OpenMetricsWriter {
     static func write(
         _ family: MetricFamily, escaping: NameEscapingScheme, nativeHistograms: Bool, to buffer: inout ExpositionBuffer
     ) {
@@ -72,9 +72,15 @@ enum OpenMetricsWriter {
     }
 
     private static func mayCarryExemplar(_ sample: Sample, in family: MetricFamily) -> Bool {
-        switch family.type {
-        case .counter: return sample.name.hasSuffix("_total")
-        case .histogram, .gaugeHistogram: return sample.name.hasSuffix("_bucket") || sample.nativeHistogram != nil
+        mayCarryExemplar(sampleName: sample.name, type: family.type, isNative: sample.nativeHistogram != nil)
+    }
+
+    /// Whether OpenMetrics lets a sample carry an exemplar: a counter's `_total`, a histogram's
+    /// `_bucket` or native sample. Every writer of the format asks this.
+    package static func mayCarryExemplar(sampleName: String, type: MetricType, isNative: Bool) -> Bool {
+        switch type {
+        case .counter: return sampleName.hasSuffix("_total")
+        case .histogram, .gaugeHistogram: return sampleName.hasSuffix("_bucket") || isNative
         default: return false
         }
     }

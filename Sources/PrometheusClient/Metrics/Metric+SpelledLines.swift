@@ -18,7 +18,7 @@ extension Metric where Child: SpelledSeries {
         let createdName = lines.sampleName(name, suffix: "_created")
         let isOpenMetrics = lines.format.isOpenMetrics
         let writesCreated = includeCreated && definition.type.hasCreatedSeries
-        let inlineCreated = writesCreated && isOpenMetrics
+        let inlineCreated = writesCreated && lines.format.writesCreatedInline
         let lineBytes =
             names.reduce(0) { $0 + SeriesLineWriter.lineBytes(name: $1) }
             + bucketLabels.reduce(0) { $0 + $1.count + 1 + SeriesLineWriter.lineBytes(name: bucketName) }
@@ -73,7 +73,7 @@ extension Metric where Child: SpelledSeries {
                     })
             }
         }
-        if writesCreated && !isOpenMetrics {
+        if writesCreated && !lines.format.writesCreatedInline {
             writeTextCreatedFamily(of: children, with: &lines, createdDigits: &createdDigits, to: &buffer) {
                 $0.createdTimeIfAny ?? 0
             }

@@ -26,8 +26,7 @@ enum MergedLineWriter {
             name: family.name, type: family.type, help: family.help, unit: "", as: format, escaping: escaping,
             to: &buffer)
         var lines = SeriesLineWriter(format: format, escaping: escaping)
-        // The text format moves `_created` lines into a gauge family of their own, after this one.
-        let separateCreated = !format.isOpenMetrics
+        let separateCreated = !format.writesCreatedInline
         var createdLines = 0
         texts.blocks.withUnsafeBytes { blocks in
             var current = -1
@@ -40,7 +39,7 @@ enum MergedLineWriter {
                     current = set
                     begin(set, of: texts, in: blocks, on: &lines)
                 }
-                write(line, of: index, texts: texts, type: family.type, lines: &lines, to: &buffer)
+                write(line, of: index, in: scrape, texts: texts, lines: &lines, to: &buffer)
             }
             guard createdLines > 0 else { return }
             Exposition.writeCreatedHeader(name: family.name, help: family.help, escaping: escaping, to: &buffer)
@@ -62,7 +61,7 @@ enum MergedLineWriter {
 
     @inline(__always)
     private static func write(
-        _ line: MergedScrape.Line, of family: Int, texts: MergedLayout.Texts, type: MetricType,
+        _ line: MergedScrape.Line, of family: Int, in scrape: MergedScrape, texts: MergedLayout.Texts,
         lines: inout SeriesLineWriter, to buffer: inout ExpositionBuffer
     ) {
         switch line {
@@ -76,10 +75,12 @@ enum MergedLineWriter {
         case .count(let value):
             lines.writeLine(texts.familyNames[family].count, value: value, to: &buffer)
         case .sample(let position, let value, let exemplar):
-            // Of the other samples only a counter's total may carry an exemplar.
-            lines.writeLine(
-                texts.names[texts.otherNames[position]], value: value, exemplar: type == .counter ? exemplar : nil,
-                to: &buffer)
+            let carried = exemplar.flatMap { exemplar in
+                OpenMetricsWriter.mayCarryExemplar(
+                    sampleName: scrape.layout.series[scrape.layout.others[position]].key.sampleName.string,
+                    type: scrape.layout.families[family].type, isNative: false) ? exemplar : nil
+            }
+            lines.writeLine(texts.names[texts.otherNames[position]], value: value, exemplar: carried, to: &buffer)
         case .created(let value):
             lines.writeLine(texts.familyNames[family].created, value: value, to: &buffer)
         }
