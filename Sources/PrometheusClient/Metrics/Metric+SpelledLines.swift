@@ -23,54 +23,66 @@ extension Metric where Child: SpelledSeries {
             names.reduce(0) { $0 + SeriesLineWriter.lineBytes(name: $1) }
             + bucketLabels.reduce(0) { $0 + $1.count + 1 + SeriesLineWriter.lineBytes(name: bucketName) }
             + (inlineCreated ? SeriesLineWriter.lineBytes(name: createdName) : 0)
-        let values = UnsafeMutablePointer<Double>.allocate(capacity: bucketCount + names.count)
-        defer { values.deallocate() }
         // The fast pass lends every name and `le` piece as bytes in place, from one array: no
-        // reference count per line.
+        // reference count per line. Its ranges: the two sample names, `_created`, `_bucket`, then
+        // each bucket's piece.
         var table: [UInt8] = []
         var ranges: [Range<Int>] = []
-        for piece in [firstName, secondName, createdName, bucketName] + bucketLabels {
+        table.reserveCapacity(
+            firstName.count + secondName.count + createdName.count + bucketName.count + lineBytes)
+        ranges.reserveCapacity(4 + bucketCount)
+        for piece in [firstName, secondName, createdName, bucketName] {
             ranges.append(table.count..<(table.count + piece.count))
             table += piece
         }
-        table.withUnsafeBytes { table in
-            let pieces = ranges.map { UnsafeRawBufferPointer(rebasing: table[$0]) }
-            let (first, second, created, bucket) = (pieces[0], pieces[1], pieces[2], pieces[3])
-            createdDigits.withUnsafeMutableBufferPointer { digits in
-                writePass(
-                    of: children, with: &lines, lineBytes: lineBytes,
-                    linesPerChild: names.count + bucketCount + (inlineCreated ? 1 : 0), to: &buffer,
-                    fast: { index, child, lines, writer in
-                        if isOpenMetrics && child.hasExemplar { return false }
-                        let count = child.lineValues(into: values)
-                        for line in 0..<count {
-                            let name = line < bucketCount ? bucket : line == bucketCount ? first : second
-                            let extra = line < bucketCount ? pieces[4 + line] : nil
-                            lines.writeLine(bytes: name, extraLabel: extra, value: values[line], to: &writer)
-                        }
-                        if inlineCreated, let time = child.createdTimeIfAny {
-                            lines.writeLine(bytes: created, value: time, cached: &digits[index], to: &writer)
-                        }
-                        return true
-                    },
-                    slow: { index, child, lines, buffer in
-                        let count = child.lineValues(into: values)
-                        for line in 0..<count {
-                            let exemplar = isOpenMetrics ? child.exemplar(ofLine: line) : nil
-                            if line < bucketCount {
-                                lines.writeLine(
-                                    bucketName, extraLabel: bucketLabels[line], value: values[line],
-                                    exemplar: exemplar, to: &buffer)
-                            } else if line == bucketCount {
-                                lines.writeLine(firstName, value: values[line], exemplar: exemplar, to: &buffer)
-                            } else {
-                                lines.writeLine(secondName, value: values[line], exemplar: exemplar, to: &buffer)
+        for piece in bucketLabels {
+            ranges.append(table.count..<(table.count + piece.count))
+            table += piece
+        }
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: bucketCount + names.count) { valueRoom in
+            let values = valueRoom.baseAddress!
+            table.withUnsafeBytes { table in
+                let first = UnsafeRawBufferPointer(rebasing: table[ranges[0]])
+                let second = UnsafeRawBufferPointer(rebasing: table[ranges[1]])
+                let created = UnsafeRawBufferPointer(rebasing: table[ranges[2]])
+                let bucket = UnsafeRawBufferPointer(rebasing: table[ranges[3]])
+                createdDigits.withUnsafeMutableBufferPointer { digits in
+                    writePass(
+                        of: children, with: &lines, lineBytes: lineBytes,
+                        linesPerChild: names.count + bucketCount + (inlineCreated ? 1 : 0), to: &buffer,
+                        fast: { index, child, lines, writer in
+                            if isOpenMetrics && child.hasExemplar { return false }
+                            let count = child.lineValues(into: values)
+                            for line in 0..<count {
+                                let name = line < bucketCount ? bucket : line == bucketCount ? first : second
+                                let extra =
+                                    line < bucketCount ? UnsafeRawBufferPointer(rebasing: table[ranges[4 + line]]) : nil
+                                lines.writeLine(bytes: name, extraLabel: extra, value: values[line], to: &writer)
                             }
-                        }
-                        if inlineCreated, let time = child.createdTimeIfAny {
-                            lines.writeLine(createdName, value: time, cached: &digits[index], to: &buffer)
-                        }
-                    })
+                            if inlineCreated, let time = child.createdTimeIfAny {
+                                lines.writeLine(bytes: created, value: time, cached: &digits[index], to: &writer)
+                            }
+                            return true
+                        },
+                        slow: { index, child, lines, buffer in
+                            let count = child.lineValues(into: values)
+                            for line in 0..<count {
+                                let exemplar = isOpenMetrics ? child.exemplar(ofLine: line) : nil
+                                if line < bucketCount {
+                                    lines.writeLine(
+                                        bucketName, extraLabel: bucketLabels[line], value: values[line],
+                                        exemplar: exemplar, to: &buffer)
+                                } else if line == bucketCount {
+                                    lines.writeLine(firstName, value: values[line], exemplar: exemplar, to: &buffer)
+                                } else {
+                                    lines.writeLine(secondName, value: values[line], exemplar: exemplar, to: &buffer)
+                                }
+                            }
+                            if inlineCreated, let time = child.createdTimeIfAny {
+                                lines.writeLine(createdName, value: time, cached: &digits[index], to: &buffer)
+                            }
+                        })
+                }
             }
         }
         if writesCreated && !lines.format.writesCreatedInline {
