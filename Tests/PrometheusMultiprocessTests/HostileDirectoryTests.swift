@@ -132,6 +132,30 @@ struct HostileDirectoryTests {
         #expect(merger.readBufferSize <= 1 << 20)
     }
 
+    @Test(
+        "a 2 GiB sparse file claiming to be full, named as a dead writer's, costs each archiving scrape one small read")
+    func aLyingSparseFileCostsLittleEveryScrape() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { Fixtures.remove(directory) }
+        try Self.write(Self.counterFile(5), directory, "counter_1.db")
+        // Zeros after the header: the first entry has an empty key. The pid is far above pid_max.
+        var header = [UInt8](repeating: 0, count: 8)
+        withUnsafeBytes(of: Int32.max.littleEndian) { header.replaceSubrange(0..<4, with: $0) }
+        let path = directory + "/counter_4999999.db"
+        try Self.write(header, directory, "counter_4999999.db")
+        #expect(truncate(path, off_t(Int32.max)) == 0)
+        let collector = try MultiProcessCollector(path: directory)
+        for _ in 0..<3 {
+            let started = Date()
+            let families = try collector.collect()
+            #expect(Date().timeIntervalSince(started) < 0.5, "a scrape read what the file claims")
+            #expect(Self.jobsTotal(families) == 5)
+            #expect(Self.selfMetric(families, MultiProcessCollector.unreadableFilesFamily) == 1)
+        }
+        let inspected = DBFileInspection(path: path)
+        #expect(inspected.isUnreadable)
+    }
+
     @Test("files larger than the read window merge exactly as when read whole, and the buffer shrinks after")
     func largeFilesMergeThroughWindowsAndTheBufferShrinks() throws {
         let directory = try Fixtures.temporaryDirectory()

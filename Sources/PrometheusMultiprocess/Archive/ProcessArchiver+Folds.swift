@@ -114,7 +114,9 @@ extension ProcessArchiver {
         let archivePath = directory.file(named: archiveName)
         var archiveEntries: [DBFileReader.Entry] = []
         do {
-            if let snapshot = try DBFileReader.snapshot(path: archivePath) {
+            if let snapshot = try DBFileReader.snapshot(
+                path: archivePath, checkingFirst: DBFileReader.checkEntries(inFirst:))
+            {
                 archiveEntries = try DBFileReader.entries(of: snapshot.bytes)
             }
         } catch {

@@ -50,7 +50,9 @@ public struct DBFileInspection: Sendable {
             return
         }
         do {
-            guard let snapshot = try DBFileReader.snapshot(path: path) else {
+            guard
+                let snapshot = try DBFileReader.snapshot(path: path, checkingFirst: DBFileReader.checkEntries(inFirst:))
+            else {
                 problems = [.missing(path: path)]
                 return
             }

@@ -81,10 +81,20 @@ package enum DBFileReader {
         return descriptor
     }
 
+    /// How much of a file ``snapshot(path:limit:checkingFirst:)`` reads before it trusts the rest.
+    static let firstWindow = 64 << 10
+
     /// Reads the used part of the file at `path`; nil when the file does not exist (any more).
     ///
-    /// - Throws: `DBFileError` when it is not a regular file, cannot be read, or its header is impossible.
-    package static func snapshot(path: String, limit: Int = DBFileLayout.maximumUsed) throws(DBFileError) -> Snapshot? {
+    /// - Parameter check: for a file larger than ``firstWindow``, called with its first bytes before
+    ///   the rest is read, so that a file whose header claims gigabytes of entries that make no sense
+    ///   costs one small read, not what it claims (smaller files are read whole at once).
+    /// - Throws: `DBFileError` when it is not a regular file, cannot be read, its header is impossible
+    ///   or `check` throws.
+    package static func snapshot(
+        path: String, limit: Int = DBFileLayout.maximumUsed,
+        checkingFirst check: ((UnsafeRawBufferPointer) throws(DBFileError) -> Void)? = nil
+    ) throws(DBFileError) -> Snapshot? {
         // Its kind is checked below, with the size, by the one `stat` a snapshot needs.
         guard let descriptor = try openChecked(path: path, knownRegular: true) else { return nil }
         defer { descriptor.close() }
@@ -110,9 +120,41 @@ package enum DBFileReader {
             size = try io { () throws(Errno) in try descriptor.status() }.size
         }
         let used = try DBFileLayout.used(fromHeader: rawHeader, fileSize: size, limit: limit)
-        let bytes = try io { () throws(Errno) in try descriptor.readBytes(fromAbsoluteOffset: 0, count: used) }
+        var bytes: [UInt8] = []
+        if let check, used > firstWindow {
+            bytes = try io { () throws(Errno) in try descriptor.readBytes(fromAbsoluteOffset: 0, count: firstWindow) }
+            guard bytes.count == firstWindow else { throw .usedOutOfRange(used: used, size: bytes.count) }
+            let problem: DBFileError? = bytes.withUnsafeBytes { window in
+                do throws(DBFileError) {
+                    try check(window)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            if let problem { throw problem }
+        }
+        let start = bytes.count
+        bytes += try io { () throws(Errno) in
+            try descriptor.readBytes(fromAbsoluteOffset: start, count: used - start)
+        }
         guard bytes.count == used else { throw .usedOutOfRange(used: used, size: bytes.count) }
         return Snapshot(bytes: bytes)
+    }
+
+    /// Checks the entries of a `.db` file's first bytes (as many as fit in `window`, which starts at
+    /// the file's start): each must lie within the file's `used` and have a valid JSON key.
+    ///
+    /// - Throws: `DBFileError` for the first entry that makes no sense.
+    package static func checkEntries(inFirst window: UnsafeRawBufferPointer) throws(DBFileError) {
+        let used = Int(Int32(bitPattern: DBFileLayout.header(of: window)))
+        var offset = DBFileLayout.headerSize
+        while offset < Swift.min(used, window.count) {
+            guard let location = try DBFileLayout.entry(at: offset, inWindow: window, windowOffset: 0, used: used)
+            else { return }
+            _ = try key(of: location, in: window)
+            offset = location.end
+        }
     }
 
     /// Every entry of `bytes` (a whole file's used bytes), keys decoded.
@@ -142,7 +184,7 @@ package enum DBFileReader {
     ///
     /// - Throws: `DBFileError` for a missing, unreadable or corrupt file.
     package static func entries(ofFile path: String) throws(DBFileError) -> [Entry] {
-        guard let snapshot = try snapshot(path: path) else {
+        guard let snapshot = try snapshot(path: path, checkingFirst: checkEntries(inFirst:)) else {
             throw .missing(path: path)
         }
         return try entries(of: snapshot.bytes)
