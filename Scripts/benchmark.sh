@@ -22,7 +22,8 @@
 #       instead of Python, compares this tree with git revision REV (built in a temporary worktree):
 #       both binaries run alternately, ROUNDS times (default 5), and each figure is printed as the
 #       median and the min..max of each side and the ratio of the medians (before / after: above 1
-#       means this tree is faster or smaller).
+#       means this tree is faster or smaller). PIN=CPU runs both on that one processor (taskset):
+#       on a shared VM whose speed swings between rounds, that keeps the two sides comparable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,9 +62,11 @@ if [ -n "$baseline" ]; then
             [ -n "$directory" ] && rm -rf "$directory"
             continue
         fi
+        pin=()
+        if [ -n "${PIN:-}" ]; then pin=(taskset -c "$PIN"); fi
         for round in $(seq "$rounds"); do
-            "$before" "${arguments[@]}" >>"$results/$suite.before"
-            "$after" "${arguments[@]}" >>"$results/$suite.after"
+            "${pin[@]}" "$before" "${arguments[@]}" >>"$results/$suite.before"
+            "${pin[@]}" "$after" "${arguments[@]}" >>"$results/$suite.after"
         done
         [ -n "$directory" ] && rm -rf "$directory"
         echo "== $suite: $baseline (before) against this tree (after), $rounds alternating rounds, $(nproc) cores"
