@@ -23,22 +23,7 @@ extension Metric where Child: SpelledSeries {
             names.reduce(0) { $0 + SeriesLineWriter.lineBytes(name: $1) }
             + bucketLabels.reduce(0) { $0 + $1.count + 1 + SeriesLineWriter.lineBytes(name: bucketName) }
             + (inlineCreated ? SeriesLineWriter.lineBytes(name: createdName) : 0)
-        // The fast pass lends every name and `le` piece as bytes in place, from one array: no
-        // reference count per line. Its ranges: the two sample names, `_created`, `_bucket`, then
-        // each bucket's piece.
-        var table: [UInt8] = []
-        var ranges: [Range<Int>] = []
-        table.reserveCapacity(
-            firstName.count + secondName.count + createdName.count + bucketName.count + lineBytes)
-        ranges.reserveCapacity(4 + bucketCount)
-        for piece in [firstName, secondName, createdName, bucketName] {
-            ranges.append(table.count..<(table.count + piece.count))
-            table += piece
-        }
-        for piece in bucketLabels {
-            ranges.append(table.count..<(table.count + piece.count))
-            table += piece
-        }
+        let (table, ranges) = Self.nameTable([firstName, secondName, createdName, bucketName], then: bucketLabels)
         withUnsafeTemporaryAllocation(of: Double.self, capacity: bucketCount + names.count) { valueRoom in
             let values = valueRoom.baseAddress!
             table.withUnsafeBytes { table in
@@ -90,6 +75,27 @@ extension Metric where Child: SpelledSeries {
                 $0.createdTimeIfAny ?? 0
             }
         }
+    }
+
+    /// The names and `le` pieces the fast pass lends as bytes in place, from one array, so that no
+    /// line costs a reference count: `names` (the two sample names, `_created`, `_bucket`), then
+    /// `pieces` (each bucket's), with the range of each.
+    private static func nameTable(_ names: [[UInt8]], then pieces: [[UInt8]]) -> (
+        bytes: [UInt8], ranges: [Range<Int>]
+    ) {
+        var table: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        table.reserveCapacity(names.reduce(0) { $0 + $1.count } + pieces.reduce(0) { $0 + $1.count })
+        ranges.reserveCapacity(names.count + pieces.count)
+        for piece in names {
+            ranges.append(table.count..<(table.count + piece.count))
+            table += piece
+        }
+        for piece in pieces {
+            ranges.append(table.count..<(table.count + piece.count))
+            table += piece
+        }
+        return (table, ranges)
     }
 
     /// Adds the samples of the lines `child` spells, with exemplars, and its `_created` sample when
