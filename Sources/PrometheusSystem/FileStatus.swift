@@ -40,6 +40,11 @@ package struct FileStatus: Sendable, Hashable {
     /// The device and inode numbers that identify the file.
     package var device: UInt64
     package var inode: UInt64
+    /// How many directory entries name the file (`st_nlink`): 0 once every name is deleted while
+    /// the file is still open.
+    package var linkCount: Int
+    /// The permission bits (`st_mode & 0o7777`).
+    package var permissions: UInt32
     /// Modification time, in seconds and nanoseconds since the epoch.
     package var modificationSeconds: Int
     package var modificationNanoseconds: Int
@@ -52,6 +57,8 @@ package struct FileStatus: Sendable, Hashable {
         size = Int(raw.st_size)
         device = UInt64(raw.st_dev)
         inode = UInt64(raw.st_ino)
+        linkCount = Int(raw.st_nlink)
+        permissions = UInt32(raw.st_mode) & 0o7777
         modificationSeconds = Int(raw.st_mtim.tv_sec)
         modificationNanoseconds = Int(raw.st_mtim.tv_nsec)
         changeTime = Double(raw.st_ctim.tv_sec) + Double(raw.st_ctim.tv_nsec) / 1e9

@@ -57,6 +57,22 @@ package enum FileSystem {
         _ = try retryingInterrupts { Glibc.rename(source, destination) }
     }
 
+    /// Creates the directory `path` with `permissions` (less the umask), and its missing parents
+    /// with the same; a directory that exists already, or appears meanwhile, is not an error.
+    ///
+    /// - Throws: the `Errno` of `mkdir(2)` other than `EEXIST`.
+    package static func makeDirectories(_ path: String, permissions: UInt32) throws(Errno) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            do {
+                _ = try retryingInterrupts { mkdir(prefix, mode_t(permissions)) }
+            } catch  where error == .fileExists {
+            }
+            prefix += "/"
+        }
+    }
+
     /// Access checks of `access(2)`.
     package struct Access: OptionSet, Sendable {
         package let rawValue: Int32

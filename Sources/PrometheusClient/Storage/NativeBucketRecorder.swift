@@ -190,6 +190,22 @@ final class NativeBucketRecorder: @unchecked Sendable {
         state.live = [next]
     }
 
+    /// Moves the series' counts into a new table of its source's file, the file of its tables having
+    /// lost its name (its directory was deleted): the new generation is published, the old ones'
+    /// observations in flight are waited for, and every live generation's counts are added to it.
+    /// Where no file table can be made the counts move into memory, to be attached later. Called by
+    /// the store, under its lock.
+    func relocateLocked() {
+        let old = currentGeneration
+        guard old.isInFile else { return }
+        let next = makeGenerationLocked(schema: old.schema, zeroThreshold: old.zeroThreshold, capacity: old.capacity)
+        state.all.append(next)
+        current.store(next.address, ordering: .sequentiallyConsistent)
+        old.waitUntilIdle()
+        for generation in state.live { next.absorb(generation) }
+        state.live = [next]
+    }
+
     /// Takes the series out of its file (it was removed): its file tables are marked removed and
     /// it counts afresh in memory. Called by the store, under its lock.
     func detachLocked() {

@@ -12,6 +12,8 @@ extension MultiProcessCollector {
         var previousDuration: Double
         var fileSystem: MultiprocessFileSystem
         var pendingFolds: Int
+        var directoryMissing: Bool
+        var directoryLosses: Int
 
         /// The self-metric families, in no particular order.
         func families() -> [MetricFamily] {
@@ -67,6 +69,19 @@ extension MultiProcessCollector {
                     help:
                         "Dead writers whose files could not all be folded into the archives yet (a full disk); retried until they are.",
                     value: pendingFolds),
+                gauge(
+                    MultiProcessCollector.directoryMissingFamily,
+                    help: "1 while the multiprocess directory is missing (deleted; writers make it again).",
+                    value: directoryMissing ? 1 : 0),
+                MetricFamily(
+                    name: MultiProcessCollector.directoryLossesFamily,
+                    help: "Times this collector found the multiprocess directory deleted or replaced.",
+                    type: .counter,
+                    samples: [
+                        Sample(
+                            name: MultiProcessCollector.directoryLossesFamily + "_total", value: Double(directoryLosses)
+                        )
+                    ]),
             ] + unsafeFileSystemFamilies()
         }
 

@@ -59,9 +59,12 @@ public final class MultiProcessCollector: Collector {
     static let mergeDurationFamily = "prometheus_multiproc_merge_duration_seconds"
     static let unsafeFileSystemFamily = "prometheus_multiproc_unsafe_filesystem"
     static let pendingFoldsFamily = "prometheus_multiproc_pending_folds"
+    static let directoryMissingFamily = "prometheus_multiproc_directory_missing"
+    static let directoryLossesFamily = "prometheus_multiproc_directory_losses"
     static let selfMetricFamilies = [
         unreadableFilesFamily, unreadableEntriesFamily, writersFamily, filesFamily, usedBytesFamily,
         archiveFilesFamily, reapedWritersFamily, mergeDurationFamily, unsafeFileSystemFamily, pendingFoldsFamily,
+        directoryMissingFamily, directoryLossesFamily,
     ]
     /// How often, at most, a collection retries folding dead processes' files after a failure.
     public static let foldRetryInterval = 10.0
@@ -74,6 +77,11 @@ public final class MultiProcessCollector: Collector {
         /// The last listing and the directory's modification time when it was taken.
         var listing = MultiprocessListing()
         var listingTime: (seconds: Int, nanoseconds: Int)?
+        /// The directory as last listed (device and inode), and whether it was missing then.
+        var directoryIdentity: (device: UInt64, inode: UInt64)?
+        var directoryMissing = false
+        /// How often the directory was found gone or replaced.
+        var directoryLosses = 0
         var judge: WriterLivenessJudge
         var reapedWriters = 0
         var lastMergeSeconds = 0.0
@@ -161,15 +169,16 @@ public final class MultiProcessCollector: Collector {
             archiveDeadWriters(listing.writers, verdicts: merged.verdicts)
         }
         let duration = SystemClock.monotonic() - started
-        let (reaped, previousDuration) = state.withLock { state in
+        let (reaped, previousDuration, missing, losses) = state.withLock { state in
             let previous = state.lastMergeSeconds
             state.lastMergeSeconds = duration
-            return (state.reapedWriters, previous)
+            return (state.reapedWriters, previous, state.directoryMissing, state.directoryLosses)
         }
         let report = SelfReport(
             listing: listing, outcome: merged.outcome, verdicts: merged.verdicts, reapedWriters: reaped,
             previousDuration: previousDuration, fileSystem: directory.fileSystem,
-            pendingFolds: FoldRetryList.shared.waiting(in: directory.path).count)
+            pendingFolds: FoldRetryList.shared.waiting(in: directory.path).count, directoryMissing: missing,
+            directoryLosses: losses)
         return MergedFamilies(
             scrape: merged.outcome.scrape, markers: listing.markers.filter { $0.fileName != absorbed },
             extras: report.families())
@@ -273,7 +282,9 @@ public final class MultiProcessCollector: Collector {
             // times the kernel's timestamp tick) that a change within the same tick could hide
             // behind it.
             do throws(Errno) {
-                let status = try FileSystem.status(ofPath: directoryPath)
+                guard let status = try Self.directoryStatus(directoryPath, state: &state) else {
+                    return .success(MultiprocessListing())
+                }
                 let modified = (status.modificationSeconds, status.modificationNanoseconds)
                 if let previous = state.listingTime, previous == modified,
                     SystemClock.wallTime() - status.modificationTime > 0.1
@@ -292,6 +303,36 @@ public final class MultiProcessCollector: Collector {
         case .success(let value): return value
         case .failure(let error): throw .fileFailure(path: directory.path, operation: "list", errno: error)
         }
+    }
+
+    /// The directory's status, or nil while it is missing (a `/tmp` cleaner or an `rm -rf` removed
+    /// it; writers make it again): then the listing is empty, and the self-metrics say so. Counts
+    /// each time the directory is found gone or replaced, and logs it.
+    ///
+    /// - Throws: the `Errno` of `stat(2)` other than a missing path.
+    private static func directoryStatus(_ path: String, state: inout State) throws(Errno) -> FileStatus? {
+        let status: FileStatus
+        do {
+            status = try FileSystem.status(ofPath: path)
+        } catch  where error == .noSuchFileOrDirectory || error == .notDirectory {
+            if !state.directoryMissing {
+                state.directoryMissing = true
+                state.directoryLosses += 1
+                state.listingTime = nil
+                PrometheusDiagnostics.report(
+                    .collector,
+                    "multiprocess directory \(path) is gone; serving without its files until writers make it again")
+            }
+            return nil
+        }
+        let identity = (status.device, status.inode)
+        if let known = state.directoryIdentity, known != identity, !state.directoryMissing {
+            state.directoryLosses += 1
+            PrometheusDiagnostics.report(.collector, "multiprocess directory \(path) was replaced; reading the new one")
+        }
+        state.directoryIdentity = identity
+        state.directoryMissing = false
+        return status
     }
 
     /// A thread that archives dead writers every `interval` seconds and ends soon after the

@@ -102,6 +102,12 @@ package final class WriterLease {
         return nil
     }
 
+    /// Whether the lease file has lost its name (deleted with its directory) while held: one `fstat`.
+    package var isUnlinked: Bool {
+        guard let descriptor, let status = try? descriptor.status() else { return false }
+        return status.linkCount == 0
+    }
+
     /// Gives the identity up (closing the descriptor releases the lock). The file stays for the
     /// master to judge and delete. In a forked child it closes only the child's copy: the lock
     /// belongs to the open file description, which the parent keeps.

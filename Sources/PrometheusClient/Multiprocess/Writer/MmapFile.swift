@@ -87,6 +87,13 @@ final class MmapFile {
         close()
     }
 
+    /// Whether the file has lost its name (deleted, or its directory removed) while this process
+    /// keeps it open and mapped: one `fstat`. A file that cannot be asked counts as still there.
+    var isUnlinked: Bool {
+        guard let descriptor, let status = try? descriptor.status() else { return false }
+        return status.linkCount == 0
+    }
+
     /// Unmaps the file and closes its descriptor. The slot pointers become invalid.
     func close() {
         guard isOpen else { return }

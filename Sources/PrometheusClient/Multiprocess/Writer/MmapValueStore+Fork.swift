@@ -26,6 +26,10 @@ extension MmapValueStore {
             liveSeries[index].series?.exemplarSlots.removeAll()
         }
         closeFiles()
+        retiredFiles.removeAll()
+        watchedDirectory = nil
+        lastDirectoryCheck = -Double.infinity
+        lossSeen = false
         for index in liveSeries.indices {
             liveSeries[index].series?.nativeRecorder?.resetInForkedChild()
         }

@@ -32,9 +32,21 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     var healerProcessID: Int32?
     var files: [String: MmapFile] = [:]
     /// The exemplar files (``ExemplarFileLayout``), by kind prefix.
-    private var exemplarFiles: [String: MmapFile] = [:]
+    var exemplarFiles: [String: MmapFile] = [:]
     /// The native histogram file (``NativeBucketFileLayout``), once a series needs it.
-    private var nativeFile: MmapFile?
+    var nativeFile: MmapFile?
+    /// Files that lost their names (their directory was deleted or replaced), kept mapped for the
+    /// life of the store: a writer may have loaded a slot pointer into one an instant before its
+    /// series moved, and a pointer handed out stays valid.
+    var retiredFiles: [MmapFile] = []
+    /// The directory the files are in (its identity and permissions), from the first file on.
+    var watchedDirectory: FileStatus?
+    /// When the directory was last checked, on the monotonic clock.
+    var lastDirectoryCheck = -Double.infinity
+    /// Whether files were found without their names at the last check, the directory still there.
+    var lossSeen = false
+    /// Whether a failure to recreate the directory was logged.
+    var loggedRecreationFailure = false
     var liveSeries: [WeakSeries] = []
     private var liveSeriesCompactionThreshold = 64
     /// Whether this process has cleaned up what an earlier process with its identifier left.
@@ -114,7 +126,6 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     func makeSeries(_ descriptor: SeriesDescriptor) -> SeriesStorage {
         let series = SeriesStorage(descriptor: descriptor, store: self)
         withLock {
-            healIfDueLocked()
             rememberLocked(series)
             _ = bindLocked(series)
         }
@@ -185,7 +196,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         func healIfAlive() -> Bool {
             guard let store else { return false }
             return store.withLock {
-                let continues = store.healIfDueLocked()
+                let continues = store.maintainLocked()
                 if !continues { store.healerProcessID = nil }
                 return continues
             }
@@ -248,19 +259,20 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
             series.replaceBinding(with: detached)
             return detached
         }
-        healIfDueLocked()
+        maintainLocked()
         let binding: SeriesBinding
         do {
             binding = try fileBindingLocked(for: series)
         } catch {
             recordFailureLocked(error)
             binding = SeriesBinding(inMemorySlotCount: series.slotCount)
-            stranded.add(series)
-            startHealerLocked()
         }
         series.install(binding)
         if binding.isExternal {
             series.nativeRecorder?.attachLocked()
+        } else {
+            stranded.add(series)
+            startHealerLocked()
         }
         return binding
     }
@@ -329,6 +341,7 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         }
         let file = try MmapFile(name: DBFileName(kind: kind, processIdentifier: identity.identifier), in: directory)
         files[prefix] = file
+        watchDirectoryLocked()
         return file
     }
 

@@ -56,6 +56,13 @@ final class StorageFailureCounter {
         )
     }
 
+    /// Forgets the counter's entry and marker: their files were deleted (with the directory), and
+    /// the next counter file gets every failure counted so far.
+    func detachFromLostFile() {
+        slot = nil
+        marker = nil
+    }
+
     /// In a forked child: the child counts its own failures, in its own files.
     func resetInForkedChild() {
         slot = nil

@@ -2,12 +2,15 @@ import CPrometheusSupport
 import PrometheusSystem
 
 /// The series a multiprocess writer had to keep in process memory because a file could not be
-/// created or grown (a full disk, a file-size limit), and their way back into the files once it can.
+/// created or grown (a full disk, a file-size limit), or whose file lost its name (its directory was
+/// deleted or replaced), and their way back into the files once it can.
 ///
 /// Moving a series back: its file slots are made, its in-memory values added to them (counters,
 /// histograms and summaries, whose file entries may already hold counts) or stored in them (gauges,
 /// info, state sets), and then the file binding is published in place of the memory binding, which
-/// stays allocated (see ``SeriesStorage/replaceBinding(with:)``). A thread that loaded the memory
+/// stays allocated (see ``SeriesStorage/replaceBinding(with:)``). A series whose file lost its name
+/// moves the same way from the old mapping, which the store keeps mapped, with its timestamps
+/// exactly (a counter keeps its creation time). A thread that loaded the memory
 /// binding an instant before the switch may still write to it; so each moved slot is watched for a
 /// while (``drainPeriod``), and whatever changed in it since it was moved is added to the file slot:
 /// the difference between what was moved and what is there now, so nothing is lost and nothing is
@@ -18,8 +21,11 @@ final class StrandedSeries {
     /// How long a moved slot is watched for late writes through the memory binding.
     static let drainPeriod = 2.0
 
+    /// A series waiting to move, and the binding it waits in: a series bound anew since (removed,
+    /// or forked) is no longer this list's to move.
     private struct WeakSeries {
         weak var series: SeriesStorage?
+        let binding: SeriesBinding
     }
 
     /// A moved series: its memory and file slots, what was moved, and until when to watch.
@@ -53,9 +59,12 @@ final class StrandedSeries {
     /// Whether there is anything to move or watch.
     var isEmpty: Bool { stranded.isEmpty && draining.isEmpty }
 
-    /// Remembers a series just bound to memory because its file failed.
+    /// Remembers a series just bound to memory because its file failed, or one whose file lost its
+    /// name (then tried at once).
     func add(_ series: SeriesStorage) {
-        stranded.append(WeakSeries(series: series))
+        guard let binding = series.currentBinding else { return }
+        stranded.append(WeakSeries(series: series, binding: binding))
+        if binding.isExternal { lastAttempt = -Double.infinity }
         updateGauge()
     }
 
@@ -73,7 +82,7 @@ final class StrandedSeries {
         var failed = false
         for entry in stranded {
             guard let series = entry.series, !series.isDetached, let memory = series.currentBinding,
-                !memory.isExternal
+                memory === entry.binding
             else { continue }
             if failed {
                 remaining.append(entry)
@@ -110,6 +119,11 @@ final class StrandedSeries {
     /// Whether the gauge still needs an entry.
     var needsGauge: Bool { gaugeSlot == nil }
 
+    /// Forgets the gauge's entry: its file lost its name, and the next try makes one in the new file.
+    func detachGauge() {
+        gaugeSlot = nil
+    }
+
     /// In a forked child: the parent's series rebind to the child's own files at their next write.
     func resetInForkedChild() {
         stranded.removeAll()
@@ -132,7 +146,7 @@ final class StrandedSeries {
             } else {
                 prometheus_atomic_store_double(file.table[slot], value)
             }
-            if timestamp > prometheus_atomic_load_double(file.table[slot] + 1) {
+            if memory.isExternal || timestamp > prometheus_atomic_load_double(file.table[slot] + 1) {
                 prometheus_atomic_store_double(file.table[slot] + 1, timestamp)
             }
             values.append(value)

@@ -82,6 +82,26 @@ final class WriterIdentityClaim {
         lease = nil
     }
 
+    /// Claims the held identity's lease again when its file is gone (the directory was deleted or
+    /// `replaced`), so that masters keep judging this writer alive once its files are recreated. A
+    /// writer without a lease (none could be claimed) stays without one.
+    /// Whether the lease held has lost its file's name (deleted).
+    var leaseIsUnlinked: Bool { lease?.isUnlinked ?? false }
+
+    func renewLeaseIfLost(directoryReplaced: Bool) {
+        guard let identifier = claimedIdentifier, let held = lease, directoryReplaced || held.isUnlinked else { return }
+        held.release()
+        lease = nil
+        do {
+            lease = try WriterLease.claim(identifier, in: directory)
+            if lease == nil {
+                logOnce("another process holds the lease of \(identifier) in the recreated directory")
+            }
+        } catch {
+            logOnce("cannot claim the writer lease of \(identifier) again (\(error)); liveness is judged by pid")
+        }
+    }
+
     /// In a forked child: the parent keeps its identity and lease; the child claims its own pid
     /// identity at its first write.
     func resetInForkedChild(processID: Int32) {
