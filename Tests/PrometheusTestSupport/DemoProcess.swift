@@ -39,9 +39,21 @@ package final class DemoProcess {
                 "\(name) is not built (looked in \(candidates.map(\.path))); run `swift build --product \(name)`")
     }
 
-    package init(workers: Int, extraArguments: [String] = []) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("prefork-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    /// Whether `directory` was made for this demo (and is removed with it).
+    private let ownsDirectory: Bool
+
+    /// Starts the demo with `workers` workers, writing into `directory` (a new temporary directory,
+    /// removed when the demo goes, when nil).
+    package init(workers: Int, directory given: String? = nil, extraArguments: [String] = []) throws {
+        if let given {
+            directory = URL(fileURLWithPath: given)
+            ownsDirectory = false
+        } else {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "prefork-test-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            ownsDirectory = true
+        }
         process.executableURL = try Self.builtExecutable("prefork-demo")
         process.arguments =
             [
@@ -68,7 +80,7 @@ package final class DemoProcess {
 
     deinit {
         stop()
-        try? FileManager.default.removeItem(at: directory)
+        if ownsDirectory { try? FileManager.default.removeItem(at: directory) }
     }
 
     package var log: String { output.text.withLock { $0 } }

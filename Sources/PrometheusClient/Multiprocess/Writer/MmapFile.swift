@@ -145,6 +145,23 @@ final class MmapFile {
         }
     }
 
+    /// Copies every entry of this value file into `other` in file order: key, value and timestamp
+    /// (a removal mark too), the missing entries made there first. What a file that lost its name
+    /// (its directory was deleted) does for its successor, so that series whose metric is gone keep
+    /// their values as well.
+    ///
+    /// - Throws: `MultiprocessError.fileFailure` when `other` cannot grow; nothing is written then.
+    func copyEntries(into other: MmapFile) throws(MultiprocessError) {
+        precondition(contents == .values && other.contents == .values, "entries are copied between value files")
+        let keys = positions.sorted { $0.value < $1.value }.map(\.key)
+        let targets = try other.slots(for: keys)
+        for (key, target) in zip(keys, targets) {
+            let source = (base + positions[key]!).assumingMemoryBound(to: Double.self)
+            prometheus_atomic_store_double(target, prometheus_atomic_load_double(source))
+            prometheus_atomic_store_double_release(target + 1, prometheus_atomic_load_double(source + 1))
+        }
+    }
+
     /// The exemplar slot (``ExemplarFileLayout``, at its capacity field) of `key` that holds labels
     /// of `labelBytes` bytes: the key's entry when it is large enough, else a new entry appended for
     /// the key, published as ``slots(for:initialTimestamp:)`` publishes entries. Exemplar files only.

@@ -74,24 +74,35 @@ extension MmapValueStore {
             try FileSystem.makeDirectories(directory.path, permissions: permissions)
             return try FileSystem.status(ofPath: directory.path)
         } catch {
-            if !loggedRecreationFailure {
-                loggedRecreationFailure = true
-                PrometheusDiagnostics.report(
-                    .writer,
-                    "process \(identity.processID): multiprocess directory \(directory.path) is gone and cannot be made again (\(error)); values stay in memory until it can"
-                )
-            }
+            reportRelocationFailureLocked(error)
             return nil
         }
     }
 
-    /// Stops using the files named, keeping them mapped, and queues every series in them to move
-    /// into new files at once (``StrandedSeries``); exemplars and native buckets start new entries.
+    /// Copies every entry of the lost value files into new files, then stops using the lost files
+    /// (keeping them mapped) and queues every series in them to move at once (``StrandedSeries``),
+    /// its current values stored over the copies; exemplars and native buckets start new entries.
+    /// When a new file cannot take the copy, nothing changes and the next round tries again.
     private func retireLocked(
         valueFiles: Set<String>, exemplarFiles lostExemplars: Set<String>, nativeFile lostNative: Bool
     ) {
+        var successors: [String: MmapFile] = [:]
         for prefix in valueFiles {
-            if let file = files.removeValue(forKey: prefix) { retiredFiles.append(file) }
+            guard let lost = files[prefix], let kind = StorageKind(filePrefix: Substring(prefix)) else { continue }
+            do throws(MultiprocessError) {
+                let successor = try MmapFile(
+                    name: DBFileName(kind: kind, processIdentifier: identity.identifier), in: directory)
+                try lost.copyEntries(into: successor)
+                successors[prefix] = successor
+            } catch {
+                reportRelocationFailureLocked(error)
+                lossSeen = true
+                return
+            }
+        }
+        for (prefix, successor) in successors {
+            if let lost = files[prefix] { retiredFiles.append(lost) }
+            files[prefix] = successor
         }
         for prefix in lostExemplars {
             if let file = exemplarFiles.removeValue(forKey: prefix) { retiredFiles.append(file) }
@@ -100,7 +111,7 @@ extension MmapValueStore {
             retiredFiles.append(file)
             nativeFile = nil
         }
-        if valueFiles.contains(StorageKind.counter.filePrefix) { failures.detachFromLostFile() }
+        if let counterFile = successors[StorageKind.counter.filePrefix] { failures.reattach(to: counterFile) }
         if valueFiles.contains(StorageKind.gauge(.livesum).filePrefix) { stranded.detachGauge() }
         for entry in liveSeries {
             guard let series = entry.series, !series.isDetached, series.isBound,
@@ -112,5 +123,15 @@ extension MmapValueStore {
             if lostNative { series.nativeRecorder?.relocateLocked() }
         }
         startHealerLocked()
+    }
+
+    /// Logs, once per process, that lost files could not be made again yet.
+    private func reportRelocationFailureLocked(_ error: any Error) {
+        guard !loggedRelocationFailure else { return }
+        loggedRelocationFailure = true
+        PrometheusDiagnostics.report(
+            .writer,
+            "process \(identity.processID): cannot make its files in \(directory.path) again (\(error)); values stay in the old files' memory until it can"
+        )
     }
 }

@@ -45,8 +45,8 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
     var lastDirectoryCheck = -Double.infinity
     /// Whether files were found without their names at the last check, the directory still there.
     var lossSeen = false
-    /// Whether a failure to recreate the directory was logged.
-    var loggedRecreationFailure = false
+    /// Whether a failure to make the directory or lost files again was logged.
+    var loggedRelocationFailure = false
     var liveSeries: [WeakSeries] = []
     private var liveSeriesCompactionThreshold = 64
     /// Whether this process has cleaned up what an earlier process with its identifier left.

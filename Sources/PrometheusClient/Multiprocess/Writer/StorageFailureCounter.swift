@@ -56,11 +56,11 @@ final class StorageFailureCounter {
         )
     }
 
-    /// Forgets the counter's entry and marker: their files were deleted (with the directory), and
-    /// the next counter file gets every failure counted so far.
-    func detachFromLostFile() {
-        slot = nil
+    /// Counts on in `counterFile`, the successor of a counter file that lost its name, whose entries
+    /// it got as copies (the count included). A marker, deleted with the directory, is forgotten.
+    func reattach(to counterFile: MmapFile) {
         marker = nil
+        slot = try? counterFile.slots(for: [StorageFailureMarker.counterKey.encoded])[0]
     }
 
     /// In a forked child: the child counts its own failures, in its own files.

@@ -9,8 +9,8 @@ import PrometheusSystem
 /// histograms and summaries, whose file entries may already hold counts) or stored in them (gauges,
 /// info, state sets), and then the file binding is published in place of the memory binding, which
 /// stays allocated (see ``SeriesStorage/replaceBinding(with:)``). A series whose file lost its name
-/// moves the same way from the old mapping, which the store keeps mapped, with its timestamps
-/// exactly (a counter keeps its creation time). A thread that loaded the memory
+/// moves the same way from the old mapping, which the store keeps mapped, its values and timestamps
+/// stored over the copy its file's entries got (a counter keeps its creation time). A thread that loaded the memory
 /// binding an instant before the switch may still write to it; so each moved slot is watched for a
 /// while (``drainPeriod``), and whatever changed in it since it was moved is added to the file slot:
 /// the difference between what was moved and what is there now, so nothing is lost and nothing is
@@ -22,9 +22,10 @@ final class StrandedSeries {
     static let drainPeriod = 2.0
 
     /// A series waiting to move, and the binding it waits in: a series bound anew since (removed,
-    /// or forked) is no longer this list's to move.
-    private struct WeakSeries {
-        weak var series: SeriesStorage?
+    /// or forked) is no longer this list's to move. Held strongly: a metric dropped by its owner
+    /// (a gauge set once at start-up and forgotten) still has its values moved into the files.
+    private struct Waiting {
+        let series: SeriesStorage
         let binding: SeriesBinding
     }
 
@@ -38,7 +39,7 @@ final class StrandedSeries {
         let until: Double
     }
 
-    private var stranded: [WeakSeries] = []
+    private var stranded: [Waiting] = []
     private var draining: [Drain] = []
     /// When the series were last tried, on the monotonic clock.
     private var lastAttempt = -Double.infinity
@@ -52,9 +53,7 @@ final class StrandedSeries {
         help: "Series this writer keeps in memory, not visible to the master, because a file could not grow.")
 
     /// Series kept in memory now.
-    var count: Int {
-        stranded.reduce(0) { $0 + ($1.series == nil ? 0 : 1) }
-    }
+    var count: Int { stranded.count }
 
     /// Whether there is anything to move or watch.
     var isEmpty: Bool { stranded.isEmpty && draining.isEmpty }
@@ -63,7 +62,7 @@ final class StrandedSeries {
     /// name (then tried at once).
     func add(_ series: SeriesStorage) {
         guard let binding = series.currentBinding else { return }
-        stranded.append(WeakSeries(series: series, binding: binding))
+        stranded.append(Waiting(series: series, binding: binding))
         if binding.isExternal { lastAttempt = -Double.infinity }
         updateGauge()
     }
@@ -78,12 +77,11 @@ final class StrandedSeries {
     /// or throws when its file still cannot take it (the rest then wait for the next try).
     func moveBack(now: Double, bind: (SeriesStorage) throws(MultiprocessError) -> SeriesBinding) {
         lastAttempt = now
-        var remaining: [WeakSeries] = []
+        var remaining: [Waiting] = []
         var failed = false
         for entry in stranded {
-            guard let series = entry.series, !series.isDetached, let memory = series.currentBinding,
-                memory === entry.binding
-            else { continue }
+            let series = entry.series
+            guard !series.isDetached, let memory = series.currentBinding, memory === entry.binding else { continue }
             if failed {
                 remaining.append(entry)
                 continue
@@ -134,7 +132,8 @@ final class StrandedSeries {
 
     private func move(_ series: SeriesStorage, from memory: SeriesBinding, to file: SeriesBinding, now: Double) -> Drain
     {
-        let adds = Self.addsOnMove(series.descriptor.kind)
+        // From a file that lost its name, the new file's entry holds a copy of the same count.
+        let adds = Self.addsOnMove(series.descriptor.kind) && !memory.isExternal
         let count = series.slotCount
         var values: [Double] = []
         var timestamps: [Double] = []
