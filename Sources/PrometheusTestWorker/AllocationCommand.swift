@@ -28,3 +28,27 @@ func runAllocations(series: Int) throws {
         print("\(format)=\(prometheus_counted_allocations()) bytes=\(bytes.count)")
     }
 }
+
+/// Scrapes a master's registry of `directory` (archiving on scrape, as by default) `scrapes` times
+/// and prints, for each, its seconds and the process's peak resident memory so far (`VmHWM`, KiB):
+/// what a hostile file costs a live master, measured in a process of its own.
+func runScrapeCost(directory: String, scrapes: Int) throws {
+    let registry = CollectorRegistry()
+    try registry.register(MultiProcessCollector(path: directory))
+    var bytes: [UInt8] = []
+    for _ in 0..<scrapes {
+        let started = Date()
+        registry.render(as: .prometheusText004, into: &bytes)
+        let seconds = Date().timeIntervalSince(started)
+        print("seconds=\(seconds) peak=\(peakResidentKiB()) bytes=\(bytes.count)")
+    }
+}
+
+/// `VmHWM` of `/proc/self/status`, in KiB (0 when it cannot be read).
+private func peakResidentKiB() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+    return 0
+}

@@ -17,6 +17,8 @@
 //                                                       write a counter; print what took effect
 //   PrometheusTestWorker allocations SERIES             print the heap allocations of one warm scrape
 //                                                       of SERIES counter, gauge and histogram series
+//   PrometheusTestWorker scrapecost DIR SCRAPES         scrape a master of DIR SCRAPES times, printing
+//                                                       each one's seconds and the peak resident memory
 //   PrometheusTestWorker script DIR                     run the commands of ScriptedWorker (one per
 //                                                       line on standard input, "ok" after each)
 import CAllocationCounter
@@ -47,13 +49,17 @@ do {
         runBootstrap(directory: arguments[2])
     case "script" where arguments.count == 3:
         try runScript(directory: arguments[2])
+    case "scrapecost" where arguments.count == 4:
+        guard let scrapes = Int(arguments[3]) else { fail("bad number") }
+        try runScrapeCost(directory: arguments[2], scrapes: scrapes)
     case "allocations" where arguments.count == 3:
         guard let series = Int(arguments[2]) else { fail("bad number") }
         try runAllocations(series: series)
     default:
         fail(
             "usage: PrometheusTestWorker fork DIR CHILDREN INCREMENTS | grow DIR | hold DIR [IDENTITY]"
-                + " | churn DIR KILLS LIVE | env | bootstrap DIR | allocations SERIES | script DIR")
+                + " | churn DIR KILLS LIVE | env | bootstrap DIR | allocations SERIES | scrapecost DIR SCRAPES"
+                + " | script DIR")
     }
 } catch {
     fail("\(error)")

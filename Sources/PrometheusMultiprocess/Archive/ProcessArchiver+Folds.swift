@@ -12,7 +12,7 @@ extension ProcessArchiver {
             processEntries = try DBFileReader.entries(ofFile: processPath)
         } catch {
             // A corrupt file cannot be folded; leave it for the collector to skip and report.
-            PrometheusDiagnostics.report(.archiver, "not archiving \(processPath): \(error)")
+            report("not archiving \(processPath): \(error)")
             return
         }
         try replaceArchive(of: name.kind, absorbing: name.fileName) { archive throws(MultiprocessError) in
@@ -36,7 +36,7 @@ extension ProcessArchiver {
                 return try ExemplarFileLayout.latestExemplars(in: snapshot.bytes)
             } catch {
                 // Exemplars are samples: an unreadable file's are given up rather than block archiving.
-                PrometheusDiagnostics.report(.archiver, "dropping the exemplars of \(path): \(error)")
+                report("dropping the exemplars of \(path): \(error)")
                 return []
             }
         }
@@ -79,7 +79,7 @@ extension ProcessArchiver {
             else { return }
             processTables = try NativeBucketFileLayout.tables(in: snapshot.bytes)
         } catch {
-            PrometheusDiagnostics.report(.archiver, "not archiving \(processPath): \(error)")
+            report("not archiving \(processPath): \(error)")
             return
         }
         var archiveTables: [(key: [UInt8], table: NativeBucketFileLayout.Table)] = []

@@ -6,6 +6,9 @@ struct ProcessArchiver {
     let directory: MultiprocessDirectory
     /// Where a writer whose files could not all be handled is remembered, for a later try.
     var retries: FoldRetryList = .shared
+    /// Where the archiver's messages go: the diagnostics hook, or a collector that logs each one once
+    /// (a file that cannot be folded is met again at every scrape).
+    var report: (String) -> Void = { PrometheusDiagnostics.report(.archiver, $0) }
 
     /// What to do with a dead writer's files.
     enum Scope {
@@ -96,8 +99,7 @@ struct ProcessArchiver {
         if let confirm { return confirm() }
         let leaseName = WriterLease.fileName(for: processIdentifier)
         guard WriterLease.probe(fileName: leaseName, in: directory.path)?.held == true else { return true }
-        PrometheusDiagnostics.report(
-            .archiver, "not marking \(processIdentifier) dead in \(directory.path): it still holds its writer lease")
+        report("not marking \(processIdentifier) dead in \(directory.path): it still holds its writer lease")
         return false
     }
 

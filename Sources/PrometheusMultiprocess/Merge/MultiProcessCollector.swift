@@ -262,7 +262,13 @@ public final class MultiProcessCollector: Collector {
         var archived: [String] = []
         for (identity, writer) in writers.sorted(by: { $0.key < $1.key })
         where verdicts[identity]?.isAlive == false && writer.needsReaping {
-            let done = try? ProcessArchiver(directory: directory).handle(
+            var archiver = ProcessArchiver(directory: directory)
+            archiver.report = { message in
+                if self.state.withLock({ $0.reported.insert(message).inserted }) {
+                    PrometheusDiagnostics.report(.archiver, message)
+                }
+            }
+            let done = try? archiver.handle(
                 processIdentifier: identity, scope: .deadWriter(archiving: true),
                 confirm: { self.state.withLock { $0.judge.confirmDead(writer) } })
             if done == true { archived.append(identity) }
