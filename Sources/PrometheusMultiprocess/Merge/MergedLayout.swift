@@ -2,8 +2,9 @@ import PrometheusClient
 import Synchronization
 
 /// The order a merge's series are exposed in, worked out once for the series a merge knows and kept
-/// until new series appear: families by name, label sets within a family, histogram buckets by bound,
-/// other samples by name; all comparisons on bytes. Which of them a scrape shows depends on its values
+/// until new series appear: families by name (and type, when files give one name two types), label
+/// sets within a family, histogram buckets by bound, other samples by name; all comparisons on
+/// bytes. Families that cannot be shown together are listed in ``clashes``. Which of them a scrape shows depends on its values
 /// (``MergedScrape``); the order does not.
 ///
 /// Also keeps, per name escaping scheme, the bytes the writers copy into every line
@@ -28,6 +29,9 @@ final class MergedLayout: Sendable {
     }
 
     let families: [Family]
+    /// For each family that cannot be shown beside some other (one name with two types, or a name
+    /// the other derives), those others, by position. Empty unless files disagree.
+    let clashes: [Int: [Int]]
     let sets: [LabelSet]
     /// The series number and bound of each bucket position.
     let buckets: [(series: Int, bound: Double)]
@@ -41,17 +45,18 @@ final class MergedLayout: Sendable {
     /// Lays out `series` (a merge's series table).
     init(series: [MergedSeriesTable.Series]) {
         self.series = series
-        var grouped: [ByteString: (first: Int, sets: [[Label]: [Int]])] = [:]
+        var grouped: [FamilyKey: (first: Int, sets: [[Label]: [Int]])] = [:]
         for index in series.indices {
             let key = series[index].key
-            grouped[key.familyName, default: (index, [:])].sets[key.labels, default: []].append(index)
+            grouped[FamilyKey(name: key.familyName, type: series[index].type), default: (index, [:])]
+                .sets[key.labels, default: []].append(index)
         }
         var families: [Family] = []
         var sets: [LabelSet] = []
         var buckets: [(series: Int, bound: Double)] = []
         var others: [Int] = []
         families.reserveCapacity(grouped.count)
-        for name in grouped.keys.sorted(by: { ByteIdentity.precedes($0.string, $1.string) }) {
+        for name in grouped.keys.sorted(by: FamilyKey.precedes) {
             let family = grouped[name]!
             let firstSet = sets.count
             for labels in family.sets.keys.sorted(by: Self.labelsPrecede) {
@@ -73,12 +78,55 @@ final class MergedLayout: Sendable {
                     LabelSet(labels: labels, buckets: firstBucket..<buckets.count, others: firstOther..<others.count))
             }
             let first = series[family.first]
-            families.append(Family(name: name.string, type: first.type, help: first.help, sets: firstSet..<sets.count))
+            families.append(
+                Family(name: name.name.string, type: name.type, help: first.help, sets: firstSet..<sets.count))
         }
         self.families = families
+        clashes = Self.clashes(of: families)
         self.sets = sets
         self.buckets = buckets
         self.others = others
+    }
+
+    /// A family's name and type: files may give one name two types.
+    private struct FamilyKey: Hashable {
+        var name: ByteString
+        var type: MetricType
+
+        static func precedes(_ lhs: FamilyKey, _ rhs: FamilyKey) -> Bool {
+            if !ByteIdentity.equal(lhs.name.string, rhs.name.string) {
+                return ByteIdentity.precedes(lhs.name.string, rhs.name.string)
+            }
+            return lhs.type.rawValue < rhs.type.rawValue
+        }
+    }
+
+    /// The families each family cannot be shown beside: one that has its name with another type,
+    /// or whose name it derives (`a_bucket` beside histogram `a`), or that derives its name.
+    private static func clashes(of families: [Family]) -> [Int: [Int]] {
+        var byName: [ByteString: [Int]] = [:]
+        for (position, family) in families.enumerated() {
+            byName[ByteString(family.name), default: []].append(position)
+        }
+        var clashes: [Int: [Int]] = [:]
+        for (position, family) in families.enumerated() {
+            let names = [family.name] + family.type.reservedSuffixes.map { family.name + $0 }
+            for name in names.map({ ByteString($0) }) {
+                for other in byName[name] ?? [] where other != position {
+                    clashes[position, default: []].append(other)
+                    clashes[other, default: []].append(position)
+                }
+            }
+        }
+        return clashes.mapValues { Array(Set($0)).sorted() }
+    }
+
+    /// Calls `body` with the number of every series of the family at `position`.
+    func forEachSeries(ofFamily position: Int, _ body: (Int) -> Void) {
+        for set in sets[families[position].sets] {
+            for bucket in buckets[set.buckets] { body(bucket.series) }
+            for other in others[set.others] { body(other) }
+        }
     }
 
     /// An empty layout.

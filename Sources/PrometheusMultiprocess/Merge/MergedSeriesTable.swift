@@ -5,9 +5,11 @@ import PrometheusSystem
 /// memory of which raw key bytes mean which series, so a key is decoded once however many files
 /// and scrapes repeat it.
 ///
-/// It also keeps the families consistent across files: a family has one type, and no family may
-/// use a name another family derives (`a_bucket` of histogram `a`), or the collector's own names.
-/// Entries that would break this are rejected, not merged. Pure apart from its caches.
+/// A series is known by its key and its type: files may give one family two types, or a name
+/// another family derives (`a_bucket` of histogram `a`); which of them a scrape shows is decided at
+/// each scrape from the files present (``FamilyClashes``), not here, so that a file deleted or mended
+/// stops mattering. Only the collector's own names are rejected here, once and for all. Pure apart
+/// from its caches.
 final class MergedSeriesTable {
     struct Series {
         var key: MergedSeriesKey
@@ -65,19 +67,22 @@ final class MergedSeriesTable {
     private(set) var series: [Series] = []
     /// `series[i].rule`, contiguous for the value loop of a merge.
     private(set) var rules: [MergeRule] = []
-    private var index: [MergedSeriesKey: Int] = [:]
+    /// A series' identity: a family met under two types has two series per key.
+    private struct TypedKey: Hashable {
+        var key: MergedSeriesKey
+        var type: MetricType
+    }
+
+    private var index: [TypedKey: Int] = [:]
     private var groups: [String: KeyGroup] = [:]
-    /// The type of each family met, and which family owns each name a family derives.
-    private var familyTypes: [ByteString: MetricType] = [:]
-    private var nameOwners: [ByteString: ByteString] = [:]
+    /// The names of the collector's own metrics, which no file may use or derive.
+    private var reservedNames: Set<ByteString> = []
 
     /// What decoding one file added to the table, so that a file found corrupt takes all of it back:
     /// a file the merge skips must decide nothing, not even a family's type.
     private struct Additions {
         var seriesCount: Int
         var rejectionCount: Int
-        var familyNames: [ByteString] = []
-        var ownedNames: [ByteString] = []
         var meanings: [(tag: String, hash: UInt64)] = []
     }
 
@@ -93,8 +98,7 @@ final class MergedSeriesTable {
         additions = nil
     }
 
-    /// Takes back everything the file's decoding added: its series, the family types and names it
-    /// registered, and the meanings it remembered.
+    /// Takes back everything the file's decoding added: its series and the meanings it remembered.
     func rollBackFile() {
         guard let added = additions else { return }
         additions = nil
@@ -104,9 +108,9 @@ final class MergedSeriesTable {
                 groups[tag]?.meaningsByHash.removeValue(forKey: hash)
             }
         }
-        for name in added.familyNames { familyTypes.removeValue(forKey: name) }
-        for name in added.ownedNames { nameOwners.removeValue(forKey: name) }
-        for added in series[added.seriesCount...] { index.removeValue(forKey: added.key) }
+        for added in series[added.seriesCount...] {
+            index.removeValue(forKey: TypedKey(key: added.key, type: added.type))
+        }
         series.removeLast(series.count - added.seriesCount)
         rules.removeLast(rules.count - added.seriesCount)
         rejections.removeLast(rejections.count - added.rejectionCount)
@@ -114,9 +118,7 @@ final class MergedSeriesTable {
 
     /// Creates a table in which `reservedFamilies` (the collector's self-metrics) cannot be merged.
     init(reservedFamilies: [String]) {
-        for name in reservedFamilies {
-            nameOwners[ByteString(name)] = ByteString("")
-        }
+        reservedNames = Set(reservedFamilies.map { ByteString($0) })
     }
 
     /// Decodes the entries of `file` from `start` to `used`, in file order.
@@ -222,9 +224,10 @@ final class MergedSeriesTable {
             if case .invalidEntry(_, let reason) = error { return reject(reason) }
             throw error
         }
-        if let existing = index[seriesKey] { return .series(existing) }
         let type = file.kind.metricType
-        if let rejection = registerFamily(seriesKey.familyName, type: type) {
+        let typedKey = TypedKey(key: seriesKey, type: type)
+        if let existing = index[typedKey] { return .series(existing) }
+        if let rejection = reservedNameRejection(seriesKey.familyName, type: type) {
             return reject(rejection)
         }
         let rule = MergeRule(file.kind)
@@ -234,29 +237,17 @@ final class MergedSeriesTable {
             || (type == .summary && sample.hasSuffix("_count"))
         rules.append(rule)
         series.append(Series(key: seriesKey, type: type, help: key.help, rule: rule, isMonotonic: isMonotonic))
-        index[seriesKey] = series.count - 1
+        index[typedKey] = series.count - 1
         return .series(series.count - 1)
     }
 
-    /// Records that family `name` has `type`; the reason it cannot, if another family has another
-    /// type under that name or derives it.
-    private func registerFamily(_ name: ByteString, type: MetricType) -> String? {
-        if let known = familyTypes[name] {
-            return known == type ? nil : "\(name) is a \(known.rawValue) in other files, not a \(type.rawValue)"
-        }
-        let derived = [name] + type.reservedSuffixes.map { ByteString(name.string + $0) }
-        for candidate in derived {
-            if let owner = nameOwners[candidate], owner != name {
-                return owner.string.isEmpty
-                    ? "\(candidate) is the name of a metric of the collector itself"
-                    : "\(candidate) is already a name of the family \(owner)"
-            }
-        }
-        familyTypes[name] = type
-        additions?.familyNames.append(name)
-        for candidate in derived where nameOwners[candidate] == nil {
-            nameOwners[candidate] = name
-            additions?.ownedNames.append(candidate)
+    /// Why family `name` of `type` cannot be merged: it is, or derives, the name of one of the
+    /// collector's own metrics; nil when it can.
+    private func reservedNameRejection(_ name: ByteString, type: MetricType) -> String? {
+        guard !reservedNames.isEmpty else { return nil }
+        for candidate in [name] + type.reservedSuffixes.map({ ByteString(name.string + $0) })
+        where reservedNames.contains(candidate) {
+            return "\(candidate) is the name of a metric of the collector itself"
         }
         return nil
     }

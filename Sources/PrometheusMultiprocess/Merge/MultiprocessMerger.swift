@@ -41,6 +41,10 @@ final class MultiprocessMerger {
     let table: MergedSeriesTable
     /// The order the table's series are exposed in, made again only when series were added.
     private var layout = MergedLayout()
+    /// Which of the families files disagree on each scrape shows.
+    private var clashes = FamilyClashes()
+    /// The files merged by the current merge, kept between merges for their capacity.
+    private var mergedFiles: [DBFileCache.File] = []
     /// The merged values of monotonic series at the previous merge.
     private var previousValues: [Double] = []
     /// Scratch space for the entries of one file being decoded, kept between files.
@@ -88,6 +92,7 @@ final class MultiprocessMerger {
         var unreadableFiles: [Problem] = []
         var skippedEntries: [Problem] = []
         var usedBytes = 0
+        mergedFiles.removeAll(keepingCapacity: true)
         cache.beginMerge(directory: directory)
         for (position, listedFile) in listed.enumerated() {
             var opened: DBFileCache.File?
@@ -101,6 +106,7 @@ final class MultiprocessMerger {
                 opened = file
                 try merge(file, into: &values)
                 usedBytes += file.parsedEnd
+                mergedFiles.append(file)
                 cache.closeIfOverBudget(file)
                 for rejection in file.rejections {
                     skippedEntries.append(Problem(path: cache.path(of: file.fileName), reason: "\(rejection)"))
@@ -112,15 +118,39 @@ final class MultiprocessMerger {
         }
         cache.endMerge()
         values.grow(to: table.series.count)
-        keepMonotonic(&values.values, present: values.present)
         if layout.series.count != table.series.count {
             layout = MergedLayout(series: table.series)
         }
+        let leftOut = clashes.resolve(in: layout, present: &values.present)
+        if !leftOut.isEmpty {
+            skippedEntries += problems(leftOut)
+        }
+        keepMonotonic(&values.values, present: values.present)
         let scrape = MergedScrape(
             layout: layout, values: values.values, timestamps: values.timestamps, present: values.present,
             includeCreated: includeCreated, exemplars: exemplars, native: native)
         return Outcome(
             scrape: scrape, unreadableFiles: unreadableFiles, skippedEntries: skippedEntries, usedBytes: usedBytes)
+    }
+
+    /// One problem per entry of this merge's files that feeds a family left out of it.
+    private func problems(_ leftOut: [FamilyClashes.LeftOut]) -> [Problem] {
+        var reasons: [Int: String] = [:]
+        for family in leftOut {
+            let reason = FamilyClashes.reason(family, in: layout)
+            layout.forEachSeries(ofFamily: family.family) { reasons[$0] = reason }
+        }
+        var problems: [Problem] = []
+        for file in mergedFiles {
+            for entry in file.entries {
+                guard let reason = reasons[entry.series] else { continue }
+                problems.append(
+                    Problem(
+                        path: cache.path(of: file.fileName),
+                        reason: "the entry whose value is at offset \(entry.valueOffset) was skipped: \(reason)"))
+            }
+        }
+        return problems
     }
 
     /// Brings one file's decoded entries up to date and folds its values in. A file that turns out
