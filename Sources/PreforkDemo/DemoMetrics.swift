@@ -76,6 +76,9 @@ struct DemoMetrics: Sendable {
     static func markDead(pid: Int32, directory: String) {
         do {
             try markProcessDead(pid: pid, path: directory)
+        } catch .fileFailure(let path, let operation, let code) {
+            // Its live gauges are gone; the fold is retried by the next markProcessDead and scrapes.
+            DemoLog.info("worker \(pid) marked dead; folding its files waits (\(operation) \(path): \(code))")
         } catch {
             DemoLog.error("could not mark worker \(pid) dead: \(error)")
         }
