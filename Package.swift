@@ -1,6 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Linux with glibc only (Sources/PrometheusSystem/Platform.swift stops the build elsewhere), so no
+// Apple `platforms` are declared. Swift 6.1 or later.
 let package = Package(
     name: "PrometheusClient",
     products: [

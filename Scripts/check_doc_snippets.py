@@ -6,14 +6,18 @@
 Each snippet is compiled on its own as a main file (top-level code and declarations alike), with
 `import PrometheusClient` added when missing. Names a snippet uses without declaring them
 (`registry`, `directory`, `token`, ...) come from a small context module, which a snippet's own
-declarations shadow. Snippets that import a web framework (Vapor, Hummingbird, SwiftNIO) are
-compiled with --frameworks only, in a scratch package that depends on those frameworks.
-Exits 1 and prints the compiler's errors when a snippet does not compile.
+declarations shadow. A package manifest (a snippet starting with `// swift-tools-version`) is not
+compiled. Snippets that import a web framework (Vapor, Hummingbird, SwiftNIO) or swift-metrics are
+compiled with --frameworks only, in a scratch package that depends on those packages and on this
+one by path, as a user's package does. That package also runs two programs: README's Quick start
+(started, scraped, stopped with SIGINT) and docs/swift-metrics.md's backend under a program that
+records through the swift-metrics API and checks the exposition.
+Exits 1 and prints what failed.
 """
 import argparse, glob, os, re, shutil, subprocess, sys, tempfile, textwrap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FRAMEWORK_IMPORTS = {"Vapor", "Hummingbird", "HTTPTypes", "NIOCore", "NIOHTTP1", "NIOPosix"}
+FRAMEWORK_IMPORTS = {"Vapor", "Hummingbird", "HTTPTypes", "NIOCore", "NIOHTTP1", "NIOPosix", "CoreMetrics", "Metrics"}
 
 # What the snippets take from their surroundings. Kept to plain values and stubs.
 CONTEXT = """
@@ -45,7 +49,9 @@ def snippets():
                 end = start
                 while end < len(lines) and lines[end].strip() != "```":
                     end += 1
-                yield os.path.relpath(path, ROOT), start + 1, textwrap.dedent("\n".join(lines[start:end]))
+                code = textwrap.dedent("\n".join(lines[start:end]))
+                if not code.startswith("// swift-tools-version"):
+                    yield os.path.relpath(path, ROOT), start + 1, code
                 index = end
             index += 1
 
@@ -88,7 +94,108 @@ def compile_core(found, build_dir, work):
     return failures
 
 
-def compile_frameworks(found, work):
+SWIFT_METRICS_CHECK = r"""
+import CoreMetrics
+import Foundation
+import PrometheusClient
+
+let registry = CollectorRegistry()
+MetricsSystem.bootstrap(try PrometheusMetricsBackend(registry: registry))
+CoreMetrics.Counter(label: "http.requests", dimensions: [("method", "GET"), ("status", "200")]).increment(by: 3)
+CoreMetrics.Counter(label: "http.requests", dimensions: [("method", "GET")]).increment()
+FloatingPointCounter(label: "bytes", dimensions: []).increment(by: 1.5)
+CoreMetrics.Gauge(label: "queue-depth").record(7)
+Meter(label: "connections", dimensions: [("kind", "ws")]).increment(by: 2)
+Recorder(label: "payload_size").record(300)
+CoreMetrics.Timer(label: "db_query", dimensions: [("__table", "users")]).recordMilliseconds(20)
+CoreMetrics.Gauge(label: "http.requests").record(1)  // another type under a name in use: left out
+CoreMetrics.Counter(label: "odd", dimensions: [("k", "a"), ("k", "b")]).increment()  // a label given twice
+CoreMetrics.Counter(label: "bad", dimensions: [("le", "x")]).increment()  // fine for a counter
+Recorder(label: "bucketed", dimensions: [("le", "x")]).record(1)  // a histogram cannot have le: dropped
+let gone = CoreMetrics.Counter(label: "gone")
+gone.increment()
+gone.destroy()
+let text = Exposition.string(registry.collect().families, as: .prometheusText004)
+let expected = [
+    #"http_requests_total{method="GET",status="200"} 3.0"#,
+    #"http_requests_total{method="GET"} 1.0"#,
+    "bytes_total 1.5",
+    "queue_depth 7.0",
+    #"connections{kind="ws"} 2.0"#,
+    #"payload_size_bucket{le="500.0"} 1.0"#,
+    #"db_query_bucket{_table="users",le="0.025"} 1.0"#,
+    #"odd_total{k="b"} 1.0"#,
+    #"bad_total{le="x"} 1.0"#,
+]
+let missing = expected.filter { !text.contains($0) }
+let unexpected = ["gone_total", "# TYPE http_requests gauge", "bucketed"].filter { text.contains($0) }
+print("=== exposition ===")
+print(text, terminator: "")
+if !missing.isEmpty || !unexpected.isEmpty {
+    print("MISSING: \(missing)\nUNEXPECTED: \(unexpected)")
+    exit(1)
+}
+"""
+
+
+def find_snippet(found, path, marker):
+    """The code of the snippet of `path` that contains `marker`."""
+    for snippet_path, _, code in found:
+        if snippet_path == path and marker in code:
+            return code
+    sys.exit("%s has no snippet containing %r" % (path, marker))
+
+
+def free_port():
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_quick_start(executable, port):
+    """Starts the Quick start (built to serve `port`), scrapes it, stops it with SIGINT; returns a
+    problem or None."""
+    import signal, time, urllib.error, urllib.request
+    process = subprocess.Popen([executable], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        body = None
+        deadline = time.monotonic() + 60
+        while body is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        if body is None:
+            return "the Quick start did not serve on port %d (exit status %s)" % (port, process.poll())
+        for expected in ('http_requests_total{code="200",path="/"} 1.0', "http_request_duration_seconds_count 1.0"):
+            if expected not in body:
+                return "the Quick start's /metrics lacks %r:\n%s" % (expected, body)
+        process.send_signal(signal.SIGINT)
+        status = process.wait(timeout=15)
+        return None if status == 0 else "the Quick start exited with %d after SIGINT" % status
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def run_swift_metrics_check(executable):
+    """Runs the swift-metrics backend check; returns a problem or None."""
+    result = subprocess.run([executable], capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        return "the swift-metrics backend check failed:\n%s%s" % (result.stdout[-4000:], result.stderr[-2000:])
+    promtool = shutil.which("promtool")
+    if promtool:
+        exposition = result.stdout.split("=== exposition ===\n", 1)[-1]
+        checked = subprocess.run([promtool, "check", "metrics"], input=exposition, capture_output=True, text=True)
+        problems = [l for l in (checked.stdout + checked.stderr).splitlines() if "error" in l.lower()]
+        if problems:
+            return "promtool rejects what the swift-metrics backend serves: %s" % problems
+    return None
+
+
+def compile_frameworks(found, work, runnable, quick_start_port):
     package = os.path.join(work, "frameworks")
     os.makedirs(os.path.join(package, "Sources", "Snippets"))
     manifest = open(os.path.join(ROOT, "Package.swift")).read()
@@ -108,6 +215,7 @@ def compile_frameworks(found, work):
                 .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
                 .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
                 .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+                .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
             ],
             targets: [
                 .target(name: "Snippets", dependencies: [
@@ -117,10 +225,20 @@ def compile_frameworks(found, work):
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "NIOHTTP1", package: "swift-nio"),
                     .product(name: "HTTPTypes", package: "swift-http-types"),
+                    .product(name: "Metrics", package: "swift-metrics"),
+                    .product(name: "CoreMetrics", package: "swift-metrics"),
+                ]),
+                .executableTarget(name: "QuickStart", dependencies: [%s]),
+                .executableTarget(name: "SwiftMetricsCheck", dependencies: [
+                    %s
+                    .product(name: "CoreMetrics", package: "swift-metrics"),
                 ]),
             ]
         )
-        """) % (ROOT, products))
+        """) % (ROOT, products, products, products))
+    for target, code in runnable.items():
+        os.makedirs(os.path.join(package, "Sources", target))
+        open(os.path.join(package, "Sources", target, "main.swift"), "w").write(code)
     for number, (path, line, code) in enumerate(found):
         # A snippet that declares types stays at file level; any other becomes the body of a function
         # whose parameters are what it assumes exists (`registry`, and Vapor's `app`).
@@ -130,13 +248,24 @@ def compile_frameworks(found, work):
             text = "%s// %s:%d\n%s\n" % (file_imports, path, line, declarations)
         else:
             parameters = "app: Application, registry: CollectorRegistry" if "Vapor" in imports(code) else "registry: CollectorRegistry"
-            text = "%s// %s:%d\nfunc snippet%d(%s) {\n%s\n}\n" % (file_imports, path, line, number, parameters, declarations)
+            text = "%s// %s:%d\nfunc snippet%d(%s) async throws {\n%s\n}\n" % (
+                file_imports, path, line, number, parameters, declarations)
         open(os.path.join(package, "Sources", "Snippets", "Snippet%d.swift" % number), "w").write(text)
     result = subprocess.run(["swift", "build", "--package-path", package], capture_output=True, text=True)
     if result.returncode != 0:
         print(result.stdout[-6000:], result.stderr[-3000:])
         return 1
-    return 0
+    binaries = subprocess.run(["swift", "build", "--package-path", package, "--show-bin-path"],
+                              capture_output=True, text=True).stdout.strip()
+    failures = 0
+    for problem in (run_quick_start(os.path.join(binaries, "QuickStart"), quick_start_port),
+                    run_swift_metrics_check(os.path.join(binaries, "SwiftMetricsCheck"))):
+        if problem:
+            failures += 1
+            print(problem)
+    if not failures:
+        print("README's Quick start served and stopped on SIGINT; the swift-metrics backend served what was recorded")
+    return failures
 
 
 def main():
@@ -152,11 +281,19 @@ def main():
         failures = compile_core(core, arguments.build_dir, work)
         print("%d of %d snippets compile" % (len(core) - failures, len(core)))
         if arguments.frameworks and framework:
-            if compile_frameworks(framework, work):
+            port = free_port()
+            runnable = {
+                "QuickStart": find_snippet(found, "README.md", "TerminationSignal.wait()").replace(
+                    "port: 8000", "port: %d" % port),
+                "SwiftMetricsCheck": find_snippet(found, "docs/swift-metrics.md", "final class PrometheusMetricsBackend")
+                + SWIFT_METRICS_CHECK,
+            }
+            if compile_frameworks(framework, work, runnable, port):
                 failures += 1
-                print("the framework snippets do not compile against Vapor, Hummingbird and SwiftNIO")
+                print("the framework snippets or the programs run from the docs failed (see above)")
             else:
-                print("%d framework snippets compile against Vapor, Hummingbird and SwiftNIO" % len(framework))
+                print("%d framework snippets compile against Vapor, Hummingbird, SwiftNIO and swift-metrics"
+                      % len(framework))
         elif framework:
             print("%d framework snippets not compiled (pass --frameworks)" % len(framework))
     finally:

@@ -58,6 +58,10 @@ func merge(_ arguments: [String]) throws {
 func inspect(_ arguments: [String]) {
     guard arguments.count == 1 else { fail("inspect needs exactly one file\n\n\(usage)") }
     let inspection = DBFileInspection(path: arguments[0])
+    if case .missing = inspection.problem {
+        fail("\(arguments[0]) does not exist", status: 1)
+    }
+    print("offset\tfamily\tsample{labels}\tvalue\ttimestamp\thelp")
     for entry in inspection.entries {
         let labels = entry.labels.map { "\($0.name)=\"\($0.value)\"" }.joined(separator: ",")
         print(
@@ -81,7 +85,9 @@ func markDead(_ arguments: [String]) throws {
     let archiving = rest.first != "--no-archive"
     if !archiving { rest.removeFirst() }
     guard rest.count == 2, let pid = Int32(rest[1]) else { fail("mark-dead needs [--no-archive] DIR PID\n\n\(usage)") }
-    try markProcessDead(pid: pid, path: rest[0], archiving: archiving)
+    guard try markProcessDead(pid: pid, path: rest[0], archiving: archiving) else {
+        fail("\(pid) still holds its writer lease in \(rest[0]): it is alive, so nothing was changed", status: 1)
+    }
 }
 
 func status(_ arguments: [String]) throws {

@@ -101,6 +101,30 @@ import Testing
         #expect(!files.contains { $0.contains("archive") })
     }
 
+    @Test func inspectNamesItsColumnsAndCallsAMissingFileMissing() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        try MultiprocessFixtures.writeWithPython(pid: 25, to: directory)
+        let listed = try Self.run(["inspect", directory + "/counter_25.db"])
+        #expect(listed.standardOutput.hasPrefix("offset\tfamily\tsample{labels}\tvalue\ttimestamp\thelp\n"))
+        let missing = try Self.run(["inspect", directory + "/counter_26.db"])
+        #expect(missing.status == 1)
+        #expect(missing.standardError.contains("counter_26.db does not exist"), "\(missing.standardError)")
+        #expect(!missing.standardError.contains("corrupt"))
+    }
+
+    @Test func markDeadRefusingALiveWriterExitsWithAnError() throws {
+        let directory = try MultiprocessFixtures.temporaryDirectory()
+        defer { MultiprocessFixtures.remove(directory) }
+        let worker = try CrossProcessFeatureTests.Worker(directory: directory)
+        try worker.run("inc mp_tool_live a 1")
+        let output = try Self.run(["mark-dead", directory, String(worker.pid)])
+        #expect(output.status == 1)
+        #expect(output.standardError.contains("still holds its writer lease"), "\(output.standardError)")
+        #expect(FileManager.default.fileExists(atPath: directory + "/counter_\(worker.pid).db"))
+        worker.stop()
+    }
+
     @Test func badUsageExitsWithAMessage() throws {
         let output = try Self.run(["merge"])
         #expect(output.status == 2)

@@ -13,7 +13,7 @@ struct ProtobufScrapeTests {
         let binary = try ExternalTool.require("prometheus")
         let registry = CollectorRegistry()
         let counter = try Counter(name: "pb_requests", help: "Requests.", registry: registry)
-        try counter.inc(by: 5)
+        counter.inc(by: 5)
         let classic = try Histogram(name: "pb_classic_seconds", help: "C.", buckets: [0.1, 1], registry: registry)
         for value in [0.05, 0.5, 0.7, 3] { classic.observe(value) }
         // Schema 0: bucket i holds (2^(i-1), 2^i]; 3 observations in (0.5, 1], 1 in (1, 2].

@@ -69,6 +69,12 @@ extension Counter where Labels == Unlabelled {
         single.inc()
     }
 
+    /// Adds a whole `amount` with no `try`; a negative one stops the process (see
+    /// ``CounterChild/inc(by:)-(Int)``).
+    public func inc(by amount: Int) {
+        single.inc(by: amount)
+    }
+
     /// Adds `amount`, which must be zero or positive.
     ///
     /// - Throws: `MetricError.invalidIncrement` for a negative or NaN amount (nothing is added).

@@ -25,6 +25,27 @@ public final class CounterChild: Sendable {
         }
     }
 
+    /// Adds a whole `amount`, with no `try`: `inc(by: 3)`. In a single process it is one atomic add
+    /// on an integer, as ``inc()`` is.
+    ///
+    /// A negative amount is a programmer error, as an arithmetic overflow is: it stops the process
+    /// with a message naming the metric. Amounts that may be negative go to the throwing
+    /// `inc(by:)` with a `Double`.
+    @inline(__always)
+    public func inc(by amount: Int) {
+        guard amount >= 0 else { negativeIncrement(amount) }
+        if storage.countsWholeIncrements {
+            storage.addWhole(Int64(amount))
+        } else {
+            storage.addToFirst(Double(amount))
+        }
+    }
+
+    @inline(never)
+    private func negativeIncrement(_ amount: Int) -> Never {
+        preconditionFailure("PrometheusClient: counter \(metricName) cannot go down (inc(by: \(amount)))")
+    }
+
     /// Adds `amount`, which must be zero or positive.
     ///
     /// - Throws: `MetricError.invalidIncrement` for a negative or NaN amount (nothing is added).

@@ -68,6 +68,11 @@ extension Gauge where Labels == Unlabelled {
         single.set(value)
     }
 
+    /// Sets the value to `duration` in seconds.
+    public func set(_ duration: Duration) {
+        single.set(duration)
+    }
+
     /// Adds `amount` (default 1).
     public func inc(by amount: Double = 1) {
         single.inc(by: amount)

@@ -27,6 +27,11 @@ public final class GaugeChild: DurationObserver, Sendable {
         }
     }
 
+    /// Sets the value to `duration` in seconds (the time a job last took, say).
+    public func set(_ duration: Duration) {
+        set(duration.secondsValue)
+    }
+
     /// Adds `amount` (default 1). In the mostrecent modes the time of the change is stored too: the
     /// process that changed its gauge last is the one whose value the master shows. (The Python
     /// client refuses inc and dec in those modes, which also makes `track_inprogress` unusable.)

@@ -139,6 +139,11 @@ extension Histogram where Labels == Unlabelled {
         single.observe(value)
     }
 
+    /// Records `duration` in seconds: `observe(.milliseconds(150))` is `observe(0.15)`.
+    public func observe(_ duration: Duration) {
+        single.observe(duration)
+    }
+
     /// Records an observation with an exemplar; see ``HistogramChild/observe(_:exemplar:)``.
     ///
     /// - Throws: `MetricError.invalidExemplar`; nothing is recorded then.

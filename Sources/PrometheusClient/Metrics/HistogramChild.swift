@@ -53,6 +53,11 @@ public final class HistogramChild: DurationObserver, Sendable {
         }
     }
 
+    /// Records `duration` in seconds: `observe(.milliseconds(150))` is `observe(0.15)`.
+    public func observe(_ duration: Duration) {
+        observe(duration.secondsValue)
+    }
+
     /// Observes a duration in seconds; used by ``DurationObserver/time(_:)-(()->T)``.
     public func observeDuration(_ seconds: Double) {
         observe(seconds)

@@ -64,6 +64,11 @@ extension Summary where Labels == Unlabelled {
         single.observe(value)
     }
 
+    /// Records `duration` in seconds: `observe(.milliseconds(150))` is `observe(0.15)`.
+    public func observe(_ duration: Duration) {
+        single.observe(duration)
+    }
+
 }
 
 extension Summary where Labels == Labelled {

@@ -26,20 +26,25 @@ import PrometheusClient
 ///   - pid: the process that exited.
 ///   - path: the multiprocess directory; nil for `PROMETHEUS_MULTIPROC_DIR`.
 ///   - archiving: whether to fold the dead process's durable files into archives.
+/// - Returns: whether the files were handled: false when the writer still holds its lease (it is
+///   alive, whatever the caller believes), which is logged and changes nothing.
 /// - Throws: `MultiprocessError.invalidProcessIdentifier` for an unusable identifier,
 ///   `MultiprocessError.invalidDirectory` when the directory is unusable, and
 ///   `MultiprocessError.fileFailure` for the first file operation that failed (the rest were still
 ///   done; failed folds are retried later).
-public func markProcessDead(pid: Int32, path: String? = nil, archiving: Bool = true) throws(MultiprocessError) {
+@discardableResult
+public func markProcessDead(pid: Int32, path: String? = nil, archiving: Bool = true) throws(MultiprocessError) -> Bool {
     try markProcessDead(processIdentifier: String(pid), path: path, archiving: archiving)
 }
 
 /// Reports that the process with a custom identifier has exited; see
 /// ``markProcessDead(pid:path:archiving:)``.
 ///
+/// - Returns: as ``markProcessDead(pid:path:archiving:)``.
 /// - Throws: as ``markProcessDead(pid:path:archiving:)``.
+@discardableResult
 public func markProcessDead(processIdentifier: String, path: String? = nil, archiving: Bool = true)
-    throws(MultiprocessError)
+    throws(MultiprocessError) -> Bool
 {
     let directory: MultiprocessDirectory
     if let path {
@@ -49,5 +54,6 @@ public func markProcessDead(processIdentifier: String, path: String? = nil, arch
     }
     // Whatever happens to this process, processes whose folds failed before get another try.
     defer { FoldRetryList.shared.retry(in: directory, notMoreOftenThan: 0, except: processIdentifier) }
-    try ProcessArchiver(directory: directory).markDead(processIdentifier: processIdentifier, archiving: archiving)
+    return try ProcessArchiver(directory: directory).markDead(
+        processIdentifier: processIdentifier, archiving: archiving)
 }

@@ -62,6 +62,9 @@ public final class MultiprocessGeneration: Sendable {
     /// (by leases, and for Python writers by pid, as ``MultiprocessLifecycle/Liveness/leasesAndProcesses``).
     /// Costs one directory listing and one judgement per writer.
     ///
+    /// The returned value is the claim: keep it while the master runs. It is released when the value
+    /// goes (or by ``release()``), so discarding it with `_ =` gives the directory up at once.
+    ///
     /// - Throws: `MultiprocessError.directoryClaimed` when another live master holds the directory,
     ///   `.invalidDirectory` for an unusable directory, `.fileFailure` for the first file operation
     ///   that failed (the claim is released then).

@@ -16,7 +16,7 @@ import Testing
 
     @Test func negativeIncrementThrowsAndAddsNothing() throws {
         let counter = try Counter(name: "jobs", help: "Jobs.", registry: registry)
-        #expect(throws: MetricError.invalidIncrement(metric: "jobs", amount: -1)) { try counter.inc(by: -1) }
+        #expect(throws: MetricError.invalidIncrement(metric: "jobs", amount: -1)) { try counter.inc(by: -1.0) }
         #expect(counter.value == 0)
     }
 
@@ -48,7 +48,7 @@ import Testing
 
     @Test func resetZeroesTheValueAndRefreshesCreated() throws {
         let counter = try Counter(name: "jobs", help: "Jobs.", registry: nil)
-        try counter.inc(by: 5)
+        counter.inc(by: 5)
         let before = counter.collect(includingCreated: true)[0].samples[1].value
         counter.reset()
         let samples = counter.collect(includingCreated: true)[0].samples
