@@ -17,27 +17,28 @@ public enum ContentNegotiation {
     /// - `text/plain` with a version ≥ 1.0.0: the text format as 1.0.0, escaping honoured and echoed;
     /// - `application/vnd.google.protobuf` with `proto=io.prometheus.client.MetricFamily` and
     ///   `encoding=delimited` (what Prometheus asks for first when native histograms are enabled):
-    ///   the protobuf format, escaping honoured (and echoed when asked for);
+    ///   the protobuf format, escaping honoured and echoed;
     /// - `text/plain` with an older or no version, `text/*`, `*/*`, or nothing acceptable: the text
     ///   format 0.0.4 with underscores escaping.
     ///
     /// Ranges are tried in order of their q-value; OpenMetrics ranges with a version below 1.0.0 and
-    /// unknown types are skipped.
+    /// unknown types are skipped. A range without `escaping=` gets underscores, as Prometheus 3 and
+    /// Go's reference negotiator decide; `allow-utf8` is read as `allow-utf-8`.
     public static func negotiate(accept: String) -> NegotiatedFormat {
         for range in mediaRanges(accept) where range.quality > 0 {
             let version = range.parameters["version"].flatMap(parseVersion)
-            let escaping = range.parameters["escaping"].flatMap(NameEscapingScheme.init(rawValue:)) ?? .underscores
+            // As Go's negotiator: a range's own escaping, else underscores (Prometheus 3's default).
+            let escaping = range.parameters["escaping"].flatMap(NameEscapingScheme.init(parameter:)) ?? .underscores
             switch range.type {
             case "application/vnd.google.protobuf":
                 // Only the delimited MetricFamily stream is this format (as client_golang decides).
                 guard range.parameters["proto"] == "io.prometheus.client.MetricFamily",
                     range.parameters["encoding"] == "delimited"
                 else { continue }
-                let explicit = range.parameters["escaping"] != nil
+                // Names in protobuf are escaped like text, and Go's negotiator always says how.
                 return NegotiatedFormat(
                     format: .prometheusProtobuf,
-                    contentType: ExpositionFormat.prometheusProtobuf.contentType
-                        + (explicit ? "; escaping=" + escaping.rawValue : ""),
+                    contentType: ExpositionFormat.prometheusProtobuf.contentType + "; escaping=" + escaping.rawValue,
                     escaping: escaping)
             case "application/openmetrics-text":
                 guard let version else {

@@ -11,6 +11,12 @@ public enum NameEscapingScheme: String, Sendable, Hashable, CaseIterable {
     /// `U__` prefix, `_` becomes `__`, other invalid characters `_<hex code point>_` (reversible).
     case values
 
+    /// The scheme an `escaping=` parameter names: a raw value, or `allow-utf8`, the spelling
+    /// Prometheus' docs used before `allow-utf-8` and which is still sent; nil for an unknown one.
+    public init?(parameter: String) {
+        self.init(rawValue: parameter == "allow-utf8" ? NameEscapingScheme.allowUTF8.rawValue : parameter)
+    }
+
     /// Writes a metric name under this scheme.
     public func escapeMetricName(_ name: String) -> String {
         escape(name, isLegacyValid: MetricNaming.isLegacyMetricName(name), allowsColon: true)

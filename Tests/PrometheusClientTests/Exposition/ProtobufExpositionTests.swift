@@ -195,7 +195,8 @@ struct ProtobufExpositionTests {
         if format == .prometheusProtobuf {
             #expect(
                 negotiated.contentType
-                    == "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited")
+                    == "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; "
+                    + "escaping=underscores")
         }
     }
 }
