@@ -58,7 +58,8 @@ let package = Package(
         .executableTarget(
             name: "PrometheusBenchmarks",
             dependencies: [
-                "PrometheusClient", "PrometheusMultiprocess", "CPrometheusSupport", "CPrometheusSystemCalls",
+                "PrometheusClient", "PrometheusMultiprocess", "PrometheusServing", "CPrometheusSupport",
+                "CPrometheusSystemCalls",
             ]
         ),
         .executableTarget(

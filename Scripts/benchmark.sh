@@ -13,6 +13,8 @@
 #   render        a scrape's rendering in process: 10,000 counter series, 10,000 gauge series, 1,000
 #                 histograms x 11 buckets, text and OpenMetrics, with and without _created (ms)
 #   memory        resident memory per labelled child of a counter, gauge and histogram (bytes)
+#   coalesce      8 concurrent gzip scrapes of a master of 1000 workers x 100 series: sharing one
+#                 collection (the default) against each collecting, and one scrape alone (ms)
 #   scrape        a multiprocess master's whole scrape over HTTP with gzip (merge, render, compress)
 #                 of 1000 workers x 100 series, this package's server against the Python client's
 #                 master on the same directory (ms: median, fastest, slowest of 15 alternating scrapes)
@@ -33,7 +35,7 @@ if [ "${1:-}" = "--baseline" ]; then
     shift 2
 fi
 suites=("$@")
-if [ ${#suites[@]} -eq 0 ]; then suites=(core multiprocess merge parse render memory scrape); fi
+if [ ${#suites[@]} -eq 0 ]; then suites=(core multiprocess merge parse render memory scrape coalesce); fi
 
 if [ -n "$baseline" ]; then
     swift build -c release --product prometheus-benchmarks >/dev/null
@@ -48,8 +50,8 @@ if [ -n "$baseline" ]; then
     for suite in "${suites[@]}"; do
         arguments=("$suite")
         directory=""
-        if [ "$suite" = scrape ]; then
-            echo "== scrape: not compared against a revision (it compares servers); run it without --baseline"
+        if [ "$suite" = scrape ] || [ "$suite" = coalesce ]; then
+            echo "== $suite: not compared against a revision; run it without --baseline"
             continue
         fi
         if [ "$suite" = merge ]; then
@@ -144,6 +146,13 @@ for suite in "${suites[@]}"; do
                         END { if (m[1] > 0) printf "%-28s %12.1fx\n", "python/swift (medians)", m[2] / m[1] }'
         kill "$swift_pid" "$python_pid"
         wait "$swift_pid" "$python_pid" 2>/dev/null || true
+        rm -rf "$directory"
+        ;;
+    coalesce)
+        directory="$(mktemp -d)"
+        python3 Scripts/make_multiproc_dir.py "$directory" 1000 100
+        printf '%-42s %12s\n' "scrapes of 1000x100 (ms, median)" swift
+        "$binary" coalesce "$directory" | awk -F'\t' '{ printf "%-42s %12.2f\n", $1, $2 }'
         rm -rf "$directory"
         ;;
     memory)

@@ -2,7 +2,8 @@ import Foundation
 import PrometheusClient
 
 // Usage: prometheus-benchmarks [suite ...] [--iterations N]
-// Suites: core (default), multiprocess (run it in its own process), merge DIR LABEL, parse, render, memory. Prints one "name<TAB>ns/op" line per measurement.
+// Suites: core (default), multiprocess (run it in its own process), merge DIR LABEL, coalesce DIR, parse,
+// render, memory. Prints one "name<TAB>ns/op" line per measurement.
 var arguments = Array(CommandLine.arguments.dropFirst())
 var iterations = 10_000_000
 if let flag = arguments.firstIndex(of: "--iterations"), flag + 1 < arguments.count,
@@ -27,6 +28,14 @@ do {
             for measurement in try MergeBenchmarks.run(directory: arguments[1], label: arguments[2]) {
                 print(measurement.line)
             }
+            exit(0)
+        case "coalesce":
+            // coalesce DIR: concurrent scrapes of a master of a directory made by make_multiproc_dir.py.
+            guard arguments.count == 2 else {
+                FileHandle.standardError.write(Data("usage: prometheus-benchmarks coalesce DIR\n".utf8))
+                exit(2)
+            }
+            for measurement in try CoalesceBenchmarks.run(directory: arguments[1]) { print(measurement.line) }
             exit(0)
         case "parse":
             for measurement in try ParseBenchmarks.run() { print(measurement.line) }

@@ -1,4 +1,5 @@
 import PrometheusClient
+import PrometheusSystem
 
 /// Turns an HTTP request into the metrics response for a registry, independent of any web
 /// framework: the built-in ``MetricsServer`` uses it, and docs/serving.md shows how to mount it in
@@ -16,6 +17,8 @@ public struct MetricsHandler: Sendable {
     public let registry: CollectorRegistry
     /// The options.
     public let options: MetricsHandlerOptions
+    /// The collections in flight that concurrent scrapes share (copies of the handler share it).
+    private let coalescer = ScrapeCoalescer()
 
     static let allowedMethods = "OPTIONS, GET, HEAD"
 
@@ -74,8 +77,16 @@ public struct MetricsHandler: Sendable {
         else {
             return handle(request)
         }
-        let scrape = render(query: request.query, headers: request.headers, into: &buffers.body)
-        if scrape.compresses {
+        let plan = plan(query: request.query, headers: request.headers)
+        let turn = options.coalescesScrapes ? coalescer.turn(for: plan.key, deadline: plan.deadline) : .alone
+        if case .follow(let shared) = turn {
+            buffers.body.removeAll(keepingCapacity: true)
+            buffers.body.append(contentsOf: shared.bytes)
+            buffers.payload = .body
+            return HTTPResponse(status: 200, headers: shared.headers)
+        }
+        let headers = render(plan, into: &buffers.body)
+        if plan.key.compresses {
             let length = buffers.body.withUnsafeBytes { body in
                 Gzip.compress(body, level: .fastest, into: &buffers.compressed)
             }
@@ -83,35 +94,65 @@ public struct MetricsHandler: Sendable {
         } else {
             buffers.payload = .body
         }
-        return HTTPResponse(status: 200, headers: scrape.headers)
+        if case .lead = turn {
+            coalescer.finish(plan.key) {
+                ScrapeCoalescer.Shared(headers: headers, bytes: buffers.payloadBytes)
+            }
+        }
+        return HTTPResponse(status: 200, headers: headers)
     }
 
     private func scrape(query: String?, headers: [HTTPHeader]) -> HTTPResponse {
+        let plan = plan(query: query, headers: headers)
+        let turn = options.coalescesScrapes ? coalescer.turn(for: plan.key, deadline: plan.deadline) : .alone
+        if case .follow(let shared) = turn {
+            return HTTPResponse(status: 200, headers: shared.headers, body: shared.bytes)
+        }
         var body: [UInt8] = []
-        let scrape = render(query: query, headers: headers, into: &body)
-        if scrape.compresses {
+        let responseHeaders = render(plan, into: &body)
+        if plan.key.compresses {
             body = Gzip.compress(body, level: .fastest)
         }
-        return HTTPResponse(status: 200, headers: scrape.headers, body: body)
+        if case .lead = turn {
+            coalescer.finish(plan.key) { ScrapeCoalescer.Shared(headers: responseHeaders, bytes: body) }
+        }
+        return HTTPResponse(status: 200, headers: responseHeaders, body: body)
     }
 
-    /// Renders the exposition a scrape asks for into `body` (replacing its contents, keeping its
-    /// capacity), reports collector failures, and says which headers describe it and whether it is
-    /// to be gzipped (the headers already say so).
-    private func render(query: String?, headers: [HTTPHeader], into body: inout [UInt8]) -> (
-        headers: [HTTPHeader], compresses: Bool
-    ) {
-        let names = HTTPQuery.values(named: "name[]", in: query)
-        let source: any MetricsSource = names.isEmpty ? registry : registry.restricted(toSampleNames: Set(names))
-        let accept = headers.values(named: "Accept").joined(separator: ",")
-        let negotiated = ContentNegotiation.negotiate(accept: accept)
-        let failures = source.render(as: negotiated.format, escaping: negotiated.escaping, into: &body)
-        var responseHeaders = [HTTPHeader("Content-Type", negotiated.contentType)]
+    /// What a scrape asks for, decided from its request before anything is collected.
+    private struct ScrapePlan {
+        var key: ScrapeCoalescer.Key
+        var contentType: String
+        /// Until when it waits for a collection in flight (monotonic seconds).
+        var deadline: Double
+    }
+
+    private func plan(query: String?, headers: [HTTPHeader]) -> ScrapePlan {
+        let names = Array(Set(HTTPQuery.values(named: "name[]", in: query))).sorted()
+        let negotiated = ContentNegotiation.negotiate(accept: headers.values(named: "Accept").joined(separator: ","))
         let acceptEncoding = headers.values(named: "Accept-Encoding").joined(separator: ",")
-        // Level 1 (below): several times faster than the default for about 20% more bytes, the better
-        // trade for a response rendered afresh on every scrape.
         let compresses = !options.disableCompression && ContentNegotiation.acceptsGzip(acceptEncoding)
-        if compresses {
+        let timeout =
+            headers.values(named: "X-Prometheus-Scrape-Timeout-Seconds").first.flatMap { Double($0) }
+            ?? options.coalescingTimeout
+        return ScrapePlan(
+            key: ScrapeCoalescer.Key(
+                format: negotiated.format, escaping: negotiated.escaping, sampleNames: names, compresses: compresses),
+            contentType: negotiated.contentType,
+            deadline: SystemClock.monotonic() + Swift.min(Swift.max(timeout, 0), 300))
+    }
+
+    /// Renders the exposition `plan` asks for into `body` (replacing its contents, keeping its
+    /// capacity), reports collector failures, and returns the headers that describe it (gzip
+    /// included when the plan compresses).
+    private func render(_ plan: ScrapePlan, into body: inout [UInt8]) -> [HTTPHeader] {
+        let names = plan.key.sampleNames
+        let source: any MetricsSource = names.isEmpty ? registry : registry.restricted(toSampleNames: Set(names))
+        let failures = source.render(as: plan.key.format, escaping: plan.key.escaping, into: &body)
+        var responseHeaders = [HTTPHeader("Content-Type", plan.contentType)]
+        // Level 1 (the callers'): several times faster than the default for about 20% more bytes,
+        // the better trade for a response rendered afresh on every scrape.
+        if plan.key.compresses {
             responseHeaders.append(HTTPHeader("Content-Encoding", "gzip"))
         }
         if !failures.isEmpty {
@@ -122,7 +163,7 @@ public struct MetricsHandler: Sendable {
                 for failure in failures { report("collector failed during scrape: \(failure)") }
             }
         }
-        return (responseHeaders, compresses)
+        return responseHeaders
     }
 }
 
@@ -145,6 +186,16 @@ package struct ResponseBuffers {
     var payload: Payload?
 
     package init() {}
+
+    /// A copy of the latest response's body as the payload says where it lies (for scrapes that
+    /// share it).
+    var payloadBytes: [UInt8] {
+        switch payload {
+        case nil: return []
+        case .body: return body
+        case .compressed(let count): return Array(compressed[..<count])
+        }
+    }
 
     /// The bytes on the wire for `response`, whose body is the payload when there is one: head and
     /// body written once, into one array of their exact size.

@@ -16,6 +16,15 @@ public struct MetricsHandlerOptions: Sendable {
     /// Called once per failed collector per scrape with a message naming the collector and the
     /// error, e.g. to log it. Default: nothing.
     public var onCollectorFailure: (@Sendable (String) -> Void)?
+    /// Lets scrapes that ask for the same response (format, escaping, `name[]` filter, gzip) while
+    /// one collects it wait for that collection and share its bytes, each at most until its scrape
+    /// timeout (`X-Prometheus-Scrape-Timeout-Seconds`, else ``coalescingTimeout``). Default true: an
+    /// HA pair of Prometheus servers scraping a multiprocess master pays for one merge. A single
+    /// scraper sees no difference.
+    public var coalescesScrapes: Bool = true
+    /// How long a scrape waits for a collection in flight when the scraper sends no timeout, in
+    /// seconds. Default 10 (Prometheus' default scrape timeout).
+    public var coalescingTimeout: Double = 10
 
     /// The defaults.
     public init() {}

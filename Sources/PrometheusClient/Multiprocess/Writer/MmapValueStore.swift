@@ -304,7 +304,10 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
                 try? failures.attach(to: counterFile)
             }
         }
-        return try openFileLocked(kind)
+        let file = try openFileLocked(kind)
+        // After the failure counter's entry: a new counter file is never seen without it for long.
+        watchDirectoryLocked()
+        return file
     }
 
     func recordFailureLocked(_ error: MultiprocessError) {
@@ -341,7 +344,6 @@ final class MmapValueStore: ValueStore, @unchecked Sendable {
         }
         let file = try MmapFile(name: DBFileName(kind: kind, processIdentifier: identity.identifier), in: directory)
         files[prefix] = file
-        watchDirectoryLocked()
         return file
     }
 
