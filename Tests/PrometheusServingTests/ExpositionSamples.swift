@@ -1,3 +1,4 @@
+import Foundation
 import PrometheusTestSupport
 
 /// Reads sample values out of text exposition for assertions: `name{a="b",...} value` lines.
@@ -38,5 +39,19 @@ struct ExpositionSamples {
             sample.name == name && matching.allSatisfy { sample.labels[$0.key] == $0.value }
         }
         return selected.isEmpty ? nil : selected.reduce(0) { $0 + $1.value }
+    }
+}
+
+extension DemoProcess {
+    /// Scrapes the master until `condition` holds (at most `timeout` seconds), returning the last
+    /// parse.
+    func scrapeUntil(timeout: Double = 10, _ condition: (ExpositionSamples) -> Bool) throws -> ExpositionSamples {
+        let deadline = Date().addingTimeInterval(timeout)
+        var samples = ExpositionSamples(try scrape())
+        while !condition(samples) && Date() < deadline {
+            usleep(100_000)
+            samples = ExpositionSamples(try scrape())
+        }
+        return samples
     }
 }

@@ -24,19 +24,6 @@ struct PreforkDemoHealingTests {
         }
     }
 
-    /// Scrapes until `condition` holds (at most `timeout` seconds), returning the last parse.
-    static func scrapeUntil(
-        _ demo: DemoProcess, timeout: Double = 40, _ condition: (ExpositionSamples) -> Bool
-    ) throws -> ExpositionSamples {
-        let deadline = Date().addingTimeInterval(timeout)
-        var samples = ExpositionSamples(try demo.scrape())
-        while !condition(samples) && Date() < deadline {
-            usleep(200_000)
-            samples = ExpositionSamples(try demo.scrape())
-        }
-        return samples
-    }
-
     /// The requests a worker's own counter file holds.
     static func countedInFile(of pid: Int32, in directory: String) throws -> Double {
         try Fixtures.entries(ofFile: directory + "/counter_\(pid).db")
@@ -80,7 +67,7 @@ struct PreforkDemoHealingTests {
             if (full.sum("prometheus_multiproc_pending_folds") ?? 0) > 0 { deferredFolds += 1 }
             Fixtures.unfill(mountPoint)
             try answers.send(40, "/", to: demo)
-            let healed = try Self.scrapeUntil(demo) { samples in
+            let healed = try demo.scrapeUntil(timeout: 40) { samples in
                 samples.sum("prometheus_multiproc_series_in_memory") == 0
                     && samples.sum("prometheus_multiproc_pending_folds") == 0
                     && samples.sum("demo_worker_processes") == 2
@@ -113,7 +100,7 @@ struct PreforkDemoHealingTests {
         // A dead worker's counts end up in the archive, which rm -rf takes with it.
         let victim = try #require(demo.livingWorkerPIDs().min())
         try Self.killAndReplace(victim, in: demo)
-        _ = try Self.scrapeUntil(demo) { ($0.sum("prometheus_multiproc_archive_files") ?? 0) > 0 }
+        _ = try demo.scrapeUntil(timeout: 40) { ($0.sum("prometheus_multiproc_archive_files") ?? 0) > 0 }
         try answers.send(30, "/", to: demo)
 
         // The directory goes while the requests keep coming.
@@ -133,7 +120,7 @@ struct PreforkDemoHealingTests {
 
         let live = demo.livingWorkerPIDs()
         let expected = live.reduce(0) { $0 + (answers.byWorker[$1] ?? 0) }
-        let healed = try Self.scrapeUntil(demo) { $0.sum(Self.requests) == Double(expected) }
+        let healed = try demo.scrapeUntil(timeout: 40) { $0.sum(Self.requests) == Double(expected) }
         #expect(healed.sum(Self.requests) == Double(expected), "answered by live workers: \(answers.byWorker)")
         #expect(healed.sum("prometheus_multiproc_directory_losses_total") == 1)
         #expect(healed.sum("demo_worker_processes") == 2)

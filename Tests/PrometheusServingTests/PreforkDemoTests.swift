@@ -12,19 +12,6 @@ struct PreforkDemoTests {
     static let inProgress = "demo_http_requests_in_progress"
     static let workerProcesses = "demo_worker_processes"
 
-    /// Scrapes until `condition` holds (bounded), returning the last parse.
-    private func scrapeUntil(
-        _ demo: DemoProcess, timeout: Double = 10, _ condition: (ExpositionSamples) -> Bool
-    ) throws -> ExpositionSamples {
-        let deadline = Date().addingTimeInterval(timeout)
-        var samples = ExpositionSamples(try demo.scrape())
-        while !condition(samples) && Date() < deadline {
-            usleep(100_000)
-            samples = ExpositionSamples(try demo.scrape())
-        }
-        return samples
-    }
-
     @Test("--help explains ports, workers and directory")
     func help() throws {
         let output = try ExternalTool.run(DemoProcess.builtExecutable("prefork-demo").path, ["--help"], timeout: 30)
@@ -143,7 +130,7 @@ struct PreforkDemoTests {
         let appPort = demo.appPort
         let slow = Thread { _ = try? RawHTTPClient.get(port: appPort, path: "/work?ms=1000") }
         slow.start()
-        let busy = try scrapeUntil(demo) { $0.sum(Self.inProgress) == 1 }
+        let busy = try demo.scrapeUntil { $0.sum(Self.inProgress) == 1 }
         #expect(busy.sum(Self.inProgress) == 1)
         kill(victim, SIGKILL)
 
@@ -153,7 +140,7 @@ struct PreforkDemoTests {
         let replacement = try demo.request("/")
         #expect(replacement != victim)
 
-        let after = try scrapeUntil(demo) { $0.sum(Self.inProgress) == 0 && $0.sum(Self.workerProcesses) == 1 }
+        let after = try demo.scrapeUntil { $0.sum(Self.inProgress) == 0 && $0.sum(Self.workerProcesses) == 1 }
         #expect(after.sum(Self.inProgress) == 0)
         #expect(after.sum(Self.workerProcesses) == 1)
         // 10 before the kill, 1 after: the dead worker's counts stay in the total.
