@@ -105,12 +105,13 @@ struct WorkerProcessTests {
             defer { TestWorker.stop(process) }
             let path = "\(directory)/counter_\(process.processIdentifier).db"
             var lastSeen: [String: Double] = [:]
-            var reads = 0
             let deadline = Date().addingTimeInterval(delay)
-            while Date() < deadline || reads == 0 {
+            // The kill must come after the worker has written entries: a loaded machine may start it
+            // later than the delay, so the loop also waits (bounded) for two entries to be seen.
+            let startupLimit = Date().addingTimeInterval(30)
+            while (Date() < deadline || lastSeen.count < 2) && Date() < startupLimit {
                 if FileManager.default.fileExists(atPath: path) {
                     try checkNeverBackwards(try Fixtures.entries(ofFile: path), against: &lastSeen)
-                    reads += 1
                 } else {
                     usleep(1000)
                 }
