@@ -16,6 +16,8 @@ public struct DiagnosticMessage: Sendable, Hashable, CustomStringConvertible {
         case configuration
         /// A background Graphite push.
         case graphite
+        /// Writing an exposition (a family left out of an OpenMetrics 2.0 body it cannot be part of).
+        case exposition
     }
 
     /// Who speaks.

@@ -67,9 +67,10 @@ public enum Exposition {
         switch format {
         case .prometheusText004, .prometheusText100:
             PrometheusTextWriter.write(family, escaping: escaping, to: &buffer)
-        case .openMetrics100, .openMetrics200:
-            OpenMetricsWriter.write(
-                family, escaping: escaping, nativeHistograms: format == .openMetrics200, to: &buffer)
+        case .openMetrics100:
+            OpenMetricsWriter.write(family, escaping: escaping, to: &buffer)
+        case .openMetrics200:
+            OpenMetrics2Writer.write(family, escaping: escaping, to: &buffer)
         case .prometheusProtobuf:
             ProtobufWriter.write(family, escaping: escaping, to: &buffer)
         }

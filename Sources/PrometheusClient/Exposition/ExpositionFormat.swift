@@ -7,7 +7,9 @@ public enum ExpositionFormat: Sendable, Hashable, CaseIterable {
     case prometheusText100
     /// OpenMetrics 1.0.0.
     case openMetrics100
-    /// OpenMetrics 2.0.0 (adds native histograms; experimental, as in the Python client).
+    /// OpenMetrics 2.0.0 as its release candidate 0 (March 2026) specifies it: one line per series
+    /// with composite values for histograms and summaries, native buckets, `st@` start timestamps,
+    /// family names equal to sample names. Served only to scrapers that ask for version 2.0.0.
     case openMetrics200
     /// The Prometheus protobuf format (length-delimited `io.prometheus.client.MetricFamily`
     /// messages): binary, with exemplars, created timestamps and native histograms, the only format

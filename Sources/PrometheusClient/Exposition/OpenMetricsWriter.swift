@@ -1,19 +1,20 @@
-/// Writes OpenMetrics 1.0.0 (and 2.0.0, which adds native-histogram samples), as the Python client's
-/// OpenMetrics `generate_latest` does: HELP with quotes escaped, TYPE, UNIT, `_created` inline,
-/// exemplars where the format allows them, timestamps in seconds, `# EOF` at the end.
+/// Writes OpenMetrics 1.0.0 as the Python client's OpenMetrics `generate_latest` does: HELP with
+/// quotes escaped, TYPE, UNIT, `_created` inline, exemplars where the format allows them, timestamps
+/// in seconds, `# EOF` at the end. Native-histogram samples, which 1.0 cannot carry, are left out
+/// (OpenMetrics 2.0 has its own writer, ``OpenMetrics2Writer``).
 ///
 /// Two deliberate differences from Python: an exemplar on a sample that may not carry one (anything
 /// but a counter's `_total` or a histogram's `_bucket`) is left out instead of failing the scrape, and
 /// sample names are escaped with the metric-name rules (keeping `:`), like the HELP and TYPE lines.
 package enum OpenMetricsWriter {
     static func write(
-        _ family: MetricFamily, escaping: NameEscapingScheme, nativeHistograms: Bool, to buffer: inout ExpositionBuffer
+        _ family: MetricFamily, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer
     ) {
         writeFamilyHeader(
             name: family.name, type: family.type, help: family.help, unit: family.unit, escaping: escaping, to: &buffer)
         // By index, not by element: copying a sample out of the array costs several reference counts.
         for index in family.samples.indices
-        where family.samples[index].nativeHistogram == nil || nativeHistograms {
+        where family.samples[index].nativeHistogram == nil {
             writeSample(family.samples[index], of: family, escaping: escaping, to: &buffer)
         }
     }
@@ -47,20 +48,13 @@ package enum OpenMetricsWriter {
     ) {
         buffer.appendSeries(name: sample.name, labels: sample.labels, escaping: escaping)
         buffer.append(UInt8(ascii: " "))
-        if let histogram = sample.nativeHistogram {
-            NativeHistogramText.append(histogram, to: &buffer)
-        } else {
-            buffer.appendValue(sample.value)
-        }
+        buffer.appendValue(sample.value)
         if let timestamp = sample.timestamp {
             buffer.append(UInt8(ascii: " "))
             buffer.append(timestamp.description)
         }
         if mayCarryExemplar(sample, in: family) {
             if let exemplar = sample.exemplar {
-                appendExemplar(exemplar, to: &buffer)
-            }
-            for exemplar in sample.nativeHistogram?.exemplars ?? [] {
                 appendExemplar(exemplar, to: &buffer)
             }
         }

@@ -177,7 +177,9 @@ enum ProtobufWriter {
             }
         }
         let counts = [count ?? 0] + buckets.map(\.count) + [native?.zeroCount ?? 0]
-        let integral = counts.allSatisfy { $0 >= 0 && $0 < 0x1p64 && $0.rounded(.towardZero) == $0 }
+        let integral =
+            native?.hasFloatCounts != true
+            && counts.allSatisfy { $0 >= 0 && $0 < 0x1p64 && $0.rounded(.towardZero) == $0 }
         if integral {
             histogram.unsigned(1, UInt64(count ?? 0))
         } else {
@@ -204,13 +206,21 @@ enum ProtobufWriter {
                 histogram.double(8, native.zeroCount)
             }
             for span in native.negativeSpans { histogram.message(9, spanMessage(span)) }
-            histogram.packedZigZag(10, native.negativeDeltas)
+            if native.hasFloatCounts {
+                histogram.packedDoubles(11, native.negativeCounts)
+            } else {
+                histogram.packedZigZag(10, native.negativeDeltas)
+            }
             // A native histogram without buckets still needs a span, or it reads as a classic one.
             let positive =
                 native.positiveSpans.isEmpty && native.negativeSpans.isEmpty && native.zeroThreshold == 0
                 ? [NativeHistogram.BucketSpan(offset: 0, length: 0)] : native.positiveSpans
             for span in positive { histogram.message(12, spanMessage(span)) }
-            histogram.packedZigZag(13, native.positiveDeltas)
+            if native.hasFloatCounts {
+                histogram.packedDoubles(14, native.positiveCounts)
+            } else {
+                histogram.packedZigZag(13, native.positiveDeltas)
+            }
         }
         if let created = group.samples.first(where: { $0.name == family.name + "_created" }) {
             histogram.message(15, timestampMessage(seconds: created.value))

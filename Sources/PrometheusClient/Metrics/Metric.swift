@@ -166,8 +166,8 @@ public class Metric<Child: AnyObject & Sendable>: Collector, @unchecked Sendable
         as format: ExpositionFormat, escaping: NameEscapingScheme, includingCreated includeCreated: Bool,
         to buffer: inout ExpositionBuffer
     ) -> Bool {
-        // The protobuf format is written from collected families.
-        guard writesOwnLines, format != .prometheusProtobuf,
+        // The protobuf format and OpenMetrics 2.0 are written from collected families.
+        guard writesOwnLines, format != .prometheusProtobuf, format != .openMetrics200,
             SeriesLineWriter.canWrite(familyName: definition.name, escaping: escaping)
         else {
             return false

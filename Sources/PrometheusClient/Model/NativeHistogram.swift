@@ -35,8 +35,36 @@ public struct NativeHistogram: Sendable, Hashable {
     public var positiveDeltas: [Int64]
     /// Delta-encoded counts of negative buckets.
     public var negativeDeltas: [Int64]
+    /// Absolute counts of positive buckets that are not whole numbers (a float histogram, such as
+    /// the rate of a histogram exposed as a gauge histogram); when not empty they stand for the
+    /// positive buckets and ``positiveDeltas`` is empty.
+    public var positiveCounts: [Double] = []
+    /// Absolute counts of negative buckets of a float histogram (see ``positiveCounts``).
+    public var negativeCounts: [Double] = []
     /// Exemplars attached to the histogram.
     public var exemplars: [Exemplar]
+
+    /// Whether the bucket counts are floats (``positiveCounts`` and ``negativeCounts``) rather than
+    /// deltas of whole counts.
+    public var hasFloatCounts: Bool { !positiveCounts.isEmpty || !negativeCounts.isEmpty }
+
+    /// The absolute count of each positive bucket, in index order, from whichever form it is kept in.
+    public var positiveBucketCounts: [Double] {
+        hasFloatCounts ? positiveCounts : Self.absolute(positiveDeltas)
+    }
+
+    /// The absolute count of each negative bucket, in index order.
+    public var negativeBucketCounts: [Double] {
+        hasFloatCounts ? negativeCounts : Self.absolute(negativeDeltas)
+    }
+
+    private static func absolute(_ deltas: [Int64]) -> [Double] {
+        var running: Int64 = 0
+        return deltas.map { delta in
+            running &+= delta
+            return Double(running)
+        }
+    }
 
     /// Creates a native histogram value.
     public init(

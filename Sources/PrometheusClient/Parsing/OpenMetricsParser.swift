@@ -153,7 +153,7 @@ public enum OpenMetricsParser {
         var value = 0.0
         var native: NativeHistogram?
         if scanner.peek() == UInt8(ascii: "{") {
-            native = try NativeHistogramText.parse(&scanner)
+            native = try PythonDraftNativeHistogram.parse(&scanner)
         } else {
             let valueToken = scanner.scanToken()
             guard let number = LineScanner.parseNumber(valueToken.text) else {

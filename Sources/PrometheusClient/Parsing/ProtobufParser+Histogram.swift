@@ -14,6 +14,8 @@ extension ProtobufParser {
         var positiveSpans: [NativeHistogram.BucketSpan] = []
         var negativeDeltas: [Int64] = []
         var positiveDeltas: [Int64] = []
+        var negativeCounts: [Double] = []
+        var positiveCounts: [Double] = []
         var exemplars: [Exemplar] = []
         /// Whether any native field was present.
         var isNative = false
@@ -38,6 +40,8 @@ extension ProtobufParser {
             case 12: positiveSpans.append(try span(try payload(field), bytes))
             case 10: negativeDeltas += try zigZags(field, bytes)
             case 13: positiveDeltas += try zigZags(field, bytes)
+            case 11: negativeCounts += try doubles(field, bytes)
+            case 14: positiveCounts += try doubles(field, bytes)
             case 15: created = try timestampSeconds(try payload(field), bytes)
             case 16: exemplars.append(try exemplar(try payload(field), bytes))
             default: break
@@ -81,11 +85,19 @@ extension ProtobufParser {
         var nativeHistogram: NativeHistogram {
             // The no-op span writers add to mark a histogram without buckets as native.
             let spans = positiveSpans.filter { $0.length > 0 || $0.offset != 0 }
-            return NativeHistogram(
+            var histogram = NativeHistogram(
                 count: total, sum: sum, schema: schema ?? 0, zeroThreshold: zeroThreshold,
                 zeroCount: zeroCountFloat > 0 ? zeroCountFloat : Double(zeroCount), positiveSpans: spans,
                 negativeSpans: negativeSpans, positiveDeltas: positiveDeltas, negativeDeltas: negativeDeltas,
                 exemplars: exemplars)
+            // A float histogram keeps absolute counts instead of deltas.
+            if !positiveCounts.isEmpty || !negativeCounts.isEmpty {
+                histogram.positiveCounts = positiveCounts
+                histogram.negativeCounts = negativeCounts
+                histogram.positiveDeltas = []
+                histogram.negativeDeltas = []
+            }
+            return histogram
         }
     }
 

@@ -206,6 +206,20 @@ public enum ProtobufParser {
         return values
     }
 
+    /// A packed (or unpacked) repeated `double`.
+    static func doubles(_ field: ProtobufWire.Field, _ bytes: Bytes) throws(ProtobufParseError) -> [Double] {
+        if field.wireType == .fixed64 { return [Double(bitPattern: field.scalar)] }
+        let range = try payload(field)
+        guard range.count % 8 == 0 else {
+            throw .invalid(offset: range.lowerBound, reason: "packed doubles whose length is not a multiple of 8")
+        }
+        return stride(from: range.lowerBound, to: range.upperBound, by: 8).map { offset in
+            var bits: UInt64 = 0
+            for index in 0..<8 { bits |= UInt64(bytes[offset + index]) << (8 * index) }
+            return Double(bitPattern: bits)
+        }
+    }
+
     private static func labelPair(_ range: Range<Int>, _ bytes: Bytes) throws(ProtobufParseError) -> Label {
         var name = ""
         var value = ""

@@ -5,8 +5,8 @@ import PrometheusClient
 /// sample names its layout keeps (``MergedLayout/Texts``): no ``Sample`` is built, nothing escaped
 /// again. The bytes equal those ``Exposition`` writes for ``MergedScrape/family(at:)``.
 ///
-/// The protobuf format, a name allow-utf-8 must quote and native samples in OpenMetrics 2.0 are
-/// written from the family's samples instead.
+/// The protobuf format, OpenMetrics 2.0 (one composite line per series) and a name allow-utf-8
+/// must quote are written from the family's samples instead.
 enum MergedLineWriter {
     /// Writes the family at `index` of `scrape`'s layout.
     static func write(
@@ -14,8 +14,7 @@ enum MergedLineWriter {
         to buffer: inout ExpositionBuffer
     ) {
         let family = scrape.layout.families[index]
-        let nativeLines = format == .openMetrics200 && family.type == .histogram && !scrape.native.isEmpty
-        guard format != .prometheusProtobuf, !nativeLines,
+        guard format != .prometheusProtobuf, format != .openMetrics200,
             SeriesLineWriter.canWrite(familyName: family.name, escaping: escaping)
         else {
             Exposition.write(scrape.family(at: index), as: format, escaping: escaping, to: &buffer)

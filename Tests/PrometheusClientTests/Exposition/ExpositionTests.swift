@@ -224,7 +224,7 @@ import Testing
         let version2 = Exposition.string([family], as: .openMetrics200)
         #expect(
             version2.contains(
-                "nh {count:3,sum:4.5,schema:0,zero_threshold:0.001,zero_count:1,positive_spans:[0:2],positive_deltas:[1,0]}\n"
+                "nh {count:3,sum:4.5,schema:0,zero_threshold:0.001,zero_count:1,positive_spans:[0:2],positive_buckets:[1,1]}\n"
             ))
     }
 

@@ -208,9 +208,9 @@ final class FixedFamilies: Collector, @unchecked Sendable {
     func collect() throws -> [MetricFamily] { families }
 }
 
-/// The native-histogram text of OpenMetrics 2.0, against the Python client 0.25.0's writer, and our
-/// reader on what Python cannot read.
-@Suite("Native histogram text")
+/// The native-histogram text of the Python client's OpenMetrics 2.0 draft, which 0.25 and 0.26 serve
+/// under `version=2.0.0`: our OpenMetrics parser reads it, including what Python's own reader cannot.
+@Suite("Native histogram text of the Python draft")
 struct NativeHistogramTextTests {
     static let histogram = NativeHistogram(
         count: 24, sum: 0.13, schema: 3, zeroThreshold: 1e-128, zeroCount: 4,
@@ -222,8 +222,8 @@ struct NativeHistogramTextTests {
                 timestamp: Timestamp(seconds: 1_520_879_607, nanoseconds: 789_000_000))
         ])
 
-    @Test("our OpenMetrics 2.0 bytes equal the Python client's for the same histogram")
-    func bytesEqualPythons() throws {
+    @Test("the Python client's draft text reads back as the histogram it wrote")
+    func pythonsDraftReadsBack() throws {
         let family = MetricFamily(
             name: "hist", help: "Is a basic example of a native histogram", type: .histogram,
             samples: [Sample(name: "hist", labels: [Label("route", "/")], value: 0, nativeHistogram: Self.histogram)])
@@ -247,18 +247,21 @@ struct NativeHistogramTextTests {
             sys.stdout.write(generate_latest(registry, version="2.0.0").decode())
             """
         let python = try ExternalTool.runPython(script)
-        #expect(Exposition.string([family], as: .openMetrics200) == python)
+        #expect(python.contains("positive_deltas:"))
+        #expect(try OpenMetricsParser.parse(python) == [family])
     }
 
     @Test("our reader takes a fractional sum and negative span offsets, which Python's drops or refuses")
     func readerTakesWhatPythonCannot() throws {
-        let text = Exposition.string(
-            [
-                MetricFamily(
-                    name: "hist", help: "H.", type: .histogram,
-                    samples: [Sample(name: "hist", value: 0, nativeHistogram: Self.histogram)])
-            ], as: .openMetrics200)
-        #expect(text.contains("sum:0.13") && text.contains("positive_spans:[-2:2,1:2]"))
+        let text = """
+            # HELP hist H.
+            # TYPE hist histogram
+            hist {count:24,sum:0.13,schema:3,zero_threshold:1e-128,zero_count:4,negative_spans:[0:1],\
+            negative_deltas:[1],positive_spans:[-2:2,1:2],positive_deltas:[2,1,-3,0]} \
+            # {trace_id="KOO5S4vxi0o"} 0.67 1520879607.789
+            # EOF
+
+            """
         let parsed = try OpenMetricsParser.parse(text)
         #expect(parsed.first?.samples.first?.nativeHistogram == Self.histogram)
         // Python's parser fails on the same text (it reads the sum as an integer).

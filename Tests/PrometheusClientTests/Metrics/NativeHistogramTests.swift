@@ -161,7 +161,8 @@ struct NativeHistogramTests {
         let decoded = try ProtobufParser.parse(Exposition.render(registry.collect().families, as: .prometheusProtobuf))
         #expect(decoded.first?.samples.first?.nativeHistogram?.count == 1)
         #expect(
-            try OpenMetricsParser.parse(text).first?.samples.first?.nativeHistogram == family.samples[0].nativeHistogram
+            try OpenMetrics2Parser.parse(text).first?.samples.first?.nativeHistogram
+                == family.samples[0].nativeHistogram
         )
     }
 

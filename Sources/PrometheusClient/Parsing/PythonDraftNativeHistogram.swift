@@ -1,54 +1,15 @@
-/// The OpenMetrics 2.0 text of a native histogram value, both ways, as the Python client 0.25.0
-/// writes it:
+/// Reads the native-histogram value text of the Python client's OpenMetrics 2.0 draft (0.25 and
+/// 0.26 write it under `version=2.0.0`; this package writes the 2.0 release candidate instead, see
+/// ``OpenMetrics2Writer``), so that ``OpenMetricsParser`` still reads what Python serves:
 ///
 /// ```
 /// {count:6,sum:0.13,schema:3,zero_threshold:1e-128,zero_count:1,negative_spans:[1:1],negative_deltas:[1],positive_spans:[-2:2],positive_deltas:[1,1]}
 /// ```
 ///
-/// Python's `str()` spells the values: counts are whole numbers (Python's own parser gives them as
-/// `int`s and its writer prints them so), the sum and zero threshold floats (`0.13`, `1e-128`,
-/// `1e+16`), as Swift spells them too; span lists and delta lists are omitted when empty. The reader takes any
-/// number spelling, fields in any order, and fixes two bugs of Python's reader: a fractional sum
-/// (`sum:0.13`, which Python reads as an integer and fails on) and negative span offsets
-/// (`-2:2`, sub-second buckets, which Python's pattern drops).
-enum NativeHistogramText {
-    /// Appends the value text of `histogram`.
-    static func append(_ histogram: NativeHistogram, to buffer: inout ExpositionBuffer) {
-        buffer.append("{count:")
-        buffer.append(spelledCount(histogram.count))
-        buffer.append(",sum:")
-        buffer.append(spelled(histogram.sum))
-        buffer.append(",schema:\(histogram.schema),zero_threshold:")
-        buffer.append(spelled(histogram.zeroThreshold))
-        buffer.append(",zero_count:")
-        buffer.append(spelledCount(histogram.zeroCount))
-        if !histogram.negativeSpans.isEmpty {
-            buffer.append(",negative_spans:[\(spans(histogram.negativeSpans))]")
-            buffer.append(",negative_deltas:[\(histogram.negativeDeltas.map(String.init).joined(separator: ","))]")
-        }
-        if !histogram.positiveSpans.isEmpty {
-            buffer.append(",positive_spans:[\(spans(histogram.positiveSpans))]")
-            buffer.append(",positive_deltas:[\(histogram.positiveDeltas.map(String.init).joined(separator: ","))]")
-        }
-        buffer.append(UInt8(ascii: "}"))
-    }
-
-    /// A float as Python's `str()` spells it (shortest round trip; exponent below 1e-4 and from
-    /// 1e16; `inf`, `nan`), which is Swift's `description`.
-    static func spelled(_ value: Double) -> String {
-        value.description
-    }
-
-    /// A count as Python's `str()` spells an `int` when it is whole, else as a float.
-    static func spelledCount(_ value: Double) -> String {
-        guard value.rounded() == value, abs(value) < 0x1p53 else { return spelled(value) }
-        return String(Int64(value))
-    }
-
-    private static func spans(_ spans: [NativeHistogram.BucketSpan]) -> String {
-        spans.map { "\($0.offset):\($0.length)" }.joined(separator: ",")
-    }
-
+/// The reader takes any number spelling, fields in any order, and fixes two bugs of Python's reader:
+/// a fractional sum (`sum:0.13`, which Python reads as an integer and fails on) and negative span
+/// offsets (`-2:2`, sub-second buckets, which Python's pattern drops).
+enum PythonDraftNativeHistogram {
     /// Reads a value text starting at the scanner's `{`, up to and including its `}`.
     ///
     /// - Throws: a failure naming the field that is missing, repeated, malformed or inconsistent
