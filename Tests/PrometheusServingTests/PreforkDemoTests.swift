@@ -117,6 +117,17 @@ struct PreforkDemoTests {
         #expect(lines.contains("# TYPE demo_worker info"))
         #expect(lines.contains { $0.hasPrefix("demo_worker_info{slot=") && $0.contains("version=\"1\"") })
         try ExternalTool.parseOpenMetricsWithPython(response.text)
+
+        // Asked for 2.0, the same merge comes as 2.0: one histogram line per series, the trace on it.
+        let version2 = try RawHTTPClient.get(
+            port: demo.metricsPort, path: "/metrics", headers: ["Accept": "application/openmetrics-text; version=2.0.0"]
+        )
+        #expect(version2.headers["content-type"]?.contains("version=2.0.0") == true)
+        let families = try OpenMetrics2Parser.parse(version2.text)
+        let duration = families.first { $0.name == "demo_http_request_duration_seconds" }
+        #expect(duration?.samples.contains { $0.exemplar?.labels == [Label("trace_id", traceID)] } == true)
+        #expect(families.contains { $0.name == "demo_worker" && $0.type == .info })
+        #expect(version2.text.contains("# TYPE demo_worker_info info\n"))
     }
 
     @Test("a SIGKILLed worker is replaced; its live gauges leave the merge while counters keep totals")

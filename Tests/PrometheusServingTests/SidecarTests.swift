@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PrometheusClient
 import PrometheusTestSupport
 import Testing
 
@@ -167,6 +168,14 @@ struct SidecarTests {
             headers: ["Accept": "application/openmetrics-text; version=1.0.0"])
         #expect(openMetrics.text.hasSuffix("# EOF\n"))
         #expect(!openMetrics.text.contains("app_latency"))
+
+        // Asked for OpenMetrics 2.0, the sidecar serves the same totals in 2.0.
+        let version2 = try RawHTTPClient.get(
+            port: sidecar.port, path: "/metrics", headers: ["Accept": "application/openmetrics-text; version=2.0.0"])
+        #expect(version2.headers["content-type"]?.contains("version=2.0.0") == true)
+        let samples2 = try OpenMetrics2Parser.parse(version2.text).flatMap(\.samples)
+        #expect(samples2.filter { $0.name == "app_requests_total" }.reduce(0) { $0 + $1.value } == Double(total))
+        #expect(samples2.filter { $0.name == "app_latency_seconds_count" }.reduce(0) { $0 + $1.value } == Double(total))
         _ = gunicorn
     }
 
