@@ -19,6 +19,15 @@ enum FuzzTarget {
                 let rendered = Exposition.render(families, as: .openMetrics100, escaping: .allowUTF8)
                 _ = try? OpenMetricsParser.parse(rendered)
             }
+            // The same bytes as OpenMetrics 2.0: what parses must be written back as valid 2.0.
+            if let families = try? OpenMetrics2Parser.parse(body) {
+                let rendered = Exposition.render(families, as: .openMetrics200, escaping: .allowUTF8)
+                do {
+                    _ = try OpenMetrics2Parser.parse(rendered)
+                } catch {
+                    fatalError("\(error) in our own 2.0 body:\n\(String(decoding: rendered, as: UTF8.self))")
+                }
+            }
         case 2:
             let inspection = DBFileInspection(bytes: body)
             _ = inspection.entries.count

@@ -13,9 +13,16 @@ package struct ExpositionBuffer {
     /// names, and checking a name is dearer than comparing it with the previous one.
     private var lastMetricName = (name: "", escaping: NameEscapingScheme.underscores, escaped: "")
     private var lastLabelName = (name: "", escaping: NameEscapingScheme.underscores, escaped: "")
+    /// The family names an OpenMetrics 2.0 body has used so far, which must not repeat.
+    private var familyNames = Set<ByteString>()
 
     /// Zeros to pad the storage with, copied instead of written one by one.
     private static let padding = [UInt8](repeating: 0, count: 1 << 16)
+
+    /// Records that this body has a family called `name`; false when it already had one.
+    mutating func claimFamilyName(_ name: String) -> Bool {
+        familyNames.insert(ByteString(name)).inserted
+    }
 
     package init(reservingCapacity capacity: Int) {
         storage = []

@@ -8,8 +8,9 @@
 /// The end is `# EOF`.
 ///
 /// A family that has no 2.0 form (a histogram without a sum, a sample whose name does not fit its
-/// type: see ``OpenMetrics2Line/lines(of:)``) is left out of the body and reported through
-/// ``PrometheusDiagnostics``, because a 2.0 ingestor rejects an invalid body whole.
+/// type: see ``OpenMetrics2Line/lines(of:)``), or whose 2.0 name an earlier family of the body has,
+/// is left out of the body and reported through ``PrometheusDiagnostics``, because a 2.0 ingestor
+/// rejects an invalid body whole.
 package enum OpenMetrics2Writer {
     static func write(_ family: MetricFamily, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer) {
         let lines: [OpenMetrics2Line]
@@ -21,6 +22,14 @@ package enum OpenMetrics2Writer {
             return
         }
         let name = OpenMetrics2Line.familyName(of: family)
+        // Two model families can take one 2.0 name (a counter `x`, written `x_total`, and a gauge
+        // `x_total`); a body with the name twice is invalid whole, so the later one is left out.
+        guard buffer.claimFamilyName(escaping.escapeMetricName(name)) else {
+            PrometheusDiagnostics.report(
+                .exposition,
+                "left the family \(family.name) out of an OpenMetrics 2.0 body: another family is named \(name) there")
+            return
+        }
         writeHeader(
             name: name, type: family.type, help: family.help, unit: family.unit, escaping: escaping, to: &buffer)
         let gauge = family.type == .gaugeHistogram

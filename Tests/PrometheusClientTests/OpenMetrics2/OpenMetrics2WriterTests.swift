@@ -162,6 +162,22 @@ struct OpenMetrics2WriterTests {
         #expect(mine.first?.text.contains("has no sum") == true)
     }
 
+    @Test("a family whose 2.0 name an earlier family has taken is left out, so the body stays valid")
+    func clashingTwoPointZeroNamesAreLeftOut() throws {
+        let counter = MetricFamily(name: "om2_clash", help: "", type: .counter)
+        let gauge = MetricFamily(
+            name: "om2_clash_total", help: "", type: .gauge, samples: [Sample(name: "om2_clash_total", value: 1)])
+        let received = Mutex<[DiagnosticMessage]>([])
+        PrometheusDiagnostics.setHandler { message in received.withLock { $0.append(message) } }
+        defer { PrometheusDiagnostics.setHandler(nil) }
+
+        let body = render([counter, gauge])
+
+        #expect(body == "# TYPE om2_clash_total counter\n# EOF\n")
+        #expect(try OpenMetrics2Parser.parse(body).count == 1)
+        #expect(received.withLock { $0.contains { $0.source == .exposition && $0.text.contains("om2_clash_total") } })
+    }
+
     @Test("a counter without _total keeps its name, and its TYPE line says so")
     func countersWithoutTotalKeepTheirName() {
         let family = MetricFamily(
