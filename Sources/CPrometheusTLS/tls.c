@@ -85,8 +85,15 @@ static BIO_METHOD *socket_method(void) {
     return shared_method;
 }
 
-static int set_minimum(SSL_CTX *context, int minimum_version) {
-    return SSL_CTX_set_min_proto_version(context, minimum_version >= 13 ? TLS1_3_VERSION : TLS1_2_VERSION);
+// Versions are 12 (TLS 1.2) or 13 (TLS 1.3); a maximum of 0 leaves the highest OpenSSL supports.
+static int set_versions(SSL_CTX *context, int minimum_version, int maximum_version) {
+    if (SSL_CTX_set_min_proto_version(context, minimum_version >= 13 ? TLS1_3_VERSION : TLS1_2_VERSION) != 1) {
+        return 0;
+    }
+    if (maximum_version == 0) {
+        return 1;
+    }
+    return SSL_CTX_set_max_proto_version(context, maximum_version >= 13 ? TLS1_3_VERSION : TLS1_2_VERSION);
 }
 
 static int load_chain_and_key(SSL_CTX *context, const char *certificate_file, const char *key_file,
@@ -126,7 +133,7 @@ static int load_authorities(SSL_CTX *context, const char *ca_file, const char *c
 
 void *prometheus_tls_server_context(const char *certificate_file, const char *key_file, const char *ca_file,
                                     const char *ca_directory, int client_auth, int minimum_version,
-                                    int *failed_role, char *error, size_t error_capacity) {
+                                    int maximum_version, int *failed_role, char *error, size_t error_capacity) {
     *failed_role = PROMETHEUS_TLS_ROLE_NONE;
     ERR_clear_error();
     if (socket_method() == NULL) {
@@ -143,10 +150,10 @@ void *prometheus_tls_server_context(const char *certificate_file, const char *ke
     SSL_CTX_set_mode(context, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                                   SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_options(context, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    if (set_minimum(context, minimum_version) != 1 ||
+    if (set_versions(context, minimum_version, maximum_version) != 1 ||
         !load_chain_and_key(context, certificate_file, key_file, failed_role, error, error_capacity)) {
         if (*failed_role == PROMETHEUS_TLS_ROLE_NONE) {
-            copy_error(error, error_capacity, "cannot set the minimum protocol version");
+            copy_error(error, error_capacity, "cannot set the protocol versions");
         }
         SSL_CTX_free(context);
         return NULL;
@@ -187,7 +194,7 @@ void *prometheus_tls_client_context(const char *ca_file, const char *ca_director
         return NULL;
     }
     SSL_CTX_set_mode(context, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    if (set_minimum(context, minimum_version) != 1) {
+    if (set_versions(context, minimum_version, 0) != 1) {
         copy_error(error, error_capacity, "cannot set the minimum protocol version");
         SSL_CTX_free(context);
         return NULL;

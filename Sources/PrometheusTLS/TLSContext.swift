@@ -4,8 +4,8 @@ import PrometheusSystem
 /// An OpenSSL context: the certificates, key and verification rules every session made from it
 /// shares. Making sessions from several threads is safe (OpenSSL locks what it shares).
 package final class TLSContext: @unchecked Sendable {
-    /// The lowest protocol version accepted.
-    package enum MinimumVersion: Sendable, Hashable {
+    /// A protocol version, as the lowest or highest accepted.
+    package enum ProtocolVersion: Sendable, Hashable {
         case tls12, tls13
 
         var number: Int32 { self == .tls12 ? 12 : 13 }
@@ -34,18 +34,19 @@ package final class TLSContext: @unchecked Sendable {
     /// A server context presenting the PEM `certificateFile` (a chain, leaf first) and
     /// `privateKeyFile`, checking client certificates against `clientCAFile` and/or
     /// `clientCADirectory` (hashed, as `openssl rehash` makes) when `clientAuthentication` is not
-    /// `.none`. Reads the files now; costs a few milliseconds.
+    /// `.none`, speaking the protocol versions from `minimumVersion` to `maximumVersion`. Reads the
+    /// files now; costs a few milliseconds.
     ///
     /// - Throws: ``TLSSetupError/file(role:path:reason:)`` naming the unusable file.
     package static func server(
         certificateFile: String, privateKeyFile: String, clientCAFile: String?, clientCADirectory: String?,
-        clientAuthentication: ClientAuthentication, minimumVersion: MinimumVersion
+        clientAuthentication: ClientAuthentication, minimumVersion: ProtocolVersion, maximumVersion: ProtocolVersion
     ) throws(TLSSetupError) -> TLSContext {
         var role: Int32 = 0
         var error = [CChar](repeating: 0, count: 512)
         let made = prometheus_tls_server_context(
             certificateFile, privateKeyFile, clientCAFile, clientCADirectory, clientAuthentication.rawValue,
-            minimumVersion.number, &role, &error, error.count)
+            minimumVersion.number, maximumVersion.number, &role, &error, error.count)
         guard let made else {
             throw failure(
                 role: role, error: error,
@@ -61,7 +62,7 @@ package final class TLSContext: @unchecked Sendable {
     /// - Throws: ``TLSSetupError/file(role:path:reason:)`` naming the unusable file.
     package static func client(
         caFile: String?, caDirectory: String?, certificateFile: String?, privateKeyFile: String?,
-        verifyPeer: Bool, minimumVersion: MinimumVersion
+        verifyPeer: Bool, minimumVersion: ProtocolVersion
     ) throws(TLSSetupError) -> TLSContext {
         var role: Int32 = 0
         var error = [CChar](repeating: 0, count: 512)

@@ -56,6 +56,11 @@ struct PreforkDemoTests {
                 ["--tls-cert", "a.pem", "--tls-key", "a.key", "--tls-client-auth", "required"],
                 "tls.clientAuthentication"
             ),
+            (["--tls-cert", "a.pem", "--tls-key", "a.key", "--tls-max-version", "1.4"], "--tls-max-version"),
+            (
+                ["--tls-cert", "a.pem", "--tls-key", "a.key", "--tls-min-version", "1.3", "--tls-max-version", "1.2"],
+                "tls.maximumVersion"
+            ),
         ]
         for (arguments, named) in cases {
             let output = try ExternalTool.run(executable, arguments + ["--metrics", "127.0.0.1:0"], timeout: 30)

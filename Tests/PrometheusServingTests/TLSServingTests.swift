@@ -14,13 +14,14 @@ struct TLSServingTests {
     private func serverTLS(
         _ certificates: TestCertificates, clientCADirectory: String? = nil,
         clientAuthentication: MetricsServerTLS.ClientAuthentication = .none,
-        minimumVersion: MetricsServerTLS.MinimumVersion = .tls12, reloadInterval: Double? = 10
+        minimumVersion: MetricsServerTLS.MinimumVersion = .tls12,
+        maximumVersion: MetricsServerTLS.MaximumVersion = .tls13, reloadInterval: Double? = 10
     ) -> MetricsServerTLS {
         MetricsServerTLS(
             certificateFile: certificates.path("server.pem"), privateKeyFile: certificates.path("server.key"),
             clientCAFile: clientCADirectory == nil ? certificates.path("ca.pem") : nil,
             clientCADirectory: clientCADirectory, clientAuthentication: clientAuthentication,
-            minimumVersion: minimumVersion, reloadInterval: reloadInterval)
+            minimumVersion: minimumVersion, maximumVersion: maximumVersion, reloadInterval: reloadInterval)
     }
 
     private func withTLSServer(_ tls: MetricsServerTLS, _ body: (MetricsServer) throws -> Void) throws {
@@ -66,6 +67,36 @@ struct TLSServingTests {
         try withTLSServer(serverTLS(certificates, minimumVersion: .tls13)) { (server: MetricsServer) throws in
             #expect(try curl(certificates, port: server.port, ["--tlsv1.2", "--tls-max", "1.2"]).status != 0)
             #expect(try curl(certificates, port: server.port, ["--tlsv1.3"]).status == 0)
+        }
+    }
+
+    @Test("a TLS 1.2 maximum refuses a client that speaks only TLS 1.3 (Python 0.26's tls_max_version)")
+    func maximumVersionIsEnforced() throws {
+        let certificates = try TestCertificates()
+        try withTLSServer(serverTLS(certificates, maximumVersion: .tls12)) { (server: MetricsServer) throws in
+            #expect(try curl(certificates, port: server.port, ["--tlsv1.3"]).status != 0)
+            let result = try curl(certificates, port: server.port, ["--tlsv1.2"])
+            #expect(result.status == 0)
+            #expect(result.body.contains("tls_requests_total 7.0"))
+        }
+    }
+
+    @Test("a maximum below the minimum is refused at start, naming the option")
+    func maximumBelowMinimumIsRefused() throws {
+        let certificates = try TestCertificates()
+        var options = MetricsServerOptions()
+        options.tls = serverTLS(certificates, minimumVersion: .tls13, maximumVersion: .tls12)
+        do {
+            let server = try MetricsServer.start(
+                port: 0, address: "127.0.0.1", registry: CollectorRegistry(), options: options)
+            server.stop()
+            Issue.record("a TLS 1.3 minimum with a TLS 1.2 maximum must be refused")
+        } catch {
+            guard case .invalidOption(let name, _) = error else {
+                Issue.record("expected invalidOption, got \(error)")
+                return
+            }
+            #expect(name == "tls.maximumVersion")
         }
     }
 

@@ -22,13 +22,14 @@ enum {
     PROMETHEUS_TLS_WANT_WRITE = -3,
 };
 
-/// A server context: certificate chain and key (PEM), TLS 1.2 or later (`minimum_version` 12 or
-/// 13), and client certificates: `client_auth` 0 not asked for, 1 optional, 2 required, checked
-/// against `ca_file` and/or `ca_directory` (either may be NULL). NULL on failure, with the failing
-/// input in `*failed_role` and OpenSSL's reason in `error`.
+/// A server context: certificate chain and key (PEM), protocol versions from `minimum_version` (12
+/// or 13: TLS 1.2 or 1.3) to `maximum_version` (12 or 13; 0: no limit), and client certificates:
+/// `client_auth` 0 not asked for, 1 optional, 2 required, checked against `ca_file` and/or
+/// `ca_directory` (either may be NULL). NULL on failure, with the failing input in `*failed_role`
+/// and OpenSSL's reason in `error`.
 void *prometheus_tls_server_context(const char *certificate_file, const char *key_file, const char *ca_file,
                                     const char *ca_directory, int client_auth, int minimum_version,
-                                    int *failed_role, char *error, size_t error_capacity);
+                                    int maximum_version, int *failed_role, char *error, size_t error_capacity);
 
 /// A client context: verifies the server against `ca_file`/`ca_directory` (both NULL: the
 /// system's store) unless `verify` is 0, and presents `certificate_file`/`key_file` when given.

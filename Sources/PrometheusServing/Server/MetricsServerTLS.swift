@@ -1,7 +1,8 @@
 import PrometheusClient
 
 /// HTTPS for the built-in ``MetricsServer``, through the system's OpenSSL: the Python client's
-/// `start_http_server(certfile=, keyfile=, client_cafile=, client_capath=, client_auth_required=)`.
+/// `start_http_server(certfile=, keyfile=, client_cafile=, client_capath=, client_auth_required=,
+/// tls_min_version=, tls_max_version=)`. Unlike Python, versions below TLS 1.2 are not offered.
 ///
 /// ```swift
 /// var options = MetricsServerOptions()
@@ -30,6 +31,14 @@ public struct MetricsServerTLS: Sendable, Hashable {
         case tls13
     }
 
+    /// The highest protocol version accepted (Python 0.26's `tls_max_version`).
+    public enum MaximumVersion: Sendable, Hashable {
+        /// TLS 1.2 at most (with a TLS 1.3 minimum, refused when the server starts).
+        case tls12
+        /// Up to TLS 1.3 (the default).
+        case tls13
+    }
+
     /// The server certificate, PEM: the leaf first, then any intermediates.
     public var certificateFile: String
     /// The private key of the certificate, PEM (unencrypted).
@@ -42,6 +51,8 @@ public struct MetricsServerTLS: Sendable, Hashable {
     public var clientAuthentication: ClientAuthentication
     /// The lowest protocol version accepted.
     public var minimumVersion: MinimumVersion
+    /// The highest protocol version accepted; not below ``minimumVersion``.
+    public var maximumVersion: MaximumVersion
     /// Seconds between checks of the certificate and key files for changes (a `stat` of each);
     /// changed files are loaded for new connections, and a failed load keeps the previous pair.
     /// nil: never reload. Default 10.
@@ -51,7 +62,7 @@ public struct MetricsServerTLS: Sendable, Hashable {
     public init(
         certificateFile: String, privateKeyFile: String, clientCAFile: String? = nil, clientCADirectory: String? = nil,
         clientAuthentication: ClientAuthentication = .none, minimumVersion: MinimumVersion = .tls12,
-        reloadInterval: Double? = 10
+        maximumVersion: MaximumVersion = .tls13, reloadInterval: Double? = 10
     ) {
         self.certificateFile = certificateFile
         self.privateKeyFile = privateKeyFile
@@ -59,6 +70,7 @@ public struct MetricsServerTLS: Sendable, Hashable {
         self.clientCADirectory = clientCADirectory
         self.clientAuthentication = clientAuthentication
         self.minimumVersion = minimumVersion
+        self.maximumVersion = maximumVersion
         self.reloadInterval = reloadInterval
     }
 
@@ -70,6 +82,11 @@ public struct MetricsServerTLS: Sendable, Hashable {
             throw .invalidOption(
                 name: "tls.clientAuthentication",
                 reason: "client certificates need clientCAFile or clientCADirectory to check them against")
+        }
+        if minimumVersion == .tls13 && maximumVersion == .tls12 {
+            throw .invalidOption(
+                name: "tls.maximumVersion",
+                reason: "TLS 1.2 is below the minimum version, TLS 1.3; raise it or lower the minimum")
         }
         if let reloadInterval, !(reloadInterval > 0 && reloadInterval <= 86_400) {
             throw .invalidOption(

@@ -55,7 +55,8 @@ final class ServerTLSIdentity {
                 certificateFile: configuration.certificateFile, privateKeyFile: configuration.privateKeyFile,
                 clientCAFile: configuration.clientCAFile, clientCADirectory: configuration.clientCADirectory,
                 clientAuthentication: configuration.clientAuthentication.tlsValue,
-                minimumVersion: configuration.minimumVersion == .tls12 ? .tls12 : .tls13)
+                minimumVersion: configuration.minimumVersion == .tls12 ? .tls12 : .tls13,
+                maximumVersion: configuration.maximumVersion == .tls12 ? .tls12 : .tls13)
         } catch {
             switch error {
             case .file(let role, let path, let reason):
