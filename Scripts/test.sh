@@ -51,15 +51,39 @@ install_gunicorn() {
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages gunicorn
 }
 
+# The interop suites run a second time against the Python client 0.26.0, from a virtualenv kept
+# outside the repository (the system python3 keeps 0.25.0).
+python026="${PROMETHEUS_PYTHON_026_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-client-swift/python-0.26.0}"
+
+install_python_026() {
+    if "$python026/bin/python" -c 'import gunicorn, importlib.metadata as m, sys; sys.exit(0 if m.version("prometheus_client") == "0.26.0" else 1)' \
+        >/dev/null 2>&1; then
+        return 0
+    fi
+    log "Installing prometheus-client==0.26.0 and gunicorn into $python026"
+    if ! python3 -m venv "$python026" >/dev/null 2>&1; then
+        local sudo=""
+        if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-venv
+        rm -rf "$python026"
+        python3 -m venv "$python026"
+    fi
+    "$python026/bin/pip" install --quiet --disable-pip-version-check prometheus-client==0.26.0 gunicorn
+}
+
 install_system_packages
 install_python_client
 install_gunicorn
+install_python_026
 
 for tool in promtool prometheus prometheus-pushgateway wrk openssl curl; do
     command -v "$tool" >/dev/null 2>&1 || { echo "missing tool after install: $tool" >&2; exit 1; }
 done
 python3 -c 'import prometheus_client' || { echo "prometheus_client is not importable" >&2; exit 1; }
 python3 -c 'import gunicorn' || { echo "gunicorn is not importable" >&2; exit 1; }
+"$python026/bin/python" -c 'import gunicorn, prometheus_client' \
+    || { echo "the Python 0.26.0 virtualenv ($python026) is not usable" >&2; exit 1; }
 [ -f /usr/include/openssl/ssl.h ] || { echo "OpenSSL headers (libssl-dev) are missing" >&2; exit 1; }
 
 log "Toolchain"
@@ -87,6 +111,9 @@ if [ $# -eq 0 ]; then
     swift test --skip-build --skip ConnectionFloodTests
     log "Tests: the connection flood, alone"
     swift test --skip-build --filter ConnectionFloodTests
+    log "Tests again, against the Python client 0.26.0 (writers, masters, parsers, the sidecar)"
+    PROMETHEUS_PYTHON="$python026/bin/python" PROMETHEUS_PYTHON_CLIENT=0.26.0 \
+        swift test --skip-build --skip ConnectionFloodTests
 else
     swift test --skip-build "$@"
 fi

@@ -40,8 +40,16 @@ struct SidecarTests {
             logFile = directory.appendingPathComponent("gunicorn.log")
             _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
             process.executableURL = URL(fileURLWithPath: python)
+            // Children inherit the spawning thread's signal mask, and a test runner's threads may block
+            // SIGCHLD; a gunicorn master that never sees its workers exit never replaces them. The
+            // mask is cleared before gunicorn starts.
+            let unblocked = """
+                import os, signal, sys
+                signal.pthread_sigmask(signal.SIG_SETMASK, set())
+                os.execv(sys.executable, [sys.executable, "-m", "gunicorn"] + sys.argv[1:])
+                """
             process.arguments = [
-                "-m", "gunicorn", "--chdir", directory.path, "-w", String(workers), "-b", "127.0.0.1:0",
+                "-c", unblocked, "--chdir", directory.path, "-w", String(workers), "-b", "127.0.0.1:0",
                 "--max-requests", String(maxRequests), "--max-requests-jitter", "0", "--log-file", logFile.path,
                 "app:app",
             ]

@@ -106,13 +106,24 @@ package enum ExternalTool {
         return Output(status: process.terminationStatus, standardOutput: out, standardError: err)
     }
 
-    /// A python3 that can import prometheus_client 0.25.0 (fails under CI, cancels locally otherwise).
+    /// The Python client version the interop tests run against: `PROMETHEUS_PYTHON_CLIENT`, or
+    /// 0.25.0. Scripts/test.sh runs the interop suites once more with 0.26.0.
+    package static var pythonClientVersion: String {
+        let version = ProcessInfo.processInfo.environment["PROMETHEUS_PYTHON_CLIENT"] ?? ""
+        return version.isEmpty ? "0.25.0" : version
+    }
+
+    /// A python3 that can import prometheus_client at ``pythonClientVersion`` (fails under CI, cancels
+    /// locally otherwise): `PROMETHEUS_PYTHON` (a path) when set, else python3 on PATH.
     package static func python() throws -> String {
-        let python = try require("python3")
+        let configured = ProcessInfo.processInfo.environment["PROMETHEUS_PYTHON"] ?? ""
+        let python = try require(configured.isEmpty ? "python3" : configured)
         let versionScript = "import importlib.metadata as m, sys; sys.stdout.write(m.version('prometheus_client'))"
         let probe = try run(python, ["-c", versionScript])
-        guard probe.status == 0, probe.standardOutput.hasPrefix("0.25.0") else {
-            try unavailable("Python prometheus_client==0.25.0 (found: \(probe.standardOutput) \(probe.standardError))")
+        let version = pythonClientVersion
+        guard probe.status == 0, probe.standardOutput == version else {
+            try unavailable(
+                "Python prometheus_client==\(version) in \(python) (found: \(probe.standardOutput) \(probe.standardError))")
         }
         return python
     }

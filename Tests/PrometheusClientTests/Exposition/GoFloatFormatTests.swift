@@ -34,7 +34,9 @@ import Testing
             """,
             arguments: Self.samples.map { $0.isNaN ? "nan" : "\($0)" })
         let expected = python.split(separator: "\n").map(String.init)
-        #expect(Self.samples.map(GoFloatFormat.pythonString) == expected)
+        // 0.26 fixed the three-digit exponent (`1e+010`) and writes Go's form, as `string` does.
+        let ours = ExternalTool.pythonClientVersion == "0.25.0" ? GoFloatFormat.pythonString : GoFloatFormat.string
+        #expect(Self.samples.map(ours) == expected)
     }
 
     @Test func pythonReprEqualsPythonsRepr() throws {

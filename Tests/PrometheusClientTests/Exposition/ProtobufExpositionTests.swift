@@ -264,18 +264,19 @@ struct NativeHistogramTextTests {
             """
         let parsed = try OpenMetricsParser.parse(text)
         #expect(parsed.first?.samples.first?.nativeHistogram == Self.histogram)
-        // Python's parser fails on the same text (it reads the sum as an integer).
+        // Python 0.25's parser fails on the same text (it reads the sum as an integer); 0.26 reads
+        // the sum but drops the positive spans, whose first offset is negative.
         let script = """
             import sys
             from prometheus_client.openmetrics.parser import text_string_to_metric_families
             try:
-                list(text_string_to_metric_families(sys.stdin.read()))
-                print("parsed")
+                families = list(text_string_to_metric_families(sys.stdin.read()))
+                print(families[0].samples[0].native_histogram.pos_spans)
             except Exception as error:
                 print("failed")
             """
         let python = try ExternalTool.runPython(script, input: Data(text.utf8))
-        #expect(python == "failed\n")
+        #expect(python == (ExternalTool.pythonClientVersion == "0.25.0" ? "failed\n" : "None\n"))
     }
 
     @Test(
