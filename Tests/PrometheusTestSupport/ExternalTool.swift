@@ -123,7 +123,8 @@ package enum ExternalTool {
         let version = pythonClientVersion
         guard probe.status == 0, probe.standardOutput == version else {
             try unavailable(
-                "Python prometheus_client==\(version) in \(python) (found: \(probe.standardOutput) \(probe.standardError))")
+                "Python prometheus_client==\(version) in \(python) (found: \(probe.standardOutput) \(probe.standardError))"
+            )
         }
         return python
     }
