@@ -24,6 +24,10 @@ final class GaugeCallbackSampler {
     /// The process whose sampling thread runs: none after `fork()` until the child's first slow
     /// path starts its own.
     private var threadProcessID: Int32?
+    /// Whether the next thread starts in a forked child, whose copies of the callbacks have not been
+    /// sampled into its own files yet: that thread samples at once. In the process that set them,
+    /// each callback was sampled when set, so its thread naps first.
+    private var startsInForkedChild = false
     /// The series whose callback locks the fork handler holds.
     private var lockedForFork: [any SampledSeries] = []
 
@@ -49,22 +53,30 @@ final class GaugeCallbackSampler {
         guard !sampled.isEmpty, threadProcessID != processID else { return }
         threadProcessID = processID
         let interval = interval
+        let samplesFirst = startsInForkedChild
+        startsInForkedChild = false
         do {
             try NativeThread.startDetached(stackSize: 256 << 10) {
-                // Naps of at most 0.1 s let a changed interval take effect at once.
-                var lastSample = SystemClock.monotonic()
+                // A late-scheduled first sample must not overwrite a value set since: only a child's
+                // thread samples before its first nap.
+                if !samplesFirst { Self.nap(since: SystemClock.monotonic(), interval: interval) }
                 while sample() {
-                    lastSample = SystemClock.monotonic()
-                    while true {
-                        let remaining = lastSample + interval() - SystemClock.monotonic()
-                        if remaining <= 0 { break }
-                        SystemClock.sleep(seconds: Swift.min(0.1, remaining))
-                    }
+                    Self.nap(since: SystemClock.monotonic(), interval: interval)
                 }
             }
         } catch {
             threadProcessID = nil
             throw error
+        }
+    }
+
+    /// Sleeps until `interval()` seconds after `start`, in naps of at most 0.1 s so that a changed
+    /// interval takes effect at once.
+    private static func nap(since start: Double, interval: () -> Double) {
+        while true {
+            let remaining = start + interval() - SystemClock.monotonic()
+            if remaining <= 0 { return }
+            SystemClock.sleep(seconds: Swift.min(0.1, remaining))
         }
     }
 
@@ -90,5 +102,6 @@ final class GaugeCallbackSampler {
     func resetInForkedChild() {
         unlockCallbacksAfterFork()
         threadProcessID = nil
+        startsInForkedChild = true
     }
 }
