@@ -8,7 +8,9 @@
 #                 classic, native only), labels lookup (ns/op)
 #   multiprocess  the same updates on memory-mapped files in multiprocess mode, native histogram
 #                 buckets included (ns/op)
-#   merge         the master's merge of P processes x 100 series, P = 10, 100, 1000 (ms, cold and warm)
+#   merge         the master's merge of P processes x S series (10x100 ... 3000x100, 16x4000; MERGE_SHAPES):
+#                 Python's collector, the Rust reader (prometheus-client-python-speedups), ours cold and
+#                 warm, the pread floor, a warm scrape over HTTP and a loopback round trip
 #   parse         parser throughput on a ~10 MB exposition, text and OpenMetrics (ns per byte)
 #   render        a scrape's rendering in process: 10,000 counter series, 10,000 gauge series, 1,000
 #                 histograms x 11 buckets, text and OpenMetrics, with and without _created (ms)
@@ -161,18 +163,47 @@ for suite in "${suites[@]}"; do
         compare bytes
         ;;
     merge)
-        swift_results=""
-        python_results=""
-        for processes in 10 100 1000; do
+        # Shapes: processes x series per process (three files per process). Peers in the same run:
+        # Python's MultiProcessCollector and the Rust reader of prometheus-client-python-speedups.
+        python3 -c 'import prometheus_client_python_speedups' 2>/dev/null \
+            || python3 -m pip install --quiet 'prometheus-client-python-speedups==0.1.0' \
+            || python3 -m pip install --quiet --break-system-packages 'prometheus-client-python-speedups==0.1.0'
+        rows=""
+        for shape in ${MERGE_SHAPES:-10x100 100x100 1000x100 3000x100 16x4000}; do
+            processes="${shape%x*}"
+            series="${shape#*x}"
             directory="$(mktemp -d)"
-            python3 Scripts/make_multiproc_dir.py "$directory" "$processes" 100
-            swift_results+="$("$binary" merge "$directory" "${processes}x100")"$'\n'
-            python_results+="$(python3 Scripts/python_benchmark.py merge "$directory" "${processes}x100")"$'\n'
+            python3 Scripts/make_multiproc_dir.py "$directory" "$processes" "$series"
+            rows+="$("$binary" merge "$directory" "$shape")"$'\n'
+            rows+="$(python3 Scripts/python_benchmark.py merge "$directory" "$shape")"$'\n'
             rm -rf "$directory"
         done
-        swift_results="${swift_results%$'\n'}"
-        python_results="${python_results%$'\n'}"
-        compare ms
+        python3 - <<PY
+rows = {}
+for line in """$rows""".splitlines():
+    if "\t" in line:
+        name, value = line.split("\t")
+        rows[name] = float(value)
+def get(shape, name):
+    return rows.get(f"merge_{shape}_{name}", float("nan"))
+print("medians in ms (interquartile spread or range in brackets); floor: one pread of each file's used bytes and")
+print("the sum of its values; target: HTTP warm <= 1.5 x floor + one loopback round trip")
+header = ("shape", "files", "entries", "python", "rust", "ours cold", "ours warm", "floor", "http warm", "rtt",
+          "rust/cold", "rust/http", "http/target")
+print("%-9s %6s %8s %15s %14s %14s %14s %13s %14s %6s %9s %9s %11s" % header)
+for shape in "${MERGE_SHAPES:-10x100 100x100 1000x100 3000x100 16x4000}".split():
+    processes, series = (int(part) for part in shape.split("x"))
+    python, rust = get(shape, "python_median_ms"), get(shape, "rust_median_ms")
+    cold, warm = get(shape, "cold_median_ms"), get(shape, "warm_median_ms")
+    floor, http, rtt = get(shape, "floor_pread_median_ms"), get(shape, "http_warm_median_ms"), get(shape, "loopback_round_trip_median_ms")
+    cell = lambda value, spread: "%.2f (%.2f)" % (value, spread)
+    print("%-9s %6d %8d %15s %14s %14s %14s %13s %14s %6.2f %8.1fx %8.1fx %10.2fx" % (
+        shape, 3 * processes, processes * series,
+        cell(python, get(shape, "python_range_ms")), cell(rust, get(shape, "rust_range_ms")),
+        cell(cold, get(shape, "cold_spread_ms")), cell(warm, get(shape, "warm_spread_ms")),
+        cell(floor, get(shape, "floor_pread_spread_ms")), cell(http, get(shape, "http_warm_spread_ms")), rtt,
+        rust / cold, rust / http, http / (1.5 * floor + rtt)))
+PY
         ;;
     parse)
         swift_results="$("$binary" parse)"

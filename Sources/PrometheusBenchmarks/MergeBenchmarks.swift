@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import PrometheusClient
 import PrometheusMultiprocess
+import PrometheusServing
 
 /// The master's merge of a multiprocess directory: a cold collection (new collector, every key
 /// decoded) and warm ones (the same collector again, keys cached). The merge figures judge no
@@ -72,32 +73,74 @@ enum MergeBenchmarks {
     private static func runMerge(directory: String, label: String) throws -> [Measurement] {
         // Cold: the first collection of a new collector (the master's first scrape). The collector is
         // created and released outside the timing: a master keeps it for its whole life.
-        var cold = Double.infinity
-        for _ in 0..<3 {
+        var colds: [Double] = []
+        for _ in 0..<5 {
             let fresh = try MultiProcessCollector(path: directory, lifecycle: .manual)
-            cold = min(cold, try bestOf(1) { _ = try fresh.collect() })
+            colds.append(try bestOf(1) { _ = try fresh.collect() })
         }
         let collector = try MultiProcessCollector(path: directory, lifecycle: .manual)
         _ = try collector.collect()
-        let warmRounds = Int(ProcessInfo.processInfo.environment["MERGE_WARM_ROUNDS"] ?? "") ?? 5
-        let warm = try bestOf(warmRounds) {
-            _ = try collector.collect()
-        }
+        let warmRounds = Int(ProcessInfo.processInfo.environment["MERGE_WARM_ROUNDS"] ?? "") ?? 15
+        let warms = try (0..<warmRounds).map { _ in try bestOf(1) { _ = try collector.collect() } }
         // A whole warm scrape as the built-in server makes it: merge, render, gzip.
         let registry = CollectorRegistry()
         try registry.register(collector)
         var rendered: [UInt8] = []
-        let render = try bestOf(warmRounds) { registry.render(as: .prometheusText004, into: &rendered) }
-        let scrape = try bestOf(warmRounds) {
+        let render = try bestOf(5) { registry.render(as: .prometheusText004, into: &rendered) }
+        let scrape = try bestOf(5) {
             registry.render(as: .prometheusText004, into: &rendered)
             _ = Gzip.compress(rendered, level: .fastest)
         }
+        let floor = try MergeFloor.measure(directory: directory, rounds: warmRounds)
+        let http = try warmScrapesOverHTTP(registry, rounds: warmRounds)
+        let (cold, warm) = (Spread(colds), Spread(warms))
         return [
-            Measurement(name: "merge_\(label)_cold_ms", value: cold * 1e3),
-            Measurement(name: "merge_\(label)_warm_ms", value: warm * 1e3),
+            Measurement(name: "merge_\(label)_cold_median_ms", value: cold.median * 1e3),
+            Measurement(name: "merge_\(label)_cold_spread_ms", value: cold.interquartile * 1e3),
+            Measurement(name: "merge_\(label)_warm_median_ms", value: warm.median * 1e3),
+            Measurement(name: "merge_\(label)_warm_spread_ms", value: warm.interquartile * 1e3),
             Measurement(name: "merge_\(label)_render_ms", value: render * 1e3),
             Measurement(name: "merge_\(label)_scrape_gzip_ms", value: scrape * 1e3),
+            Measurement(name: "merge_\(label)_floor_pread_median_ms", value: floor.median * 1e3),
+            Measurement(name: "merge_\(label)_floor_pread_spread_ms", value: floor.spread * 1e3),
+            Measurement(name: "merge_\(label)_http_warm_median_ms", value: http.scrape.median * 1e3),
+            Measurement(name: "merge_\(label)_http_warm_spread_ms", value: http.scrape.interquartile * 1e3),
+            Measurement(name: "merge_\(label)_loopback_round_trip_median_ms", value: http.roundTrip.median * 1e3),
         ]
+    }
+
+    /// Warm text scrapes of `registry` through the built-in server over loopback (one keep-alive
+    /// connection), and round trips to a server with nothing to serve: the loopback's own cost.
+    private static func warmScrapesOverHTTP(_ registry: CollectorRegistry, rounds: Int) throws -> (
+        scrape: Spread, roundTrip: Spread
+    ) {
+        let server = try MetricsServer.start(port: 0, address: "127.0.0.1", registry: registry)
+        defer { server.stop() }
+        let empty = try MetricsServer.start(port: 0, address: "127.0.0.1", registry: CollectorRegistry())
+        defer { empty.stop() }
+        let client = try BenchmarkHTTPClient(port: server.port)
+        let emptyClient = try BenchmarkHTTPClient(port: empty.port)
+        _ = try client.get("/metrics")
+        _ = try emptyClient.get("/metrics")
+        var scrapes: [Double] = []
+        var trips: [Double] = []
+        for _ in 0..<rounds {
+            scrapes.append(try bestOf(1) { _ = try client.get("/metrics") })
+            trips.append(try bestOf(1) { _ = try emptyClient.get("/metrics") })
+        }
+        return (Spread(scrapes), Spread(trips))
+    }
+
+    /// The median and interquartile range of some timings.
+    struct Spread {
+        let median: Double
+        let interquartile: Double
+
+        init(_ values: [Double]) {
+            let sorted = values.sorted()
+            median = sorted[sorted.count / 2]
+            interquartile = sorted[sorted.count * 3 / 4] - sorted[sorted.count / 4]
+        }
     }
 
     /// The fastest of `rounds` runs, in seconds.
