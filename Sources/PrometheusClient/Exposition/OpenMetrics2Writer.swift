@@ -63,24 +63,12 @@ package enum OpenMetrics2Writer {
         to buffer: inout ExpositionBuffer
     ) {
         let escapedName = escaping.escapeMetricName(name)
-        buffer.append("# TYPE ")
-        buffer.append(escapedName)
-        buffer.append(UInt8(ascii: " "))
-        buffer.append(type.rawValue)
-        buffer.append(UInt8(ascii: "\n"))
+        OpenMetricsWriter.appendMetadata("TYPE", name: escapedName, text: type.rawValue, to: &buffer)
         if !unit.isEmpty {
-            buffer.append("# UNIT ")
-            buffer.append(escapedName)
-            buffer.append(UInt8(ascii: " "))
-            buffer.append(unit)
-            buffer.append(UInt8(ascii: "\n"))
+            OpenMetricsWriter.appendMetadata("UNIT", name: escapedName, text: unit, to: &buffer)
         }
         if !help.isEmpty {
-            buffer.append("# HELP ")
-            buffer.append(escapedName)
-            buffer.append(UInt8(ascii: " "))
-            buffer.appendEscaped(help, escapingQuotes: true)
-            buffer.append(UInt8(ascii: "\n"))
+            OpenMetricsWriter.appendMetadata("HELP", name: escapedName, help: help, to: &buffer)
         }
     }
 

@@ -25,22 +25,34 @@ package enum OpenMetricsWriter {
         to buffer: inout ExpositionBuffer
     ) {
         let escapedName = escaping.escapeMetricName(name)
-        buffer.append("# HELP ")
-        buffer.append(escapedName)
+        appendMetadata("HELP", name: escapedName, help: help, to: &buffer)
+        appendMetadata("TYPE", name: escapedName, text: type.rawValue, to: &buffer)
+        if !unit.isEmpty {
+            appendMetadata("UNIT", name: escapedName, text: unit, to: &buffer)
+        }
+    }
+
+    /// Appends `# KEYWORD name text` and a newline; `name` is escaped already.
+    static func appendMetadata(_ keyword: String, name: String, text: String, to buffer: inout ExpositionBuffer) {
+        buffer.append("# ")
+        buffer.append(keyword)
+        buffer.append(UInt8(ascii: " "))
+        buffer.append(name)
+        buffer.append(UInt8(ascii: " "))
+        buffer.append(text)
+        buffer.append(UInt8(ascii: "\n"))
+    }
+
+    /// Appends `# HELP name help` and a newline, the help text escaped as OpenMetrics escapes it
+    /// (backslash, newline and double quote).
+    static func appendMetadata(_ keyword: String, name: String, help: String, to buffer: inout ExpositionBuffer) {
+        buffer.append("# ")
+        buffer.append(keyword)
+        buffer.append(UInt8(ascii: " "))
+        buffer.append(name)
         buffer.append(UInt8(ascii: " "))
         buffer.appendEscaped(help, escapingQuotes: true)
-        buffer.append("\n# TYPE ")
-        buffer.append(escapedName)
-        buffer.append(UInt8(ascii: " "))
-        buffer.append(type.rawValue)
         buffer.append(UInt8(ascii: "\n"))
-        if !unit.isEmpty {
-            buffer.append("# UNIT ")
-            buffer.append(escapedName)
-            buffer.append(UInt8(ascii: " "))
-            buffer.append(unit)
-            buffer.append(UInt8(ascii: "\n"))
-        }
     }
 
     private static func writeSample(

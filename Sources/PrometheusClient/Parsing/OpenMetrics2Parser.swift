@@ -61,32 +61,12 @@ public enum OpenMetrics2Parser {
     }
 
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(ParseError) -> [MetricFamily] {
-        let lines = ExpositionLines(text: bytes)
-        let ranges = lines.ranges().lines
         var progress = Progress()
-        var sawEOF = false
-        for (index, range) in ranges.enumerated() {
-            var scanner = LineScanner(lines.line(range))
-            do throws(LineScanner.Failure) {
-                if sawEOF { throw scanner.fail("text after # EOF") }
-                guard !scanner.isAtEnd else { throw scanner.fail("blank lines are not allowed") }
-                if scanner.peek() == UInt8(ascii: "#") {
-                    if lines.line(range).elementsEqual("# EOF".utf8) {
-                        sawEOF = true
-                        try checkModelName(of: &progress, scanner: scanner)
-                        continue
-                    }
-                    try parseMetadata(&scanner, progress: &progress)
-                } else {
-                    try parseSample(&scanner, progress: &progress)
-                }
-            } catch {
-                throw ExpositionLines.error(error, line: index + 1)
-            }
-        }
-        guard sawEOF else {
-            throw ParseError(line: max(ranges.count, 1), column: 1, reason: "the text must end with # EOF")
-        }
+        _ = try ExpositionLines.walkOpenMetrics(
+            bytes,
+            metadata: { scanner throws(LineScanner.Failure) in try parseMetadata(&scanner, progress: &progress) },
+            sample: { scanner, _ throws(LineScanner.Failure) in try parseSample(&scanner, progress: &progress) },
+            end: { scanner throws(LineScanner.Failure) in try checkModelName(of: &progress, scanner: scanner) })
         return progress.families
     }
 

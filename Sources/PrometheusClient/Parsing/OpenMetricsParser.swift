@@ -61,35 +61,18 @@ public enum OpenMetricsParser {
     }
 
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(ParseError) -> [MetricFamily] {
-        let lines = ExpositionLines(text: bytes)
-        let ranges = lines.ranges().lines
         var progress = Progress()
-        var sawEOF = false
-        for (index, range) in ranges.enumerated() {
-            var scanner = LineScanner(lines.line(range))
-            do throws(LineScanner.Failure) {
-                if sawEOF { throw scanner.fail("text after # EOF") }
-                guard !scanner.isAtEnd else { throw scanner.fail("blank lines are not allowed") }
-                if scanner.peek() == UInt8(ascii: "#") {
-                    if lines.line(range).elementsEqual("# EOF".utf8) {
-                        sawEOF = true
-                        continue
-                    }
-                    try parseMetadata(&scanner, progress: &progress)
-                } else {
-                    try parseSample(&scanner, line: index + 1, progress: &progress)
-                }
-            } catch {
-                throw ExpositionLines.error(error, line: index + 1)
-            }
-        }
-        guard sawEOF else {
-            throw ParseError(line: max(ranges.count, 1), column: 1, reason: "the text must end with # EOF")
-        }
+        let lineCount = try ExpositionLines.walkOpenMetrics(
+            bytes,
+            metadata: { scanner throws(LineScanner.Failure) in try parseMetadata(&scanner, progress: &progress) },
+            sample: { scanner, line throws(LineScanner.Failure) in
+                try parseSample(&scanner, line: line, progress: &progress)
+            },
+            end: { _ in })
         do throws(LineScanner.Failure) {
             try progress.finishFamily()
         } catch {
-            throw ParseError(line: ranges.count, column: 1, reason: error.reason)
+            throw ParseError(line: lineCount, column: 1, reason: error.reason)
         }
         return progress.families
     }
