@@ -68,7 +68,7 @@ package enum OpenMetrics2Writer {
             OpenMetricsWriter.appendMetadata("UNIT", name: escapedName, text: unit, to: &buffer)
         }
         if !help.isEmpty {
-            OpenMetricsWriter.appendMetadata("HELP", name: escapedName, help: help, to: &buffer)
+            OpenMetricsWriter.appendMetadata("HELP", name: escapedName, text: help, to: &buffer)
         }
     }
 

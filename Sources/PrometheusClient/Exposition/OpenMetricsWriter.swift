@@ -25,33 +25,26 @@ package enum OpenMetricsWriter {
         to buffer: inout ExpositionBuffer
     ) {
         let escapedName = escaping.escapeMetricName(name)
-        appendMetadata("HELP", name: escapedName, help: help, to: &buffer)
+        appendMetadata("HELP", name: escapedName, text: help, to: &buffer)
         appendMetadata("TYPE", name: escapedName, text: type.rawValue, to: &buffer)
         if !unit.isEmpty {
             appendMetadata("UNIT", name: escapedName, text: unit, to: &buffer)
         }
     }
 
-    /// Appends `# KEYWORD name text` and a newline; `name` is escaped already.
+    /// Appends `# KEYWORD name text` and a newline; `name` is escaped already. HELP text is escaped
+    /// as OpenMetrics escapes it (backslash, newline and double quote); TYPE and UNIT text never needs it.
     static func appendMetadata(_ keyword: String, name: String, text: String, to buffer: inout ExpositionBuffer) {
         buffer.append("# ")
         buffer.append(keyword)
         buffer.append(UInt8(ascii: " "))
         buffer.append(name)
         buffer.append(UInt8(ascii: " "))
-        buffer.append(text)
-        buffer.append(UInt8(ascii: "\n"))
-    }
-
-    /// Appends `# HELP name help` and a newline, the help text escaped as OpenMetrics escapes it
-    /// (backslash, newline and double quote).
-    static func appendMetadata(_ keyword: String, name: String, help: String, to buffer: inout ExpositionBuffer) {
-        buffer.append("# ")
-        buffer.append(keyword)
-        buffer.append(UInt8(ascii: " "))
-        buffer.append(name)
-        buffer.append(UInt8(ascii: " "))
-        buffer.appendEscaped(help, escapingQuotes: true)
+        if keyword == "HELP" {
+            buffer.appendEscaped(text, escapingQuotes: true)
+        } else {
+            buffer.append(text)
+        }
         buffer.append(UInt8(ascii: "\n"))
     }
 
