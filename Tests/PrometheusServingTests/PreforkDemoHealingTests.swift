@@ -26,7 +26,10 @@ struct PreforkDemoHealingTests {
 
     /// The requests a worker's own counter file holds.
     static func countedInFile(of pid: Int32, in directory: String) throws -> Double {
-        try Fixtures.entries(ofFile: directory + "/counter_\(pid).db")
+        let path = directory + "/counter_\(pid).db"
+        // A worker that has answered nothing yet (a fresh replacement) may have no counter file.
+        guard FileManager.default.fileExists(atPath: path) else { return 0 }
+        return try Fixtures.entries(ofFile: path)
             .filter { $0.key.contains("\"\(requests)\"") }
             .reduce(0) { $0 + $1.value }
     }
