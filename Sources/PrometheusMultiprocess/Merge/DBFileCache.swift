@@ -56,7 +56,7 @@ final class DBFileCache {
     init(windowLimit: Int = 16 << 20) {
         self.windowLimit = Swift.max(windowLimit, Self.minimumBuffer)
         descriptorBudget = Swift.min((CurrentProcess.openFileLimit ?? 1024) / 4, 16_384)
-        buffer = .allocate(byteCount: Self.minimumBuffer, alignment: 8)
+        buffer = .allocate(byteCount: Self.minimumBuffer, alignment: 4096)
     }
 
     deinit {
@@ -87,7 +87,7 @@ final class DBFileCache {
         let wanted = Swift.max(Self.minimumBuffer, largestRead.nextPowerOfTwo)
         if buffer.count > 2 * wanted {
             buffer.deallocate()
-            buffer = .allocate(byteCount: wanted, alignment: 8)
+            buffer = .allocate(byteCount: wanted, alignment: 4096)
         }
     }
 
@@ -221,7 +221,7 @@ final class DBFileCache {
     private func grow(toHold count: Int, keeping kept: Int) {
         largestRead = Swift.max(largestRead, count)
         guard count > buffer.count else { return }
-        let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: count.nextPowerOfTwo, alignment: 8)
+        let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: count.nextPowerOfTwo, alignment: 4096)
         if kept > 0 {
             larger.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[0..<kept]))
         }

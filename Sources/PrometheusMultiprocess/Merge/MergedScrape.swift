@@ -51,12 +51,59 @@ struct MergedScrape {
         number < present.count && present[number] && layout.series[number].rule.shows(values[number])
     }
 
+    /// The arrays a walk over lines reads, lent as buffers for the walk's length: read through the
+    /// layout (a class) and this value at every series, each read cost a reference count, a tenth of
+    /// a wide merged scrape.
+    private struct Tables {
+        let sets: UnsafeBufferPointer<MergedLayout.LabelSet>
+        let buckets: UnsafeBufferPointer<(series: Int, bound: Double)>
+        let others: UnsafeBufferPointer<Int>
+        let series: UnsafeBufferPointer<MergedSeriesTable.Series>
+        let values: UnsafeBufferPointer<Double>
+        let timestamps: UnsafeBufferPointer<Double>
+        let present: UnsafeBufferPointer<Bool>
+
+        @inline(__always)
+        func isShown(_ number: Int) -> Bool {
+            number < present.count && present[number] && series[number].rule.shows(values[number])
+        }
+
+        /// Whether any series of the label set at `position` is shown.
+        func showsAny(ofSet position: Int) -> Bool {
+            let set = sets.baseAddress! + position
+            for bucket in set.pointee.buckets where isShown(buckets[bucket].series) { return true }
+            for other in set.pointee.others where isShown(others[other]) { return true }
+            return false
+        }
+    }
+
+    /// Calls `body` with the tables, lent for its length.
+    private func withTables<Result>(_ body: (Tables) -> Result) -> Result {
+        layout.sets.withUnsafeBufferPointer { sets in
+            layout.buckets.withUnsafeBufferPointer { buckets in
+                layout.others.withUnsafeBufferPointer { others in
+                    layout.series.withUnsafeBufferPointer { series in
+                        values.withUnsafeBufferPointer { values in
+                            timestamps.withUnsafeBufferPointer { timestamps in
+                                present.withUnsafeBufferPointer { present in
+                                    body(
+                                        Tables(
+                                            sets: sets, buckets: buckets, others: others, series: series,
+                                            values: values, timestamps: timestamps, present: present))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The families with at least one shown series, by position in the layout (sorted by name).
     func shownFamilies() -> [Int] {
-        layout.families.indices.filter { index in
-            layout.sets[layout.families[index].sets].contains { set in
-                set.buckets.contains { isShown(layout.buckets[$0].series) }
-                    || set.others.contains { isShown(layout.others[$0]) }
+        withTables { tables in
+            layout.families.indices.filter { index in
+                layout.families[index].sets.contains { tables.showsAny(ofSet: $0) }
             }
         }
     }
@@ -97,30 +144,37 @@ struct MergedScrape {
     /// position in ``MergedLayout/sets``).
     func forEachLine(ofFamily index: Int, _ body: (Int, Line) -> Void) {
         let family = layout.families[index]
-        for set in family.sets {
-            forEachLine(ofSet: set, in: family, body)
+        withTables { tables in
+            for set in family.sets {
+                forEachLine(ofSet: set, in: family, tables, body)
+            }
         }
     }
 
     /// The lines of one label set: the native sample first, when merged native buckets exist; then
     /// buckets (cumulative) and `_count`, the other samples by name, and `_created`.
-    private func forEachLine(ofSet position: Int, in family: MergedLayout.Family, _ body: (Int, Line) -> Void) {
-        let set = layout.sets[position]
+    @inline(__always)
+    private func forEachLine(
+        ofSet position: Int, in family: MergedLayout.Family, _ tables: Tables, _ body: (Int, Line) -> Void
+    ) {
+        let set = tables.sets.baseAddress! + position
+        let (setBuckets, setOthers) = (set.pointee.buckets, set.pointee.others)
         var anyShown = false
         var lowestBound: Double?
         var created = 0.0
         let tracksCreated = includeCreated && family.type.hasCreatedSeries
+        @inline(__always)
         func note(_ number: Int) {
             anyShown = true
-            guard tracksCreated, number < timestamps.count else { return }
-            let time = timestamps[number]
+            guard tracksCreated, number < tables.timestamps.count else { return }
+            let time = tables.timestamps[number]
             if time > 0 && (created == 0 || time < created) { created = time }
         }
-        for bucket in set.buckets where isShown(layout.buckets[bucket].series) {
-            if lowestBound == nil { lowestBound = layout.buckets[bucket].bound }
-            note(layout.buckets[bucket].series)
+        for bucket in setBuckets where tables.isShown(tables.buckets[bucket].series) {
+            if lowestBound == nil { lowestBound = tables.buckets[bucket].bound }
+            note(tables.buckets[bucket].series)
         }
-        for other in set.others where isShown(layout.others[other]) { note(layout.others[other]) }
+        for other in setOthers where tables.isShown(tables.others[other]) { note(tables.others[other]) }
         guard anyShown else { return }
         var writesOthers = true
         if family.type == .histogram {
@@ -128,7 +182,7 @@ struct MergedScrape {
             // counter beside negative buckets: as in the single-process histogram, leave it out.
             guard let lowestBound else { return }
             writesOthers = lowestBound >= 0
-            if let histogram = nativeHistogram(of: set, in: family) {
+            if let histogram = nativeHistogram(of: layout.sets[position], in: family) {
                 body(position, .native(histogram.sample))
                 if !histogram.keepsClassicBuckets {
                     if created > 0 { body(position, .created(created)) }
@@ -138,17 +192,17 @@ struct MergedScrape {
         }
         if lowestBound != nil {
             var cumulative = 0.0
-            for bucket in set.buckets where isShown(layout.buckets[bucket].series) {
-                let number = layout.buckets[bucket].series
-                cumulative += values[number]
+            for bucket in setBuckets where tables.isShown(tables.buckets[bucket].series) {
+                let number = tables.buckets[bucket].series
+                cumulative += tables.values[number]
                 body(position, .bucket(position: bucket, value: cumulative, exemplar: exemplar(of: number)))
             }
             body(position, .count(cumulative))
         }
         if writesOthers {
-            for other in set.others where isShown(layout.others[other]) {
-                let number = layout.others[other]
-                body(position, .sample(position: other, value: values[number], exemplar: exemplar(of: number)))
+            for other in setOthers where tables.isShown(tables.others[other]) {
+                let number = tables.others[other]
+                body(position, .sample(position: other, value: tables.values[number], exemplar: exemplar(of: number)))
             }
         }
         if created > 0 { body(position, .created(created)) }
