@@ -109,6 +109,19 @@ enum MergeBenchmarks {
         ]
     }
 
+    /// `rounds` warm text renders of a registry holding a collector of `directory`: the merged scrape
+    /// without HTTP, for profilers. Returns the median.
+    static func renderOnly(directory: String, rounds: Int) throws -> Measurement {
+        let registry = CollectorRegistry()
+        try registry.register(try MultiProcessCollector(path: directory, lifecycle: .manual))
+        var rendered: [UInt8] = []
+        registry.render(as: .prometheusText004, into: &rendered)
+        let times = try (0..<max(rounds, 1)).map { _ in
+            try bestOf(1) { registry.render(as: .prometheusText004, into: &rendered) }
+        }
+        return Measurement(name: "merge_render_median_ms", value: Spread(times).median * 1e3)
+    }
+
     /// Warm text scrapes of `registry` through the built-in server over loopback (one keep-alive
     /// connection), and round trips to a server with nothing to serve: the loopback's own cost.
     private static func warmScrapesOverHTTP(_ registry: CollectorRegistry, rounds: Int) throws -> (
