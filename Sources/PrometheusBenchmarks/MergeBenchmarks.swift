@@ -122,6 +122,17 @@ enum MergeBenchmarks {
         return Measurement(name: "merge_render_median_ms", value: Spread(times).median * 1e3)
     }
 
+    /// `rounds` cold collections of `directory`, each by a new collector (created and released
+    /// outside the timing), for profilers. Returns the median.
+    static func coldOnly(directory: String, rounds: Int) throws -> Measurement {
+        var times: [Double] = []
+        for _ in 0..<max(rounds, 1) {
+            let fresh = try MultiProcessCollector(path: directory, lifecycle: .manual)
+            times.append(try bestOf(1) { _ = try fresh.collect() })
+        }
+        return Measurement(name: "merge_cold_median_ms", value: Spread(times).median * 1e3)
+    }
+
     /// Warm text scrapes of `registry` through the built-in server over loopback (one keep-alive
     /// connection), and round trips to a server with nothing to serve: the loopback's own cost.
     private static func warmScrapesOverHTTP(_ registry: CollectorRegistry, rounds: Int) throws -> (

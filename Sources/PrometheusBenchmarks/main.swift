@@ -40,6 +40,14 @@ do {
             let floor = try MergeFloor.measure(directory: arguments[1], rounds: rounds)
             print(Measurement(name: "merge_floor_pread_median_ms", value: floor.median * 1e3).line)
             exit(0)
+        case "merge-cold":
+            // merge-cold DIR ROUNDS: only cold collections (a new collector each), for profilers.
+            guard arguments.count == 3, let rounds = Int(arguments[2]) else {
+                FileHandle.standardError.write(Data("usage: prometheus-benchmarks merge-cold DIR ROUNDS\n".utf8))
+                exit(2)
+            }
+            print(try MergeBenchmarks.coldOnly(directory: arguments[1], rounds: rounds).line)
+            exit(0)
         case "coalesce":
             // coalesce DIR: concurrent scrapes of a master of a directory made by make_multiproc_dir.py.
             guard arguments.count == 2 else {

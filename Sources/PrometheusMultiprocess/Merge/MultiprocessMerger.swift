@@ -219,14 +219,21 @@ final class MultiprocessMerger {
             window = try cache.readWindow(of: file, from: start, count: used - start)
             windowOffset = start
         }
-        file.entries.reserveCapacity(file.entries.count + decoded.count)
-        for entry in decoded {
-            if let number = entry.meaning.series {
-                file.entries.append((number, entry.valueOffset))
-            } else if let reason = table.rejectionReason(entry.meaning) {
-                file.rejections.append(.invalidEntry(offset: entry.entryOffset, reason: reason))
+        // Appended to in a local array: each append to a class's property is checked for exclusive
+        // access at run time, which cost a cold merge about a tenth of its decoding.
+        var entries: [(series: Int, valueOffset: Int)] = []
+        swap(&entries, &file.entries)
+        entries.reserveCapacity(entries.count + decoded.count)
+        decoded.withUnsafeBufferPointer { decoded in
+            for entry in decoded {
+                if let number = entry.meaning.series {
+                    entries.append((number, entry.valueOffset))
+                } else if let reason = table.rejectionReason(entry.meaning) {
+                    file.rejections.append(.invalidEntry(offset: entry.entryOffset, reason: reason))
+                }
             }
         }
+        swap(&entries, &file.entries)
         file.parsedEnd = used
     }
 
