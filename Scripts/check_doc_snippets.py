@@ -11,7 +11,9 @@ compiled. Snippets that import a web framework (Vapor, Hummingbird, SwiftNIO) or
 compiled with --frameworks only, in a scratch package that depends on those packages and on this
 one by path, as a user's package does. That package also runs two programs: README's Quick start
 (started, scraped, stopped with SIGINT) and docs/swift-metrics.md's backend under a program that
-records through the swift-metrics API and checks the exposition.
+records through the swift-metrics API and checks the exposition. --prepare-frameworks --work DIR
+only builds that package in DIR (Scripts/test.sh starts it in the background, under SCHED_IDLE, while
+the tests run); a later --frameworks --work DIR finds it built.
 Exits 1 and prints what failed.
 """
 import argparse, glob, os, re, shutil, subprocess, sys, tempfile, textwrap
@@ -61,6 +63,7 @@ def imports(code):
 
 
 def compile_core(found, build_dir, work):
+    os.makedirs(work, exist_ok=True)
     modules = os.path.join(build_dir, "Modules")
     common = ["swiftc", "-I", modules]
     for c_module in ("CPrometheusSupport", "CPrometheusSystemCalls", "CPrometheusTLS"):
@@ -80,7 +83,7 @@ def compile_core(found, build_dir, work):
     failures = 0
     for number, (path, line, code) in enumerate(found):
         source = os.path.join(work, "snippet%d" % number, "main.swift")
-        os.makedirs(os.path.dirname(source))
+        os.makedirs(os.path.dirname(source), exist_ok=True)
         header = library_imports + "import SnippetContext\n"
         open(source, "w").write(header + code + "\n")
         result = subprocess.run(
@@ -195,16 +198,25 @@ def run_swift_metrics_check(executable):
     return None
 
 
-def compile_frameworks(found, work, runnable, quick_start_port):
+def write_if_changed(path, text):
+    """Writes `text` to `path` unless it holds it already: a prepared build then stays up to date."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if os.path.exists(path) and open(path).read() == text:
+        return
+    open(path, "w").write(text)
+
+
+def write_frameworks_package(found, work, runnable):
+    """Writes the package that compiles the framework snippets and the programs run from the docs;
+    returns its path."""
     package = os.path.join(work, "frameworks")
-    os.makedirs(os.path.join(package, "Sources", "Snippets"))
     manifest = open(os.path.join(ROOT, "Package.swift")).read()
     libraries = [name for name in ("PrometheusClient", "PrometheusMultiprocess", "PrometheusServing", "PrometheusPush")
                  if '.library(name: "%s"' % name in manifest]
     # A path dependency's package identity is the last component of its path.
     identity = os.path.basename(ROOT.rstrip("/")).lower()
     products = "".join('.product(name: "%s", package: "%s"), ' % (name, identity) for name in libraries)
-    open(os.path.join(package, "Package.swift"), "w").write(textwrap.dedent("""\
+    write_if_changed(os.path.join(package, "Package.swift"), textwrap.dedent("""\
         // swift-tools-version: 6.1
         import PackageDescription
         let package = Package(
@@ -237,8 +249,7 @@ def compile_frameworks(found, work, runnable, quick_start_port):
         )
         """) % (ROOT, products, products, products))
     for target, code in runnable.items():
-        os.makedirs(os.path.join(package, "Sources", target))
-        open(os.path.join(package, "Sources", target, "main.swift"), "w").write(code)
+        write_if_changed(os.path.join(package, "Sources", target, "main.swift"), code)
     for number, (path, line, code) in enumerate(found):
         # A snippet that declares types stays at file level; any other becomes the body of a function
         # whose parameters are what it assumes exists (`registry`, and Vapor's `app`).
@@ -250,12 +261,24 @@ def compile_frameworks(found, work, runnable, quick_start_port):
             parameters = "app: Application, registry: CollectorRegistry" if "Vapor" in imports(code) else "registry: CollectorRegistry"
             text = "%s// %s:%d\nfunc snippet%d(%s) async throws {\n%s\n}\n" % (
                 file_imports, path, line, number, parameters, declarations)
-        open(os.path.join(package, "Sources", "Snippets", "Snippet%d.swift" % number), "w").write(text)
-    result = subprocess.run(["swift", "build", "--package-path", package], capture_output=True, text=True)
+        write_if_changed(os.path.join(package, "Sources", "Snippets", "Snippet%d.swift" % number), text)
+    return package
+
+
+# Without debug information: the package only has to compile and run once, and leaving it out
+# shortens the build of Vapor, Hummingbird and their C libraries. --prepare-frameworks and
+# --frameworks pass the same flags, so that the second finds the first's build up to date.
+FRAMEWORK_BUILD_FLAGS = ["-Xswiftc", "-gnone", "-Xcc", "-g0"]
+
+
+def compile_frameworks(found, work, runnable, quick_start_port):
+    package = write_frameworks_package(found, work, runnable)
+    result = subprocess.run(["swift", "build", "--package-path", package] + FRAMEWORK_BUILD_FLAGS,
+                            capture_output=True, text=True)
     if result.returncode != 0:
         print(result.stdout[-6000:], result.stderr[-3000:])
         return 1
-    binaries = subprocess.run(["swift", "build", "--package-path", package, "--show-bin-path"],
+    binaries = subprocess.run(["swift", "build", "--package-path", package, "--show-bin-path"] + FRAMEWORK_BUILD_FLAGS,
                               capture_output=True, text=True).stdout.strip()
     failures = 0
     for problem in (run_quick_start(os.path.join(binaries, "QuickStart"), quick_start_port),
@@ -272,23 +295,34 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build-dir", default=os.path.join(ROOT, ".build", "debug"))
     parser.add_argument("--frameworks", action="store_true")
+    parser.add_argument("--work", help="a directory to build in and keep (default: a temporary one, removed)")
+    parser.add_argument("--prepare-frameworks", action="store_true",
+                        help="only build the framework package in --work, so that a later --frameworks run "
+                             "with the same --work finds it built (Scripts/test.sh runs this in the background)")
     arguments = parser.parse_args()
     found = list(snippets())
     core = [s for s in found if not (imports(s[2]) & FRAMEWORK_IMPORTS)]
     framework = [s for s in found if imports(s[2]) & FRAMEWORK_IMPORTS]
-    work = tempfile.mkdtemp(prefix="doc-snippets-")
+
+    def runnable(port):
+        return {
+            "QuickStart": find_snippet(found, "README.md", "TerminationSignal.wait()").replace(
+                "port: 8000", "port: %d" % port),
+            "SwiftMetricsCheck": find_snippet(found, "docs/swift-metrics.md", "final class PrometheusMetricsBackend")
+            + SWIFT_METRICS_CHECK,
+        }
+
+    if arguments.prepare_frameworks:
+        # The Quick start is rebuilt later for the port free then; everything else stays built.
+        package = write_frameworks_package(framework, arguments.work, runnable(8000))
+        sys.exit(subprocess.run(["swift", "build", "--package-path", package] + FRAMEWORK_BUILD_FLAGS).returncode)
+    work = arguments.work or tempfile.mkdtemp(prefix="doc-snippets-")
     try:
-        failures = compile_core(core, arguments.build_dir, work)
+        failures = compile_core(core, arguments.build_dir, os.path.join(work, "core"))
         print("%d of %d snippets compile" % (len(core) - failures, len(core)))
         if arguments.frameworks and framework:
             port = free_port()
-            runnable = {
-                "QuickStart": find_snippet(found, "README.md", "TerminationSignal.wait()").replace(
-                    "port: 8000", "port: %d" % port),
-                "SwiftMetricsCheck": find_snippet(found, "docs/swift-metrics.md", "final class PrometheusMetricsBackend")
-                + SWIFT_METRICS_CHECK,
-            }
-            if compile_frameworks(framework, work, runnable, port):
+            if compile_frameworks(framework, work, runnable(port), port):
                 failures += 1
                 print("the framework snippets or the programs run from the docs failed (see above)")
             else:
@@ -297,7 +331,8 @@ def main():
         elif framework:
             print("%d framework snippets not compiled (pass --frameworks)" % len(framework))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not arguments.work:
+            shutil.rmtree(work, ignore_errors=True)
     sys.exit(1 if failures else 0)
 
 

@@ -3,6 +3,7 @@
 # bounded time.
 #
 #   bash Scripts/fuzz.sh [seconds]     (default 60)
+#   bash Scripts/fuzz.sh --build-only  (builds the fuzz target and stops)
 #
 # Starts from the committed seed corpus (Tests/FuzzCorpus/inputs) in a scratch copy, so new inputs do
 # not land in the repository. A crash, a hang (over 10 s per input) or memory over 2 GiB fails the
@@ -13,6 +14,7 @@ seconds="${1:-60}"
 
 swift build --product PrometheusFuzz -c debug --scratch-path .build-fuzz \
     -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING -Xswiftc -parse-as-library
+[ "$seconds" = --build-only ] && exit 0
 binary=".build-fuzz/debug/PrometheusFuzz"
 
 work="$(mktemp -d)"

@@ -72,6 +72,24 @@ install_python_026() {
     "$python026/bin/pip" install --quiet --disable-pip-version-check prometheus-client==0.26.0 gunicorn
 }
 
+# The two builds the end of the run needs besides the package's own (the framework snippets' package,
+# which compiles Vapor, Hummingbird and swift-metrics, and the fuzz target) start now, in the
+# background under SCHED_IDLE: they take the processor time the installs, builds and tests leave
+# idle (the tests mostly wait on processes and sockets), not time from them. (`nice` would not do:
+# the build system runs its compilers at the default priority again; a scheduling policy stays.)
+background_work=""
+background_pid=""
+if [ $# -eq 0 ] && [ "${DOC_SNIPPETS_FRAMEWORKS:-1}" = "1" ]; then
+    background_work="$(mktemp -d)"
+    (
+        chrt --idle 0 python3 Scripts/check_doc_snippets.py --prepare-frameworks --work "$background_work/snippets" \
+            >"$background_work/snippets.log" 2>&1 || true
+        chrt --idle 0 bash Scripts/fuzz.sh --build-only >"$background_work/fuzz.log" 2>&1 || true
+    ) &
+    background_pid=$!
+    trap '[ -n "$background_pid" ] && kill "$background_pid" 2>/dev/null; [ -n "$background_work" ] && rm -rf "$background_work"' EXIT
+fi
+
 install_system_packages
 install_python_client
 install_gunicorn
@@ -120,7 +138,13 @@ fi
 
 if [ $# -eq 0 ]; then
     log "Doc snippets: every Swift snippet of README.md and docs/ compiles"
-    if [ "${DOC_SNIPPETS_FRAMEWORKS:-1}" = "1" ]; then
+    if [ -n "$background_pid" ]; then
+        log "Waiting for the background builds (framework snippets, fuzz target)"
+        wait "$background_pid" || true
+        background_pid=""
+        tail -n 3 "$background_work/snippets.log" "$background_work/fuzz.log" || true
+        python3 Scripts/check_doc_snippets.py --frameworks --work "$background_work/snippets"
+    elif [ "${DOC_SNIPPETS_FRAMEWORKS:-1}" = "1" ]; then
         python3 Scripts/check_doc_snippets.py --frameworks
     else
         python3 Scripts/check_doc_snippets.py
