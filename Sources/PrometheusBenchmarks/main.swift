@@ -29,24 +29,21 @@ do {
                 print(measurement.line)
             }
             exit(0)
-        case "merge-render":
-            // merge-render DIR ROUNDS: only warm text renders of a merged directory, for profilers
-            // (perf, callgrind); prints the median, then the pread floor's.
+        case "merge-render", "merge-cold":
+            // merge-render DIR ROUNDS: only warm text renders of a merged directory, then the pread
+            // floor; merge-cold DIR ROUNDS: only cold collections (a new collector each). For
+            // profilers (perf, callgrind); each prints medians.
             guard arguments.count == 3, let rounds = Int(arguments[2]) else {
-                FileHandle.standardError.write(Data("usage: prometheus-benchmarks merge-render DIR ROUNDS\n".utf8))
+                FileHandle.standardError.write(Data("usage: prometheus-benchmarks \(suite) DIR ROUNDS\n".utf8))
                 exit(2)
+            }
+            if suite == "merge-cold" {
+                print(try MergeBenchmarks.coldOnly(directory: arguments[1], rounds: rounds).line)
+                exit(0)
             }
             print(try MergeBenchmarks.renderOnly(directory: arguments[1], rounds: rounds).line)
             let floor = try MergeFloor.measure(directory: arguments[1], rounds: rounds)
             print(Measurement(name: "merge_floor_pread_median_ms", value: floor.median * 1e3).line)
-            exit(0)
-        case "merge-cold":
-            // merge-cold DIR ROUNDS: only cold collections (a new collector each), for profilers.
-            guard arguments.count == 3, let rounds = Int(arguments[2]) else {
-                FileHandle.standardError.write(Data("usage: prometheus-benchmarks merge-cold DIR ROUNDS\n".utf8))
-                exit(2)
-            }
-            print(try MergeBenchmarks.coldOnly(directory: arguments[1], rounds: rounds).line)
             exit(0)
         case "coalesce":
             // coalesce DIR: concurrent scrapes of a master of a directory made by make_multiproc_dir.py.

@@ -130,7 +130,11 @@ struct PreforkDemoHealingTests {
 
         let live = demo.livingWorkerPIDs()
         let expected = live.reduce(0) { $0 + (answers.byWorker[$1] ?? 0) }
-        let healed = try demo.scrapeUntil(timeout: 40) { $0.sum(Self.requests) == Double(expected) }
+        // Each worker heals at its next slow path or sampling round, file by file: its counter file
+        // can be back while its gauge file is not yet, so the check waits for both.
+        let healed = try demo.scrapeUntil(timeout: 40) { samples in
+            samples.sum(Self.requests) == Double(expected) && samples.sum("demo_worker_processes") == 2
+        }
         #expect(healed.sum(Self.requests) == Double(expected), "answered by live workers: \(answers.byWorker)")
         #expect(healed.sum("prometheus_multiproc_directory_losses_total") == 1)
         #expect(healed.sum("demo_worker_processes") == 2)
