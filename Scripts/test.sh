@@ -87,7 +87,10 @@ if [ $# -eq 0 ] && [ "${DOC_SNIPPETS_FRAMEWORKS:-1}" = "1" ]; then
         chrt --idle 0 bash Scripts/fuzz.sh --build-only >"$background_work/fuzz.log" 2>&1 || true
     ) &
     background_pid=$!
-    trap '[ -n "$background_pid" ] && kill "$background_pid" 2>/dev/null; [ -n "$background_work" ] && rm -rf "$background_work"' EXIT
+    # On the way out (a failure before they are waited for), the background builds are stopped:
+    # every process of theirs names the work directory on its command line.
+    trap '[ -n "$background_pid" ] && { kill "$background_pid"; pkill -f "$background_work"; sleep 1; } 2>/dev/null
+          rm -rf "$background_work" 2>/dev/null || true' EXIT
 fi
 
 install_system_packages

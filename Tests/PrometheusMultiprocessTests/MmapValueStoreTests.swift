@@ -195,10 +195,20 @@ struct MmapValueStoreTests {
         defer { Fixtures.remove(directory) }
         let validated = try MultiprocessDirectory(path: directory, forWriting: true)
         let descriptor = Fixtures.counter("jobs", labels: [Label("queue", "q")])
+        weak var released: MmapValueStore?
         do {
             let first = MmapValueStore(directory: validated, processIdentifier: "9")
             first.makeSeries(descriptor).add(3, at: 0)
+            released = first
         }
+        // The store's healing thread holds it while a round is under way, so its deinit (which
+        // gives the identity's lease back) can come a moment after the last reference here goes.
+        var waited = 0
+        while released != nil && waited < 5_000 {
+            usleep(1_000)
+            waited += 1
+        }
+        #expect(released == nil, "the first store was never released")
         let second = MmapValueStore(directory: validated, processIdentifier: "9")
         let series = second.makeSeries(descriptor)
         #expect(series.value(at: 0) == 3)
