@@ -112,6 +112,28 @@ struct DirectoryLossTests {
         #expect(try Fixtures.names(directory).contains("counter_7.db"))
     }
 
+    @Test("a directory lost twice, the second time just after it was made again: every count comes back once")
+    func aDirectoryLostTwiceInQuickSuccession() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { Fixtures.remove(directory) }
+        let store = try Self.store(directory, "5")
+        let counter = store.makeSeries(Fixtures.counter("jobs"))
+        counter.add(4, at: 0)
+        try FileManager.default.removeItem(atPath: directory)
+        counter.add(1, at: 0)
+        #expect(
+            Self.eventually { FileManager.default.fileExists(atPath: directory + "/counter_5.db") },
+            "the directory was not made again after the first loss")
+        try FileManager.default.removeItem(atPath: directory)
+        counter.add(2, at: 0)
+        #expect(
+            try Self.eventually { try Fixtures.pythonMerge(directory)[Fixtures.sampleKey("jobs_total")] == 7 },
+            "the counts did not all come back after the second loss")
+        usleep(200_000)
+        #expect(try Fixtures.pythonMerge(directory)[Fixtures.sampleKey("jobs_total")] == 7)
+        withExtendedLifetime(store) {}
+    }
+
     @Test("a file deleted alone is made again with its values; the writer's other files stay as they are")
     func aDeletedFileAloneIsMadeAgain() throws {
         let directory = try Fixtures.temporaryDirectory()
