@@ -42,63 +42,53 @@ final class MergedLayout: Sendable {
 
     private let texts = Mutex<[NameEscapingScheme: Texts]>([:])
 
-    /// Lays out `series` (a merge's series table).
+    /// Lays out `series` (a merge's series table): one sort of the series numbers on bytes
+    /// (``MergedSeriesOrder``), then one walk that cuts it into families and label sets.
     init(series: [MergedSeriesTable.Series]) {
         self.series = series
-        var grouped: [FamilyKey: (first: Int, sets: [[Label]: [Int]])] = [:]
-        for index in series.indices {
-            let key = series[index].key
-            grouped[FamilyKey(name: key.familyName, type: series[index].type), default: (index, [:])]
-                .sets[key.labels, default: []].append(index)
-        }
+        let order = MergedSeriesOrder(series)
+        let numbers = order.numbers
         var families: [Family] = []
         var sets: [LabelSet] = []
         var buckets: [(series: Int, bound: Double)] = []
         var others: [Int] = []
-        families.reserveCapacity(grouped.count)
-        for name in grouped.keys.sorted(by: FamilyKey.precedes) {
-            let family = grouped[name]!
-            let firstSet = sets.count
-            for labels in family.sets.keys.sorted(by: Self.labelsPrecede) {
-                let members = family.sets[labels]!
-                let firstBucket = buckets.count
-                let firstOther = others.count
-                for number in members {
-                    if let bound = series[number].key.bucketBound {
-                        buckets.append((number, bound))
-                    } else {
-                        others.append(number)
-                    }
-                }
-                buckets[firstBucket...].sort { $0.bound < $1.bound }
-                others[firstOther...].sort {
-                    ByteIdentity.precedes(series[$0].key.sampleName.string, series[$1].key.sampleName.string)
-                }
-                sets.append(
-                    LabelSet(labels: labels, buckets: firstBucket..<buckets.count, others: firstOther..<others.count))
+        buckets.reserveCapacity(series.count)
+        others.reserveCapacity(series.count)
+        var firstSet = 0
+        var firstBucket = 0
+        var firstOther = 0
+        var firstMet = Int.max
+        for position in numbers.indices {
+            let number = numbers[position]
+            firstMet = min(firstMet, number)
+            if let bound = series[number].key.bucketBound {
+                buckets.append((number, bound))
+            } else {
+                others.append(number)
             }
-            let first = series[family.first]
+            let next = position + 1 < numbers.count ? numbers[position + 1] : nil
+            let familyEnds = next.map { !order.sameFamily(number, $0) } ?? true
+            guard familyEnds || !order.sameLabels(number, next!) else { continue }
+            sets.append(
+                LabelSet(
+                    labels: series[number].key.labels, buckets: firstBucket..<buckets.count,
+                    others: firstOther..<others.count))
+            firstBucket = buckets.count
+            firstOther = others.count
+            guard familyEnds else { continue }
+            // A family's help is that of its series met first, as when families were grouped in order.
             families.append(
-                Family(name: name.name.string, type: name.type, help: first.help, sets: firstSet..<sets.count))
+                Family(
+                    name: series[number].key.familyName.string, type: series[number].type,
+                    help: series[firstMet].help, sets: firstSet..<sets.count))
+            firstSet = sets.count
+            firstMet = Int.max
         }
         self.families = families
         clashes = Self.clashes(of: families)
         self.sets = sets
         self.buckets = buckets
         self.others = others
-    }
-
-    /// A family's name and type: files may give one name two types.
-    private struct FamilyKey: Hashable {
-        var name: ByteString
-        var type: MetricType
-
-        static func precedes(_ lhs: FamilyKey, _ rhs: FamilyKey) -> Bool {
-            if !ByteIdentity.equal(lhs.name.string, rhs.name.string) {
-                return ByteIdentity.precedes(lhs.name.string, rhs.name.string)
-            }
-            return lhs.type.rawValue < rhs.type.rawValue
-        }
     }
 
     /// The families each family cannot be shown beside: one that has its name with another type,
@@ -132,15 +122,6 @@ final class MergedLayout: Sendable {
     /// An empty layout.
     convenience init() {
         self.init(series: [])
-    }
-
-    /// Label sets are ordered by their labels in the order the files wrote them.
-    private static func labelsPrecede(_ lhs: [Label], _ rhs: [Label]) -> Bool {
-        for (left, right) in zip(lhs, rhs) {
-            if !ByteIdentity.equal(left.name, right.name) { return ByteIdentity.precedes(left.name, right.name) }
-            if !ByteIdentity.equal(left.value, right.value) { return ByteIdentity.precedes(left.value, right.value) }
-        }
-        return lhs.count < rhs.count
     }
 
     /// The bytes every line of the layout copies under `escaping`, made at the first scrape that
