@@ -67,16 +67,38 @@ final class MergedSeriesTable {
     private(set) var series: [Series] = []
     /// `series[i].rule`, contiguous for the value loop of a merge.
     private(set) var rules: [MergeRule] = []
-    /// A series' identity: a family met under two types has two series per key.
+    /// A series' identity: a family met under two types has two series per key. Its hash is worked
+    /// out once, so that growing the index rehashes integers, not every series' strings.
     private struct TypedKey: Hashable {
-        var key: MergedSeriesKey
-        var type: MetricType
+        let key: MergedSeriesKey
+        let type: MetricType
+        private let keyHash: Int
+
+        init(key: MergedSeriesKey, type: MetricType) {
+            self.key = key
+            self.type = type
+            var hasher = Hasher()
+            key.hash(into: &hasher)
+            hasher.combine(type)
+            keyHash = hasher.finalize()
+        }
+
+        static func == (lhs: TypedKey, rhs: TypedKey) -> Bool {
+            lhs.keyHash == rhs.keyHash && lhs.type == rhs.type && lhs.key == rhs.key
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(keyHash)
+        }
     }
 
     private var index: [TypedKey: Int] = [:]
     private var groups: [String: KeyGroup] = [:]
     /// The names of the collector's own metrics, which no file may use or derive.
     private var reservedNames: Set<ByteString> = []
+    /// The family checked last against ``reservedNames`` and what was found: a file's new keys
+    /// mostly repeat the family of the key before.
+    private var lastReservedCheck: (name: ByteString, type: MetricType, rejection: String?)?
 
     /// What decoding one file added to the table, so that a file found corrupt takes all of it back:
     /// a file the merge skips must decide nothing, not even a family's type.
@@ -245,11 +267,15 @@ final class MergedSeriesTable {
     /// collector's own metrics; nil when it can.
     private func reservedNameRejection(_ name: ByteString, type: MetricType) -> String? {
         guard !reservedNames.isEmpty else { return nil }
+        if let last = lastReservedCheck, last.type == type, last.name == name { return last.rejection }
+        var rejection: String?
         for candidate in [name] + type.reservedSuffixes.map({ ByteString(name.string + $0) })
         where reservedNames.contains(candidate) {
-            return "\(candidate) is the name of a metric of the collector itself"
+            rejection = "\(candidate) is the name of a metric of the collector itself"
+            break
         }
-        return nil
+        lastReservedCheck = (name, type, rejection)
+        return rejection
     }
 
     /// Files whose keys mean the same series share a group: every file of a kind, except that each
