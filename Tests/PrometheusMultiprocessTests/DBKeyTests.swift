@@ -18,6 +18,19 @@ struct DBKeyTests {
         #expect(String(decoding: key, as: UTF8.self) == expected)
     }
 
+    @Test("raw UTF-8 in a key's strings is kept byte for byte; bytes that are not UTF-8 reject the key")
+    func keyStringsAreValidatedUTF8() throws {
+        func decode(_ bytes: [UInt8]) -> DBKey? {
+            bytes.withUnsafeBufferPointer { try? DBKey(json: $0) }
+        }
+        let raw = Array(#"["m", "m_total", {"x": "e\#u{301}\#u{e9}"}, "h"]"#.utf8)
+        #expect(decode(raw)?.labels.first?.value.utf8.elementsEqual([0x65, 0xCC, 0x81, 0xC3, 0xA9]) == true)
+        for invalid: [UInt8] in [[0xFF], [0xC3], [0xC0, 0xAF], [0xED, 0xA0, 0x80]] {
+            let key = Array(#"["m", "m_total", {"x": ""#.utf8) + invalid + Array(#""}, "h"]"#.utf8)
+            #expect(decode(key) == nil, "\(invalid) was accepted")
+        }
+    }
+
     @Test("an entry is padded with 1 to 8 spaces, never 0")
     func paddingIsNeverZero() {
         #expect(DBFileLayout.paddingLength(forKeyLength: 60) == 8)

@@ -70,7 +70,7 @@ struct LineScanner {
             position += 1
             switch byte {
             case 0x22:
-                guard let text = String(validating: result, as: UTF8.self) else {
+                guard let text = result.withUnsafeBufferPointer({ String(validatingUTF8Bytes: $0) }) else {
                     throw fail("quoted string is not valid UTF-8", at: start)
                 }
                 return text

@@ -191,7 +191,7 @@ public enum ProtobufParser {
 
     private static func string(_ field: ProtobufWire.Field, _ bytes: Bytes) throws(ProtobufParseError) -> String {
         let range = try payload(field)
-        guard let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self) else {
+        guard let text = String(validatingUTF8Bytes: UnsafeRawBufferPointer(rebasing: bytes[range])) else {
             throw .invalid(offset: range.lowerBound, reason: "a string that is not UTF-8")
         }
         return text

@@ -78,13 +78,13 @@ package struct DBKeyDecoder {
         if peek() == 0x22 {
             let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
             position += 1
-            guard let text = String(validating: slice, as: UTF8.self) else {
+            guard let text = String(validatingUTF8Bytes: slice) else {
                 throw Failure(reason: "string at byte \(start) is not valid UTF-8")
             }
             return text
         }
         var scalars = String.UnicodeScalarView()
-        guard let prefix = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+        guard let prefix = String(validatingUTF8Bytes: UnsafeBufferPointer(rebasing: bytes[start..<position]))
         else { throw Failure(reason: "string at byte \(start) is not valid UTF-8") }
         scalars.append(contentsOf: prefix.unicodeScalars)
         var rawStart = position
@@ -92,8 +92,7 @@ package struct DBKeyDecoder {
             guard let byte = peek() else { throw Failure(reason: "unterminated string at byte \(start)") }
             if byte == 0x22 || byte == 0x5C {
                 guard
-                    let raw = String(
-                        validating: UnsafeBufferPointer(rebasing: bytes[rawStart..<position]), as: UTF8.self)
+                    let raw = String(validatingUTF8Bytes: UnsafeBufferPointer(rebasing: bytes[rawStart..<position]))
                 else { throw Failure(reason: "string at byte \(start) is not valid UTF-8") }
                 scalars.append(contentsOf: raw.unicodeScalars)
                 position += 1

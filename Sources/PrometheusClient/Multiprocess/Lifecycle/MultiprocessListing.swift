@@ -55,7 +55,7 @@ package struct MultiprocessListing {
             }
         }
         for entry in sorted {
-            guard let name = String(validating: entry.name, as: UTF8.self) else {
+            guard let name = entry.name.withUnsafeBufferPointer({ String(validatingUTF8Bytes: $0) }) else {
                 let shown = String(decoding: entry.name, as: UTF8.self)
                 listing.problems.append(
                     .init(path: path + "/" + shown, reason: "\(DBFileError.invalidFileName(shown))"))
