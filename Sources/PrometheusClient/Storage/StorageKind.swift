@@ -37,17 +37,26 @@ public enum StorageKind: Sendable, Hashable, CaseIterable {
 
     /// The kind whose files start with `prefix`, if any.
     public init?(filePrefix prefix: some StringProtocol) {
-        switch prefix {
-        case "counter": self = .counter
-        case "histogram": self = .histogram
-        case "summary": self = .summary
-        case "gauge_liveinfo": self = .info
-        case "gauge_livestateset": self = .stateSet
-        default:
-            guard prefix.hasPrefix("gauge_"), let mode = MultiprocessMode(rawValue: String(prefix.dropFirst(6)))
-            else { return nil }
-            self = .gauge(mode)
-        }
+        var text = String(prefix)
+        guard let kind = text.withUTF8({ StorageKind(filePrefixBytes: $0) }) else { return nil }
+        self = kind
+    }
+
+    /// The kind whose files start with the UTF-8 bytes `prefix`, if any. Compares bytes against each
+    /// kind's prefix: a cold merge parses one file name per file, thousands per scrape, and `String`
+    /// comparison (canonical equivalence) cost more than the rest of the name's parsing.
+    package init?(filePrefixBytes prefix: UnsafeBufferPointer<UInt8>) {
+        guard
+            let known = Self.filePrefixes.first(where: {
+                $0.prefix.count == prefix.count && $0.prefix.elementsEqual(prefix)
+            })
+        else { return nil }
+        self = known.kind
+    }
+
+    /// Each kind with its file prefix's bytes.
+    private static let filePrefixes: [(prefix: [UInt8], kind: StorageKind)] = allCases.map {
+        (Array($0.filePrefix.utf8), $0)
     }
 
     /// Whether the files belong to live processes only: `markProcessDead` deletes them.

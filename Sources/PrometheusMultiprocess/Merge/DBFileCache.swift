@@ -102,9 +102,10 @@ final class DBFileCache {
     ///   listing).
     /// - Throws: `DBFileError` for a foreign name, a file that is not a regular file, a dangling
     ///   link, or one that cannot be opened.
-    func file(named fileName: String, inode: UInt64, listedAsRegular: Bool = false, position: Int) throws(DBFileError)
-        -> File?
-    {
+    func file(
+        named fileName: String, inode: UInt64, listedAsRegular: Bool = false, parsedName: DBFileName? = nil,
+        position: Int
+    ) throws(DBFileError) -> File? {
         let key = ByteString(fileName)
         let known =
             position < previousOrder.count && ByteIdentity.equal(previousOrder[position].fileName, fileName)
@@ -117,7 +118,7 @@ final class DBFileCache {
         if let known {
             forget(key, known)  // replaced (an archive rewritten): start over
         }
-        guard let name = DBFileName(fileName: fileName) else { throw .foreignName(fileName: fileName) }
+        guard let name = parsedName ?? DBFileName(fileName: fileName) else { throw .foreignName(fileName: fileName) }
         guard let descriptor = try open(fileName, knownRegular: listedAsRegular) else { return nil }
         let file = File(fileName: fileName, name: name, inode: inode)
         file.descriptor = descriptor

@@ -204,7 +204,8 @@ public final class MultiProcessCollector: Collector {
                 continue
             }
             files.append(
-                MultiprocessMerger.ListedFile(fileName: file.name, inode: file.inode, listedAsRegular: file.isRegular))
+                MultiprocessMerger.ListedFile(
+                    fileName: file.name, inode: file.inode, listedAsRegular: file.isRegular, name: name))
         }
         let companions = listing.companionFiles.map(\.name).filter { $0.fileName != absorbed }
         let exemplars = state.exemplars.latest(

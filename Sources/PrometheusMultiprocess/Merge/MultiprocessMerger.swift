@@ -18,6 +18,8 @@ final class MultiprocessMerger {
         /// Whether the directory listing said it is a regular file (then it is not asked again:
         /// every read is bounded and non-blocking, so a file swapped since cannot hang the merge).
         var listedAsRegular = false
+        /// The name parsed, when the listing has parsed it already (else the cache parses it).
+        var name: DBFileName?
     }
 
     /// A file, or an entry of one, that could not be merged, and why.
@@ -100,7 +102,7 @@ final class MultiprocessMerger {
                 guard
                     let file = try cache.file(
                         named: listedFile.fileName, inode: listedFile.inode,
-                        listedAsRegular: listedFile.listedAsRegular,
+                        listedAsRegular: listedFile.listedAsRegular, parsedName: listedFile.name,
                         position: position)
                 else { continue }
                 opened = file

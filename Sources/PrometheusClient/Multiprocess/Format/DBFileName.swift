@@ -23,21 +23,25 @@ package struct DBFileName: Sendable, Hashable {
     /// Parses a file name; nil for names that are not multiprocess files.
     package init?(fileName: String) {
         // Works on the UTF-8 bytes: a cold merge parses one name per file, thousands per scrape.
-        let bytes = fileName.utf8
-        guard Self.hasDBSuffix(bytes) else { return nil }
-        let stem = bytes.dropLast(3)
+        var name = fileName
+        guard let parsed = name.withUTF8({ Self.parse($0) }) else { return nil }
+        (kind, processIdentifier) = parsed
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (StorageKind, String)? {
+        guard hasDBSuffix(bytes) else { return nil }
+        let stem = bytes.count - suffix.utf8.count
         let separator = UInt8(ascii: "_")
-        guard let first = stem.firstIndex(of: separator) else { return nil }
-        var prefixEnd = first
-        if Substring(stem[..<first]) == "gauge" {
+        guard var prefixEnd = bytes[..<stem].firstIndex(of: separator) else { return nil }
+        if bytes[..<prefixEnd].elementsEqual("gauge".utf8) {
             // Gauge prefixes hold the mode: gauge_<mode>_<id>.
-            guard let second = stem[stem.index(after: first)...].firstIndex(of: separator) else { return nil }
+            guard let second = bytes[(prefixEnd + 1)..<stem].firstIndex(of: separator) else { return nil }
             prefixEnd = second
         }
-        let identifier = stem[stem.index(after: prefixEnd)...]
-        guard !identifier.isEmpty, let kind = StorageKind(filePrefix: Substring(stem[..<prefixEnd])) else { return nil }
-        self.kind = kind
-        processIdentifier = String(Substring(identifier))
+        guard prefixEnd + 1 < stem,
+            let kind = StorageKind(filePrefixBytes: UnsafeBufferPointer(rebasing: bytes[..<prefixEnd]))
+        else { return nil }
+        return (kind, String(decoding: bytes[(prefixEnd + 1)..<stem], as: UTF8.self))
     }
 
     /// The file name.
