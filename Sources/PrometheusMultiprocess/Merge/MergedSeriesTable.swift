@@ -93,7 +93,7 @@ final class MergedSeriesTable {
     }
 
     private var index: [TypedKey: Int] = [:]
-    private var groups: [String: KeyGroup] = [:]
+    private var groups: [GroupKey: KeyGroup] = [:]
     /// The names of the collector's own metrics, which no file may use or derive.
     private var reservedNames: Set<ByteString> = []
     /// The family checked last against ``reservedNames`` and what was found: a file's new keys
@@ -105,7 +105,7 @@ final class MergedSeriesTable {
     private struct Additions {
         var seriesCount: Int
         var rejectionCount: Int
-        var meanings: [(tag: String, hash: UInt64)] = []
+        var meanings: [(group: GroupKey, hash: UInt64)] = []
     }
 
     private var additions: Additions?
@@ -124,10 +124,10 @@ final class MergedSeriesTable {
     func rollBackFile() {
         guard let added = additions else { return }
         additions = nil
-        for (tag, hash) in added.meanings.reversed() {
-            groups[tag]?.meaningsByHash[hash]?.removeLast()
-            if groups[tag]?.meaningsByHash[hash]?.isEmpty == true {
-                groups[tag]?.meaningsByHash.removeValue(forKey: hash)
+        for (group, hash) in added.meanings.reversed() {
+            groups[group]?.meaningsByHash[hash]?.removeLast()
+            if groups[group]?.meaningsByHash[hash]?.isEmpty == true {
+                groups[group]?.meaningsByHash.removeValue(forKey: hash)
             }
         }
         for added in series[added.seriesCount...] {
@@ -154,9 +154,9 @@ final class MergedSeriesTable {
         of file: DBFileName, bytes: UnsafeRawBufferPointer, bytesOffset: Int, from start: Int, used: Int,
         isFirstDecode: Bool, into decoded: inout [(meaning: Meaning, entryOffset: Int, valueOffset: Int)]
     ) throws(DBFileError) -> Int {
-        let tag = Self.groupTag(of: file)
-        var group = groups.removeValue(forKey: tag) ?? KeyGroup()
-        defer { groups[tag] = group }
+        let groupKey = GroupKey(file)
+        var group = groups.removeValue(forKey: groupKey) ?? KeyGroup()
+        defer { groups[groupKey] = group }
         var offset = start
         var templateIndex = 0
         let firstDecoded = decoded.count
@@ -224,7 +224,7 @@ final class MergedSeriesTable {
         }
         let meaning = try interpret(keyBytes, in: file, at: offset)
         group.meaningsByHash[hash, default: []].append((Array(keyBytes), meaning))
-        additions?.meanings.append((Self.groupTag(of: file), hash))
+        additions?.meanings.append((GroupKey(file), hash))
         return meaning
     }
 
@@ -280,8 +280,14 @@ final class MergedSeriesTable {
 
     /// Files whose keys mean the same series share a group: every file of a kind, except that each
     /// process's per-process gauge file is its own group (its series carry its pid).
-    private static func groupTag(of file: DBFileName) -> String {
-        MergeRule(file.kind) == .perProcess ? file.kind.filePrefix + "_" + file.processIdentifier : file.kind.filePrefix
+    private struct GroupKey: Hashable {
+        var kind: StorageKind
+        var process: ByteString?
+
+        init(_ file: DBFileName) {
+            kind = file.kind
+            process = MergeRule(file.kind) == .perProcess ? ByteString(file.processIdentifier) : nil
+        }
     }
 
     /// A hash of the key bytes, seeded per process (SipHash): the bytes come from files anybody with

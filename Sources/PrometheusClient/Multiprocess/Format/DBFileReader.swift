@@ -27,6 +27,10 @@ package enum DBFileReader {
         }
     }
 
+    /// Made once: an option set's array literal goes through an unspecialised generic initialiser,
+    /// a noticeable part of a cold merge's cost per file.
+    private static let readOptions: FileDescriptor.OpenOptions = [.nonBlocking, .noAccessTime]
+
     /// Opens a multiprocess file for reading the one defensive way every reader shares: without
     /// blocking (a FIFO planted under the name cannot stall the reader), without updating its access
     /// time where the owner may ask so, and only when it is a regular file (unless a listing said
@@ -49,7 +53,7 @@ package enum DBFileReader {
         do {
             do {
                 // O_NOATIME spares an inode update per read; only the file's owner may ask for it.
-                descriptor = try attempt([.nonBlocking, .noAccessTime])
+                descriptor = try attempt(Self.readOptions)
             } catch  where error == .notPermitted {
                 descriptor = try attempt(.nonBlocking)
             }
