@@ -102,10 +102,3 @@ package final class EventNotifier: Sendable {
     }
 }
 
-/// The process's limit on open descriptors (`RLIMIT_NOFILE`, soft), or nil when unknown.
-package enum DescriptorLimit {
-    package static var current: Int? {
-        let limit = prometheus_descriptor_limit()
-        return limit > 0 ? limit : nil
-    }
-}

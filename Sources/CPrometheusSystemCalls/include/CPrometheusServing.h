@@ -37,7 +37,5 @@ enum {
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).
 int prometheus_eventfd_create(void);
 
-/// The soft limit on open descriptors (RLIMIT_NOFILE), or -1.
-long prometheus_descriptor_limit(void);
 
 #endif

@@ -80,7 +80,7 @@ final class HTTPEventLoop: @unchecked Sendable {
             throw .socketFailed(operation: "epoll", errno: error)
         }
         // Descriptors for the process's own files (the multiprocess merge reads them) stay free.
-        capacity = max(1, min(options.maxConnections, (DescriptorLimit.current ?? 1024) - 64))
+        capacity = max(1, min(options.maxConnections, (CurrentProcess.openFileLimit ?? 1024) - 64))
         headLimit = options.maxRequestLineBytes + options.maxHeaderBytes + 4
         rejection = HTTPResponse.text(
             status: 503, "too many connections (limit \(options.maxConnections)); retry later",
