@@ -52,3 +52,32 @@ private func peakResidentKiB() -> Int {
     }
     return 0
 }
+
+/// Lowers the soft descriptor limit to `limit`, collects `directory` once, takes every descriptor
+/// left, collects again, gives them back and collects a third time, printing the sum of the merged
+/// sample values each time: a master that runs short of descriptors must still merge every file.
+func runDescriptorPressure(directory: String, limit: Int) throws {
+    var bounds = rlimit()
+    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    getrlimit(resource, &bounds)
+    bounds.rlim_cur = rlim_t(limit)
+    guard setrlimit(resource, &bounds) == 0 else { fail("setrlimit failed") }
+    // The listing is reused only once the directory's modification time is 100 ms old: with no
+    // descriptor left, a new listing could not be read.
+    Thread.sleep(forTimeInterval: 0.2)
+    let collector = try MultiProcessCollector(path: directory, lifecycle: .manual)
+    func total() throws -> Double {
+        try collector.collect().filter { $0.name == "pressure" }.flatMap(\.samples).reduce(0) { $0 + $1.value }
+    }
+    let before = try total()
+    var taken: [Int32] = []
+    while taken.count < 100_000 {
+        let descriptor = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 { break }
+        taken.append(descriptor)
+    }
+    let pressed = try total()
+    for descriptor in taken { close(descriptor) }
+    let after = try total()
+    print("taken=\(taken.count) before=\(before) pressed=\(pressed) after=\(after)")
+}

@@ -19,6 +19,8 @@
 //                                                       of SERIES counter, gauge and histogram series
 //   PrometheusTestWorker scrapecost DIR SCRAPES         scrape a master of DIR SCRAPES times, printing
 //                                                       each one's seconds and the peak resident memory
+//   PrometheusTestWorker descriptors DIR LIMIT          collect DIR under a descriptor limit of LIMIT,
+//                                                       then with none left, then again; print sums
 //   PrometheusTestWorker script DIR                     run the commands of ScriptedWorker (one per
 //                                                       line on standard input, "ok" after each)
 import CAllocationCounter
@@ -52,6 +54,9 @@ do {
     case "scrapecost" where arguments.count == 4:
         guard let scrapes = Int(arguments[3]) else { fail("bad number") }
         try runScrapeCost(directory: arguments[2], scrapes: scrapes)
+    case "descriptors" where arguments.count == 4:
+        guard let limit = Int(arguments[3]) else { fail("bad number") }
+        try runDescriptorPressure(directory: arguments[2], limit: limit)
     case "allocations" where arguments.count == 3:
         guard let series = Int(arguments[2]) else { fail("bad number") }
         try runAllocations(series: series)

@@ -40,7 +40,7 @@ final class DBFileCache {
     /// half left to the rest of the master (its server's connections are capped below the limit
     /// too). A file beyond the budget is opened and closed again at every scrape, which doubled the
     /// warm scrape of 9,000 files under a limit of 20,000 when the budget was a quarter.
-    let descriptorBudget: Int
+    private(set) var descriptorBudget: Int
 
     private var files: [ByteString: File] = [:]
     /// The files of the previous merge in listing order: listings rarely change between scrapes, so
@@ -161,8 +161,29 @@ final class DBFileCache {
         if directory == nil {
             directory = try? FileDescriptor.open(directoryPath, .readOnly, options: .directory)
         }
-        return try DBFileReader.openChecked(
-            path: self.path(of: fileName), fileName: fileName, in: directory, knownRegular: knownRegular)
+        do {
+            return try DBFileReader.openChecked(
+                path: self.path(of: fileName), fileName: fileName, in: directory, knownRegular: knownRegular)
+        } catch .unreadable(_, let errno)
+            where (errno == .tooManyOpenFiles || errno == .tooManyOpenFilesInSystem) && openDescriptors > 0
+        {
+            // The process ran short of descriptors (another collector, the server's connections, the
+            // application): the ones kept between scrapes are given back, fewer are kept from now on,
+            // and the file is tried once more, so that the scrape loses no file to the budget.
+            releaseKeptDescriptors()
+            return try DBFileReader.openChecked(
+                path: self.path(of: fileName), fileName: fileName, in: directory, knownRegular: knownRegular)
+        }
+    }
+
+    /// Closes every descriptor kept between scrapes and halves the budget (to no fewer than 16).
+    private func releaseKeptDescriptors() {
+        descriptorBudget = Swift.max(Swift.min(descriptorBudget, openDescriptors) / 2, 16)
+        for file in files.values {
+            file.descriptor?.close()
+            file.descriptor = nil
+        }
+        openDescriptors = 0
     }
 
     /// Reopens a cached file whose descriptor was closed for the budget.
