@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 
-swift build --product PrometheusFuzz -c debug --scratch-path .build-fuzz \
+swift build --product PrometheusFuzz -c debug --scratch-path .build-fuzz --disable-index-store \
     -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING -Xswiftc -parse-as-library
 [ "$seconds" = --build-only ] && exit 0
 binary=".build-fuzz/debug/PrometheusFuzz"
