@@ -101,4 +101,3 @@ package final class EventNotifier: Sendable {
         _ = read(descriptor, &value, 8)
     }
 }
-
