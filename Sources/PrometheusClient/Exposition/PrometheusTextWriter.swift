@@ -7,23 +7,43 @@ enum PrometheusTextWriter {
     static func write(_ family: MetricFamily, escaping: NameEscapingScheme, to buffer: inout ExpositionBuffer) {
         writeFamilyHeader(name: family.name, type: family.type, help: family.help, escaping: escaping, to: &buffer)
 
-        // Sorted by suffix, as Python writes them.
-        let trailingNames = ["_created", "_gcount", "_gsum"].map { family.name + $0 }
-        var trailing: [[Int]] = [[], [], []]
+        // Written after the others, each under a gauge header of its own, sorted by suffix, as Python
+        // writes them; the lists are made only for a family that has such samples.
+        var trailing: [[Int]] = []
         // By index, not by element: copying a sample out of the array costs several reference counts.
         for index in family.samples.indices {
-            if let slot = trailingNames.firstIndex(of: family.samples[index].name) {
+            if let slot = trailingSlot(of: family.samples[index].name, inFamily: family.name) {
+                if trailing.isEmpty { trailing = Array(repeating: [], count: trailingSuffixes.count) }
                 trailing[slot].append(index)
             } else if family.samples[index].nativeHistogram == nil {
                 writeSample(family.samples[index], escaping: escaping, to: &buffer)
             }
         }
         for (slot, indices) in trailing.enumerated() where !indices.isEmpty {
-            writeHeader(name: trailingNames[slot], type: "gauge", help: family.help, escaping: escaping, to: &buffer)
+            writeHeader(
+                name: family.name + trailingSuffixes[slot], type: "gauge", help: family.help, escaping: escaping,
+                to: &buffer)
             for index in indices {
                 writeSample(family.samples[index], escaping: escaping, to: &buffer)
             }
         }
+    }
+
+    private static let trailingSuffixes = ["_created", "_gcount", "_gsum"]
+
+    /// Which of ``trailingSuffixes`` the sample called `sample` is `family` with, compared as bytes
+    /// in place (the names were concatenated, three allocations per family and scrape).
+    private static func trailingSlot(of sample: String, inFamily family: String) -> Int? {
+        let (sampleBytes, familyBytes) = (sample.utf8, family.utf8)
+        guard sampleBytes.count > familyBytes.count else { return nil }
+        for (slot, suffix) in trailingSuffixes.enumerated()
+        where sampleBytes.count == familyBytes.count + suffix.utf8.count
+            && sampleBytes.starts(with: familyBytes)
+            && sampleBytes.dropFirst(familyBytes.count).elementsEqual(suffix.utf8)
+        {
+            return slot
+        }
+        return nil
     }
 
     /// Writes the HELP and TYPE lines that open a family of `type` called `name` (counters are
