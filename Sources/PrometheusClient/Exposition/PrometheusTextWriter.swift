@@ -34,16 +34,8 @@ enum PrometheusTextWriter {
     /// Which of ``trailingSuffixes`` the sample called `sample` is `family` with, compared as bytes
     /// in place (the names were concatenated, three allocations per family and scrape).
     private static func trailingSlot(of sample: String, inFamily family: String) -> Int? {
-        let (sampleBytes, familyBytes) = (sample.utf8, family.utf8)
-        guard sampleBytes.count > familyBytes.count else { return nil }
-        for (slot, suffix) in trailingSuffixes.enumerated()
-        where sampleBytes.count == familyBytes.count + suffix.utf8.count
-            && sampleBytes.starts(with: familyBytes)
-            && sampleBytes.dropFirst(familyBytes.count).elementsEqual(suffix.utf8)
-        {
-            return slot
-        }
-        return nil
+        guard sample.utf8.count > family.utf8.count else { return nil }
+        return trailingSuffixes.firstIndex { ByteIdentity.equal(sample, concatenating: family, $0) }
     }
 
     /// Writes the HELP and TYPE lines that open a family of `type` called `name` (counters are

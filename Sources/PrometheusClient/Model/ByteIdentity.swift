@@ -29,6 +29,15 @@ package enum ByteIdentity {
         lhs.count == rhs.count && prometheus_bytes_equal(lhs.baseAddress, rhs.baseAddress, lhs.count) != 0
     }
 
+    /// Whether `string` has the bytes of `prefix` followed by those of `suffix`, compared in place
+    /// (concatenating allocates for names longer than 15 bytes).
+    @inlinable
+    package static func equal(_ string: String, concatenating prefix: String, _ suffix: String) -> Bool {
+        let (whole, head, tail) = (string.utf8, prefix.utf8, suffix.utf8)
+        return whole.count == head.count + tail.count && whole.starts(with: head)
+            && whole.dropFirst(head.count).elementsEqual(tail)
+    }
+
     /// Whether two string arrays have the same length and the same bytes element by element.
     @inline(__always)
     package static func equal(_ lhs: [String], _ rhs: [String]) -> Bool {

@@ -40,10 +40,7 @@ struct MergedSeriesKey: Hashable, Sendable {
         var bound: Double?
         let sample = key.sampleName
         func isSample(_ suffix: String) -> Bool {
-            // Compared in place: concatenating allocated for every name longer than 15 bytes.
-            let (sampleBytes, familyBytes, suffixBytes) = (sample.utf8, family.utf8, suffix.utf8)
-            return sampleBytes.count == familyBytes.count + suffixBytes.count && sampleBytes.starts(with: familyBytes)
-                && sampleBytes.dropFirst(familyBytes.count).elementsEqual(suffixBytes)
+            ByteIdentity.equal(sample, concatenating: family, suffix)
         }
         let leIndex = labels.firstIndex { $0.name == "le" }
         switch kind {
