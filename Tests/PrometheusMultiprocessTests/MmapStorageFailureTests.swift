@@ -20,9 +20,13 @@ struct MmapStorageFailureTests {
         guard let mountPoint = try Fixtures.mountTmpfs(size: 192 * 1024) else {
             try ExternalTool.unavailable("permission to mount a small tmpfs (needed to fill a disk safely)")
         }
-        defer { Fixtures.unmount(mountPoint) }
+        // The store outlives the test: it holds its series in memory until the disk has room, which
+        // this one never gets. Unmounted at once (lazily), and without healing, so that its files
+        // are never made again in the directory underneath.
+        defer { Fixtures.unmount(mountPoint, storeOutlivesTest: true) }
         let store = MmapValueStore(
-            directory: try MultiprocessDirectory(path: mountPoint, forWriting: true), processIdentifier: "1")
+            directory: try MultiprocessDirectory(path: mountPoint, forWriting: true), processIdentifier: "1",
+            healInterval: 3600)
         var series: [SeriesStorage] = []
         let padding = String(repeating: "x", count: 60)
         for index in 0..<1500 {
