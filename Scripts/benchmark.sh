@@ -10,7 +10,8 @@
 #                 buckets included (ns/op)
 #   merge         the master's merge of P processes x S series (10x100 ... 3000x100, 16x4000; MERGE_SHAPES):
 #                 Python's collector, the Rust reader (prometheus-client-python-speedups), ours cold and
-#                 warm, the pread floor, a warm scrape over HTTP and a loopback round trip
+#                 warm, the pread floor, a warm scrape over HTTP and a loopback round trip; then the
+#                 floors of two other methods (a batched process_vm_readv of mapped files, the mappings)
 #   parse         parser throughput on a ~10 MB exposition, text and OpenMetrics (ns per byte)
 #   render        a scrape's rendering in process: 10,000 counter series, 10,000 gauge series, 1,000
 #                 histograms x 11 buckets, text and OpenMetrics, with and without _created (ms)
@@ -203,6 +204,15 @@ for shape in "${MERGE_SHAPES:-10x100 100x100 1000x100 3000x100 16x4000}".split()
         cell(cold, get(shape, "cold_spread_ms")), cell(warm, get(shape, "warm_spread_ms")),
         cell(floor, get(shape, "floor_pread_spread_ms")), cell(http, get(shape, "http_warm_spread_ms")), rtt,
         rust / cold, rust / http, http / (1.5 * floor + rtt)))
+print()
+print("floors by method (MappedFloors), medians in ms: pread is the merge's; a batched copy (process_vm_readv")
+print("of mapped files) is safe too; reading the mappings directly is fastest, but a truncated file SIGBUSes")
+print("%-9s %14s %14s %14s %14s" % ("shape", "pread", "batched copy", "mapped", "http - rtt"))
+for shape in "${MERGE_SHAPES:-10x100 100x100 1000x100 3000x100 16x4000}".split():
+    cell = lambda name: "%.2f (%.2f)" % (get(shape, name + "_median_ms"), get(shape, name + "_spread_ms"))
+    print("%-9s %14s %14s %14s %14.2f" % (
+        shape, cell("floor_pread"), cell("floor_batched_copy"), cell("floor_mapped"),
+        get(shape, "http_warm_median_ms") - get(shape, "loopback_round_trip_median_ms")))
 PY
         ;;
     parse)

@@ -92,6 +92,7 @@ enum MergeBenchmarks {
             _ = Gzip.compress(rendered, level: .fastest)
         }
         let floor = try MergeFloor.measure(directory: directory, rounds: warmRounds)
+        let otherFloors = try MappedFloors.measure(directory: directory, rounds: warmRounds)
         let http = try warmScrapesOverHTTP(registry, rounds: warmRounds)
         let (cold, warm) = (Spread(colds), Spread(warms))
         return [
@@ -103,6 +104,12 @@ enum MergeBenchmarks {
             Measurement(name: "merge_\(label)_scrape_gzip_ms", value: scrape * 1e3),
             Measurement(name: "merge_\(label)_floor_pread_median_ms", value: floor.median * 1e3),
             Measurement(name: "merge_\(label)_floor_pread_spread_ms", value: floor.spread * 1e3),
+            Measurement(
+                name: "merge_\(label)_floor_batched_copy_median_ms", value: otherFloors.batchedCopy.median * 1e3),
+            Measurement(
+                name: "merge_\(label)_floor_batched_copy_spread_ms", value: otherFloors.batchedCopy.spread * 1e3),
+            Measurement(name: "merge_\(label)_floor_mapped_median_ms", value: otherFloors.mapped.median * 1e3),
+            Measurement(name: "merge_\(label)_floor_mapped_spread_ms", value: otherFloors.mapped.spread * 1e3),
             Measurement(name: "merge_\(label)_http_warm_median_ms", value: http.scrape.median * 1e3),
             Measurement(name: "merge_\(label)_http_warm_spread_ms", value: http.scrape.interquartile * 1e3),
             Measurement(name: "merge_\(label)_loopback_round_trip_median_ms", value: http.roundTrip.median * 1e3),

@@ -30,8 +30,8 @@ do {
             }
             exit(0)
         case "merge-render", "merge-cold":
-            // merge-render DIR ROUNDS: only warm text renders of a merged directory, then the pread
-            // floor; merge-cold DIR ROUNDS: only cold collections (a new collector each). For
+            // merge-render DIR ROUNDS: only warm text renders of a merged directory, then the floors
+            // (pread, batched copy, mapped: MappedFloors); merge-cold DIR ROUNDS: only cold collections (a new collector each). For
             // profilers (perf, callgrind); each prints medians.
             guard arguments.count == 3, let rounds = Int(arguments[2]) else {
                 FileHandle.standardError.write(Data("usage: prometheus-benchmarks \(suite) DIR ROUNDS\n".utf8))
@@ -44,6 +44,9 @@ do {
             print(try MergeBenchmarks.renderOnly(directory: arguments[1], rounds: rounds).line)
             let floor = try MergeFloor.measure(directory: arguments[1], rounds: rounds)
             print(Measurement(name: "merge_floor_pread_median_ms", value: floor.median * 1e3).line)
+            let floors = try MappedFloors.measure(directory: arguments[1], rounds: rounds)
+            print(Measurement(name: "merge_floor_batched_copy_median_ms", value: floors.batchedCopy.median * 1e3).line)
+            print(Measurement(name: "merge_floor_mapped_median_ms", value: floors.mapped.median * 1e3).line)
             exit(0)
         case "coalesce":
             // coalesce DIR: concurrent scrapes of a master of a directory made by make_multiproc_dir.py.

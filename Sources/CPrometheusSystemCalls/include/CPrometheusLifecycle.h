@@ -26,4 +26,12 @@ int prometheus_pidfd_open(int pid);
 /// share a name.
 int prometheus_filesystem_type(const char *path, long *type);
 
+/// process_vm_readv on this process: copies `count` source segments (`sources[i]`, `lengths[i]`
+/// bytes) into the destinations of the same index. A source page that cannot be read (a mapping
+/// past the end of its file) ends the copy with a short count, never a signal. Returns the bytes
+/// copied, or -1 with errno set (EPERM where a seccomp profile forbids the call). `count` is at
+/// most 1024 (IOV_MAX). glibc declares process_vm_readv only under _GNU_SOURCE.
+long prometheus_copy_own_memory(void *const *destinations, const void *const *sources, const unsigned long *lengths,
+                                unsigned long count);
+
 #endif

@@ -1,0 +1,109 @@
+import Foundation
+import PrometheusClient
+import PrometheusSystem
+
+/// The floors of two methods the merge does not use, measured beside ``MergeFloor`` (the `pread`
+/// floor) so that the choice of method rests on figures from the same run:
+///
+/// - **mapped**: every file mapped once; each round reads each file's header and adds up its
+///   entries' values straight from the mapping. Nothing cheaper reads these files, but a file
+///   truncated under the mapping kills the reader with `SIGBUS`.
+/// - **batched copy**: the same mappings, copied out with one `process_vm_readv` per batch of files
+///   (at most 256 KiB and 1,024 files) into a kept buffer, then walked. A page past a file's end
+///   makes the call return short instead of raising a signal, so this one is safe.
+///
+/// Both are medians and interquartile spreads in seconds, of `rounds` rounds after one that maps.
+enum MappedFloors {
+    struct Floors {
+        var mapped: (median: Double, spread: Double)
+        var batchedCopy: (median: Double, spread: Double)
+        /// The sum of every value read, so that the work cannot be optimised away.
+        var total: Double
+    }
+
+    private static let batchBytes = 256 << 10
+
+    static func measure(directory: String, rounds: Int) throws -> Floors {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".db") }
+        var mappings: [ReadOnlyFileMapping] = []
+        defer {
+            for mapping in mappings { mapping.release() }
+        }
+        for name in names {
+            let descriptor = try FileDescriptor.open(directory + "/" + name, .readOnly)
+            defer { descriptor.close() }
+            let size = try descriptor.status().size
+            if size > 0 { mappings.append(try ReadOnlyFileMapping(descriptor, length: size)) }
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 24, alignment: 4096)
+        defer { buffer.deallocate() }
+        var total = 0.0
+        let mapped = try timed(rounds: rounds) {
+            for mapping in mappings { total += addValues(in: mapping.bytes) }
+        }
+        let used = mappings.map { usedBytes(of: $0.bytes) }
+        let batched = try timed(rounds: rounds) {
+            total += try copyInBatches(mappings, used: used, through: buffer)
+        }
+        return Floors(mapped: mapped, batchedCopy: batched, total: total)
+    }
+
+    /// Copies the files in batches through `buffer` and adds up each batch's values.
+    private static func copyInBatches(
+        _ mappings: [ReadOnlyFileMapping], used: [Int], through buffer: UnsafeMutableRawBufferPointer
+    ) throws -> Double {
+        var total = 0.0
+        var segments: [(from: UnsafeRawBufferPointer, to: UnsafeMutableRawBufferPointer)] = []
+        segments.reserveCapacity(OwnMemory.segmentsPerCall)
+        var index = 0
+        while index < mappings.count {
+            segments.removeAll(keepingCapacity: true)
+            var filled = 0
+            while index < mappings.count, segments.count < OwnMemory.segmentsPerCall,
+                segments.isEmpty || filled + used[index] <= batchBytes
+            {
+                let count = min(used[index], buffer.count - filled)
+                segments.append(
+                    (
+                        UnsafeRawBufferPointer(rebasing: mappings[index].bytes[0..<count]),
+                        UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + count)])
+                    ))
+                filled += count
+                index += 1
+            }
+            let copied = try OwnMemory.copy(segments)
+            precondition(copied == filled, "a benchmark file shrank while it was read")
+            for segment in segments { total += addValues(in: UnsafeRawBufferPointer(segment.to)) }
+        }
+        return total
+    }
+
+    /// The used bytes a file's header claims, within the bytes at hand.
+    private static func usedBytes(of bytes: UnsafeRawBufferPointer) -> Int {
+        guard bytes.count >= DBFileLayout.headerSize else { return 0 }
+        return min(Int(bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)), bytes.count)
+    }
+
+    /// The sum of the values of the entries in `bytes` (a file's first bytes), walked by the format's
+    /// owner.
+    private static func addValues(in bytes: UnsafeRawBufferPointer) -> Double {
+        let window = UnsafeRawBufferPointer(rebasing: bytes[0..<usedBytes(of: bytes)])
+        var sum = 0.0
+        try? DBFileLayout.forEachEntry(in: window, used: window.count) { entry in
+            sum += window.loadUnaligned(fromByteOffset: entry.valueOffset, as: Double.self)
+        }
+        return sum
+    }
+
+    private static func timed(rounds: Int, _ body: () throws -> Void) throws -> (median: Double, spread: Double) {
+        var times: [Double] = []
+        for _ in 0...rounds {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        times.removeFirst()  // the first round faults the mappings in
+        times.sort()
+        return (times[times.count / 2], times[times.count * 3 / 4] - times[times.count / 4])
+    }
+}
