@@ -42,38 +42,39 @@ enum MappedFloors {
             for mapping in mappings { total += addValues(in: mapping.bytes) }
         }
         let used = mappings.map { usedBytes(of: $0.bytes) }
+        let batch = OwnMemoryBatch()
         let batched = try timed(rounds: rounds) {
-            total += try copyInBatches(mappings, used: used, through: buffer)
+            total += try copyInBatches(mappings, used: used, through: buffer, batch: batch)
         }
         return Floors(mapped: mapped, batchedCopy: batched, total: total)
     }
 
     /// Copies the files in batches through `buffer` and adds up each batch's values.
     private static func copyInBatches(
-        _ mappings: [ReadOnlyFileMapping], used: [Int], through buffer: UnsafeMutableRawBufferPointer
+        _ mappings: [ReadOnlyFileMapping], used: [Int], through buffer: UnsafeMutableRawBufferPointer,
+        batch: OwnMemoryBatch
     ) throws -> Double {
         var total = 0.0
-        var segments: [(from: UnsafeRawBufferPointer, to: UnsafeMutableRawBufferPointer)] = []
-        segments.reserveCapacity(OwnMemory.segmentsPerCall)
         var index = 0
         while index < mappings.count {
-            segments.removeAll(keepingCapacity: true)
-            var filled = 0
-            while index < mappings.count, segments.count < OwnMemory.segmentsPerCall,
-                segments.isEmpty || filled + used[index] <= batchBytes
+            batch.removeAll()
+            let first = index
+            while index < mappings.count, !batch.isFull, batch.count == 0 || batch.byteCount + used[index] <= batchBytes
             {
-                let count = min(used[index], buffer.count - filled)
-                segments.append(
-                    (
-                        UnsafeRawBufferPointer(rebasing: mappings[index].bytes[0..<count]),
-                        UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + count)])
-                    ))
-                filled += count
+                let count = min(used[index], buffer.count - batch.byteCount)
+                batch.append(
+                    from: UnsafeRawBufferPointer(rebasing: mappings[index].bytes[0..<count]),
+                    to: buffer.baseAddress! + batch.byteCount)
                 index += 1
             }
-            let copied = try OwnMemory.copy(segments)
-            precondition(copied == filled, "a benchmark file shrank while it was read")
-            for segment in segments { total += addValues(in: UnsafeRawBufferPointer(segment.to)) }
+            let copied = try batch.copy()
+            precondition(copied == batch.byteCount, "a benchmark file shrank while it was read")
+            var offset = 0
+            for file in first..<index {
+                let count = min(used[file], buffer.count - offset)
+                total += addValues(in: UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + count)]))
+                offset += count
+            }
         }
         return total
     }

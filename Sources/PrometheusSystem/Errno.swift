@@ -38,6 +38,7 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
         EADDRINUSE: "EADDRINUSE", EADDRNOTAVAIL: "EADDRNOTAVAIL", ECONNREFUSED: "ECONNREFUSED",
         ECONNRESET: "ECONNRESET", ETIMEDOUT: "ETIMEDOUT", ENOTCONN: "ENOTCONN", ESRCH: "ESRCH",
         EOPNOTSUPP: "EOPNOTSUPP", ENOSYS: "ENOSYS", ECHILD: "ECHILD", EXDEV: "EXDEV", EINPROGRESS: "EINPROGRESS",
+        EFAULT: "EFAULT",
     ]
 
     /// The operation was not permitted.
@@ -80,6 +81,9 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let tooManyOpenFiles = Errno(rawValue: EMFILE)
     /// `ENFILE`: the system has as many files open as it allows.
     public static let tooManyOpenFilesInSystem = Errno(rawValue: ENFILE)
+    /// `EFAULT`: an address the call was given cannot be read or written (a mapping past the end of
+    /// its file, for a copy that reports it instead of raising `SIGBUS`).
+    public static let badAddress = Errno(rawValue: EFAULT)
 }
 
 /// Runs a system call until it is not interrupted by a signal: the package's one policy for EINTR.

@@ -25,57 +25,61 @@ package struct ReadOnlyFileMapping: @unchecked Sendable {
     }
 }
 
-/// Copies within this process's own memory that report an unreadable page instead of faulting.
-package enum OwnMemory {
-    /// The most segments one system call takes (`IOV_MAX`).
-    package static let segmentsPerCall = 1024
+/// A batch of copies within this process's own memory, made with one system call, that report an
+/// unreadable page instead of faulting: how a reader takes the bytes of many mapped files that
+/// someone else may truncate.
+///
+/// The batch keeps its arrays between uses, so that filling and copying allocate nothing. Not
+/// thread-safe: one owner fills and copies it.
+package final class OwnMemoryBatch {
+    /// The most segments one batch holds (`IOV_MAX`, what one system call takes).
+    package static let capacity = 1024
 
-    /// Copies each segment's source into its destination (of the same size) with one
-    /// `process_vm_readv(2)` on this process per ``segmentsPerCall`` segments. A page that cannot be
-    /// read (a mapping past the end of its file) ends the copy there: the kernel reports it as a
-    /// short count, with no signal.
-    ///
-    /// - Returns: the bytes copied, segment after segment; fewer than asked when a page could not be
-    ///   read.
-    /// - Throws: the `Errno` of `process_vm_readv(2)` when it copied nothing (`EPERM` where a seccomp
-    ///   profile forbids the call, `EFAULT` when the first page is unreadable).
-    package static func copy(
-        _ segments: [(from: UnsafeRawBufferPointer, to: UnsafeMutableRawBufferPointer)]
-    ) throws(Errno) -> Int {
-        var copied = 0
-        var start = 0
-        while start < segments.count {
-            let end = Swift.min(start + segmentsPerCall, segments.count)
-            let asked = segments[start..<end].reduce(0) { $0 + $1.from.count }
-            let got = try copyChunk(segments[start..<end])
-            copied += got
-            if got < asked { break }
-            start = end
-        }
-        return copied
+    private let destinations = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: capacity)
+    private let sources = UnsafeMutablePointer<UnsafeRawPointer?>.allocate(capacity: capacity)
+    private let lengths = UnsafeMutablePointer<UInt>.allocate(capacity: capacity)
+    /// The segments added since the last ``removeAll()``.
+    package private(set) var count = 0
+    /// Their bytes in all.
+    package private(set) var byteCount = 0
+
+    package init() {}
+
+    deinit {
+        destinations.deallocate()
+        sources.deallocate()
+        lengths.deallocate()
     }
 
-    private static func copyChunk(
-        _ segments: ArraySlice<(from: UnsafeRawBufferPointer, to: UnsafeMutableRawBufferPointer)>
-    ) throws(Errno) -> Int {
-        let count = segments.count
-        let result = withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: count) { destinations in
-            withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: count) { sources in
-                withUnsafeTemporaryAllocation(of: UInt.self, capacity: count) { lengths in
-                    for (index, segment) in segments.enumerated() {
-                        destinations[index] = segment.to.baseAddress
-                        sources[index] = segment.from.baseAddress
-                        lengths[index] = UInt(Swift.min(segment.from.count, segment.to.count))
-                    }
-                    return Result(catching: { () throws(Errno) -> Int in
-                        try retryingInterrupts {
-                            prometheus_copy_own_memory(
-                                destinations.baseAddress, sources.baseAddress, lengths.baseAddress, UInt(count))
-                        }
-                    })
-                }
-            }
-        }
-        return try result.get()
+    /// Whether another segment fits.
+    package var isFull: Bool { count == Self.capacity }
+
+    /// Adds a copy of `source` into the start of `destination`, which must be as large.
+    package func append(from source: UnsafeRawBufferPointer, to destination: UnsafeMutableRawPointer) {
+        precondition(!isFull, "an OwnMemoryBatch holds at most \(Self.capacity) segments")
+        destinations[count] = destination
+        sources[count] = source.baseAddress
+        lengths[count] = UInt(source.count)
+        count += 1
+        byteCount += source.count
+    }
+
+    /// Empties the batch, keeping its arrays.
+    package func removeAll() {
+        count = 0
+        byteCount = 0
+    }
+
+    /// Copies every segment, in order, with one `process_vm_readv(2)` on this process. A page that
+    /// cannot be read (a mapping past the end of its file) ends the copy there: the kernel reports a
+    /// short count, with no signal.
+    ///
+    /// - Returns: the bytes copied, segment after segment: fewer than ``byteCount`` when a page could
+    ///   not be read.
+    /// - Throws: the `Errno` of `process_vm_readv(2)` when it copied nothing (`EPERM` where a seccomp
+    ///   profile forbids the call, `EFAULT` when the first page cannot be read).
+    package func copy() throws(Errno) -> Int {
+        guard count > 0 else { return 0 }
+        return try retryingInterrupts { prometheus_copy_own_memory(destinations, sources, lengths, UInt(count)) }
     }
 }

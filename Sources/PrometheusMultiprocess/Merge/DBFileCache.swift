@@ -9,6 +9,9 @@ import PrometheusSystem
 /// merge; the header's `used` is checked against the file's size before a byte is allocated for it;
 /// and files are read in windows of at most ``windowLimit`` bytes, so no file, however large or
 /// forged, makes the buffer larger than that. The buffer shrinks again when large files go away.
+///
+/// Small files read again are also mapped, and copied out of their mappings in batches
+/// (``stage(_:)``): one system call for up to 1,024 files instead of one `pread` each.
 final class DBFileCache {
     /// One file, as far as it has been read.
     final class File {
@@ -25,6 +28,13 @@ final class DBFileCache {
         var rejections: [DBFileError] = []
         /// The merge that last saw the file in the listing.
         var generation = 0
+        /// A read-only mapping of the file's first bytes, for the batched copy (``DBFileCache/stage(_:)``):
+        /// made when a small file is read again while its descriptor is kept, released with it.
+        var mapping: ReadOnlyFileMapping?
+        /// Where the current batched copy put the file's first bytes in the staging buffer, and how
+        /// many; `stagedCount` is 0 when it did not (then the file is read with `pread`).
+        var stagedOffset = 0
+        var stagedCount = 0
 
         init(fileName: String, name: DBFileName, inode: UInt64) {
             self.fileName = fileName
@@ -48,13 +58,21 @@ final class DBFileCache {
     private var previousOrder: [File] = []
     private var order: [File] = []
     private(set) var generation = 0
-    private var openDescriptors = 0
+    private(set) var openDescriptors = 0
     private var directoryPath = ""
     private var directory: FileDescriptor?
     private(set) var buffer: UnsafeMutableRawBufferPointer
     private static let minimumBuffer = 1 << 16
     /// The largest window read in the current merge, to shrink the buffer to afterwards.
     private var largestRead = 0
+    /// The batched copy's destination (``stage(_:)``), allocated at its first use.
+    var staging: UnsafeMutableRawBufferPointer?
+    let batch = OwnMemoryBatch()
+    /// How many files the current merge read from a batched copy rather than with `pread`.
+    var filesCopiedInBatches = 0
+    /// False once the system refused a batched copy (a seccomp profile that forbids
+    /// `process_vm_readv`): every file is read with `pread` from then on.
+    var copiesInBatches = true
 
     init(windowLimit: Int = 16 << 20) {
         self.windowLimit = Swift.max(windowLimit, Self.minimumBuffer)
@@ -65,9 +83,11 @@ final class DBFileCache {
     deinit {
         for file in files.values {
             file.descriptor?.close()
+            file.mapping?.release()
         }
         directory?.close()
         buffer.deallocate()
+        staging?.deallocate()
     }
 
     /// Starts a merge of `path`.
@@ -76,6 +96,7 @@ final class DBFileCache {
         directoryPath = path
         order.removeAll(keepingCapacity: true)
         largestRead = 0
+        filesCopiedInBatches = 0
     }
 
     /// Ends a merge: forgets files that were not listed, closes the directory and gives back buffer
@@ -144,6 +165,7 @@ final class DBFileCache {
         descriptor.close()
         file.descriptor = nil
         openDescriptors -= 1
+        unmap(file)
     }
 
     private func forget(_ key: ByteString, _ file: File) {
@@ -152,6 +174,7 @@ final class DBFileCache {
             openDescriptors -= 1
         }
         file.descriptor = nil
+        unmap(file)
         files.removeValue(forKey: key)
     }
 
@@ -182,6 +205,7 @@ final class DBFileCache {
         for file in files.values {
             file.descriptor?.close()
             file.descriptor = nil
+            unmap(file)
         }
         openDescriptors = 0
     }
@@ -205,8 +229,15 @@ final class DBFileCache {
     /// - Throws: `DBFileError` for a short file, an impossible header, or a failed read.
     func readStart(of file: File, expected: Int) throws(DBFileError) -> (used: Int, inBuffer: Int) {
         let descriptor = try descriptor(of: file)
-        let first = Swift.min(expected > DBFileLayout.headerSize ? expected : 4096, buffer.count)
-        let got = try read(descriptor, file, from: 0, count: first)
+        let first: Int
+        let got: Int
+        if file.stagedCount > 0, case let count = file.stagedCount, takeStagedBytes(of: file) {
+            // Copied in this merge's batch: as if read with one pread of the same size.
+            (first, got) = (count, count)
+        } else {
+            first = Swift.min(expected > DBFileLayout.headerSize ? expected : 4096, buffer.count)
+            got = try read(descriptor, file, from: 0, count: first)
+        }
         guard got >= DBFileLayout.headerSize else { throw .tooShort(size: got) }
         let header = DBFileLayout.header(of: UnsafeRawBufferPointer(buffer))
         // A short read means the file ends here; otherwise its size is asked before trusting `used`
@@ -226,8 +257,10 @@ final class DBFileCache {
             grow(toHold: used, keeping: got)
             let rest = try read(descriptor, file, from: got, count: used - got, at: got)
             guard got + rest >= used else { throw .usedOutOfRange(used: used, size: got + rest) }
+            mapForBatches(file, used: used, readBefore: expected > DBFileLayout.headerSize)
             return (used, used)
         }
+        mapForBatches(file, used: used, readBefore: expected > DBFileLayout.headerSize)
         return (used, Swift.min(got, used))
     }
 

@@ -49,6 +49,12 @@ final class MultiprocessMerger {
     private var mergedFiles: [DBFileCache.File] = []
     /// The merged values of monotonic series at the previous merge.
     private var previousValues: [Double] = []
+    /// The files of the chunk being merged, looked up before any is read (see ``DBFileCache/addToBatch(_:)``),
+    /// kept between merges for their capacity.
+    private var resolved: [Result<DBFileCache.File?, DBFileError>] = []
+    /// How many files are looked up ahead of their merge: enough to fill a batched copy, few enough
+    /// that the descriptors opened ahead on a cold merge stay a small part of the budget.
+    private static let chunkSize = 64
     /// Scratch space for the entries of one file being decoded, kept between files.
     private var decoded: [(meaning: MergedSeriesTable.Meaning, entryOffset: Int, valueOffset: Int)] = []
 
@@ -63,6 +69,9 @@ final class MultiprocessMerger {
     /// The bytes the read buffer holds now: at most the window limit, and back near its minimum
     /// once large files are gone.
     var readBufferSize: Int { cache.buffer.count }
+
+    /// How many files the latest merge took from a batched copy (``DBFileCache/addToBatch(_:)``).
+    var filesCopiedInBatches: Int { cache.filesCopiedInBatches }
 
     /// The merged values of one merge, by series number.
     private struct Values {
@@ -96,28 +105,41 @@ final class MultiprocessMerger {
         var usedBytes = 0
         mergedFiles.removeAll(keepingCapacity: true)
         cache.beginMerge(directory: directory)
-        for (position, listedFile) in listed.enumerated() {
-            var opened: DBFileCache.File?
-            do {
-                guard
-                    let file = try cache.file(
-                        named: listedFile.fileName, inode: listedFile.inode,
-                        listedAsRegular: listedFile.listedAsRegular, parsedName: listedFile.name,
-                        position: position)
-                else { continue }
-                opened = file
-                try merge(file, into: &values)
-                usedBytes += file.parsedEnd
-                mergedFiles.append(file)
-                cache.closeIfOverBudget(file)
-                for rejection in file.rejections {
-                    skippedEntries.append(Problem(path: cache.path(of: file.fileName), reason: "\(rejection)"))
+        var position = 0
+        while position < listed.count {
+            // A chunk of files is looked up first, so that those read before are copied in one batch.
+            let chunkStart = position
+            resolved.removeAll(keepingCapacity: true)
+            cache.beginBatch()
+            while position < listed.count && resolved.count < Self.chunkSize {
+                let result = resolve(listed[position], at: position)
+                resolved.append(result)
+                position += 1
+                if case .success(let file?) = result, !cache.addToBatch(file) { break }
+            }
+            cache.copyBatch(of: resolved.lazy.compactMap { try? $0.get() })
+            for (offset, result) in resolved.enumerated() {
+                let fileName = listed[chunkStart + offset].fileName
+                do {
+                    guard let file = try result.get() else { continue }
+                    do {
+                        try merge(file, into: &values)
+                    } catch {
+                        cache.discard(file)
+                        throw error
+                    }
+                    usedBytes += file.parsedEnd
+                    mergedFiles.append(file)
+                    cache.closeIfOverBudget(file)
+                    for rejection in file.rejections {
+                        skippedEntries.append(Problem(path: cache.path(of: file.fileName), reason: "\(rejection)"))
+                    }
+                } catch {
+                    unreadableFiles.append(Problem(path: cache.path(of: fileName), reason: "\(error)"))
                 }
-            } catch {
-                if let opened { cache.discard(opened) }
-                unreadableFiles.append(Problem(path: cache.path(of: listedFile.fileName), reason: "\(error)"))
             }
         }
+        resolved.removeAll(keepingCapacity: true)
         cache.endMerge()
         values.grow(to: table.series.count)
         if layout.series.count != table.series.count {
@@ -133,6 +155,15 @@ final class MultiprocessMerger {
             includeCreated: includeCreated, exemplars: exemplars, native: native)
         return Outcome(
             scrape: scrape, unreadableFiles: unreadableFiles, skippedEntries: skippedEntries, usedBytes: usedBytes)
+    }
+
+    /// The cached state of a listed file (nil when it no longer exists), or why it cannot be read.
+    private func resolve(_ listedFile: ListedFile, at position: Int) -> Result<DBFileCache.File?, DBFileError> {
+        Result { () throws(DBFileError) -> DBFileCache.File? in
+            try cache.file(
+                named: listedFile.fileName, inode: listedFile.inode, listedAsRegular: listedFile.listedAsRegular,
+                parsedName: listedFile.name, position: position)
+        }
     }
 
     /// One problem per entry of this merge's files that feeds a family left out of it.

@@ -161,6 +161,10 @@ package enum DBFileLayout {
         UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
     }
 
+    /// What a key is padded with: an ASCII space. Every entry has at least one, right before its
+    /// value, which a reader can check.
+    package static let paddingByte: UInt8 = 0x20
+
     /// The number of padding spaces after a key of `keyLength` bytes (1...8, never 0: Python's
     /// formula, which its reader uses too).
     package static func paddingLength(forKeyLength keyLength: Int) -> Int {
@@ -198,7 +202,7 @@ package enum DBFileLayout {
             if let base = bytes.baseAddress { (entry + 4).copyMemory(from: base, byteCount: bytes.count) }
         }
         let padding = paddingLength(forKeyLength: key.count)
-        (entry + 4 + key.count).initializeMemory(as: UInt8.self, repeating: 0x20, count: padding)
+        (entry + 4 + key.count).initializeMemory(as: UInt8.self, repeating: paddingByte, count: padding)
         return entry + 4 + key.count + padding
     }
 

@@ -1,0 +1,114 @@
+import PrometheusClient
+import PrometheusSystem
+
+/// The batched copy: a warm merge of many small files spends most of its time entering the kernel,
+/// one `pread` per file. Small files read again are mapped once, and each merge copies the used
+/// bytes of up to 1,024 of them out of their mappings with one `process_vm_readv` on the master's
+/// own memory (``OwnMemoryBatch``), which is safe where reading the mappings directly is not: a page
+/// past the end of a file truncated under its mapping makes the call return short, with no signal,
+/// and the files from there on are read with `pread` as before, which reports them as it always did.
+///
+/// Wide files are not batched: for them the copy is the cost, and `pread` copies faster than the
+/// page-by-page copy of the batched call (measured by `prometheus-benchmarks merge-render`, which
+/// prints both floors).
+extension DBFileCache {
+    /// Files of up to this many used bytes are mapped and copied in batches.
+    static let batchedFileLimit = 16 << 10
+    /// The staging buffer's size: what one batch copies at most.
+    static let stagingBytes = 256 << 10
+
+    /// Starts a batch: the files added until ``copyBatch()`` are copied by one system call.
+    func beginBatch() {
+        batch.removeAll()
+    }
+
+    /// Adds `file` to the batch when it is mapped, small, and read before (its used size from the
+    /// previous merge is what is copied).
+    ///
+    /// - Returns: false when the batch is full (the file is not in it): copy it before adding more.
+    func addToBatch(_ file: File) -> Bool {
+        file.stagedCount = 0
+        guard copiesInBatches, let mapping = file.mapping, file.parsedEnd > DBFileLayout.headerSize,
+            file.parsedEnd <= mapping.bytes.count
+        else { return true }
+        let count = file.parsedEnd
+        guard !batch.isFull, batch.byteCount + count <= Self.stagingBytes else { return false }
+        let staging = stagingBuffer()
+        file.stagedOffset = batch.byteCount
+        file.stagedCount = count
+        batch.append(
+            from: UnsafeRawBufferPointer(rebasing: mapping.bytes[0..<count]), to: staging.baseAddress! + batch.byteCount
+        )
+        return true
+    }
+
+    /// Copies the batch. Files whose bytes did not all arrive (a page past the end of a truncated
+    /// file stops the copy) are read with `pread` instead; if the system refuses the call (`EPERM`
+    /// from a seccomp profile, `ENOSYS`), every file is, from now on.
+    func copyBatch(of files: some Sequence<File>) {
+        guard batch.count > 0 else { return }
+        var copied = 0
+        do {
+            copied = try batch.copy()
+        } catch .badAddress {
+            // The first file's first page is past its end: nothing copied, every file read with pread.
+        } catch {
+            copiesInBatches = false
+        }
+        for file in files where file.stagedCount > 0 && file.stagedOffset + file.stagedCount > copied {
+            file.stagedCount = 0
+        }
+        batch.removeAll()
+    }
+
+    /// Moves a staged file's bytes to the start of the read buffer, where a `pread` would have put
+    /// them.
+    ///
+    /// - Returns: false, moving nothing, when the bytes cannot be the file's: the byte before the
+    ///   last known entry's value is always a padding space, and a file cut short inside its last
+    ///   mapped page reads as zeros from its end to the page's (where `pread` would return short).
+    ///   Such a file is read with `pread`, which reports it as before. (A cut inside the last
+    ///   entry's value is not seen here: those bytes read as zeros, as bytes overwritten would.)
+    func takeStagedBytes(of file: File) -> Bool {
+        let count = file.stagedCount
+        file.stagedCount = 0
+        guard let staging else { return false }
+        let bytes = staging.baseAddress! + file.stagedOffset
+        if let last = file.entries.last?.valueOffset, last - 1 < count,
+            bytes.load(fromByteOffset: last - 1, as: UInt8.self) != DBFileLayout.paddingByte
+        {
+            return false
+        }
+        filesCopiedInBatches += 1
+        buffer.baseAddress!.copyMemory(from: bytes, byteCount: count)
+        return true
+    }
+
+    /// Maps a small file read again whose descriptor stays open, or maps it anew when it has grown
+    /// past its mapping. A file read once (a cold merge) is not mapped: that would add a system call
+    /// to every file of the master's first scrape.
+    func mapForBatches(_ file: File, used: Int, readBefore: Bool) {
+        guard copiesInBatches, readBefore, used <= Self.batchedFileLimit, openDescriptors <= descriptorBudget,
+            let descriptor = file.descriptor
+        else { return }
+        if let mapping = file.mapping, mapping.bytes.count >= used { return }
+        unmap(file)
+        let pages = (used + AddressReservation.pageSize - 1) / AddressReservation.pageSize
+        // A mapping that fails (the process's limit of mappings) leaves the file to pread.
+        file.mapping = try? ReadOnlyFileMapping(descriptor, length: pages * AddressReservation.pageSize)
+    }
+
+    /// Releases a file's mapping, if it has one.
+    func unmap(_ file: File) {
+        file.mapping?.release()
+        file.mapping = nil
+        file.stagedCount = 0
+    }
+
+    private func stagingBuffer() -> UnsafeMutableRawBufferPointer {
+        if let staging { return staging }
+        let made = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.stagingBytes, alignment: 4096)
+        staging = made
+        return made
+    }
+}
