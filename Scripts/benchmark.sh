@@ -10,8 +10,9 @@
 #                 buckets included (ns/op)
 #   merge         the master's merge of P processes x S series (10x100 ... 3000x100, 16x4000; MERGE_SHAPES):
 #                 Python's collector, the Rust reader (prometheus-client-python-speedups), ours cold and
-#                 warm, the pread floor, a warm scrape over HTTP and a loopback round trip; then the
-#                 floors of two other methods (a batched process_vm_readv of mapped files, the mappings)
+#                 warm, the floor of the merge's way of reading, a warm scrape over HTTP and a loopback
+#                 round trip; then the floors of each way (pread, a batched process_vm_readv of mapped
+#                 files, the merge's mix of both, the mappings read directly)
 #   parse         parser throughput on a ~10 MB exposition, text and OpenMetrics (ns per byte)
 #   render        a scrape's rendering in process: 10,000 counter series, 10,000 gauge series, 1,000
 #                 histograms x 11 buckets, text and OpenMetrics, with and without _created (ms)
@@ -187,8 +188,9 @@ for line in """$rows""".splitlines():
         rows[name] = float(value)
 def get(shape, name):
     return rows.get(f"merge_{shape}_{name}", float("nan"))
-print("medians in ms (interquartile spread or range in brackets); floor: one pread of each file's used bytes and")
-print("the sum of its values; target: HTTP warm <= 1.5 x floor + one loopback round trip")
+print("medians in ms (interquartile spread or range in brackets); floor: the merge's way of reading (small files")
+print("copied out of mappings in batches, larger ones with one pread each) and the sum of the values; target: HTTP")
+print("warm <= 1.5 x floor + one loopback round trip")
 header = ("shape", "files", "entries", "python", "rust", "ours cold", "ours warm", "floor", "http warm", "rtt",
           "rust/cold", "rust/http", "http/target")
 print("%-9s %6s %8s %15s %14s %14s %14s %13s %14s %6s %9s %9s %11s" % header)
@@ -196,22 +198,23 @@ for shape in "${MERGE_SHAPES:-10x100 100x100 1000x100 3000x100 16x4000}".split()
     processes, series = (int(part) for part in shape.split("x"))
     python, rust = get(shape, "python_median_ms"), get(shape, "rust_median_ms")
     cold, warm = get(shape, "cold_median_ms"), get(shape, "warm_median_ms")
-    floor, http, rtt = get(shape, "floor_pread_median_ms"), get(shape, "http_warm_median_ms"), get(shape, "loopback_round_trip_median_ms")
+    floor, http, rtt = get(shape, "floor_chosen_median_ms"), get(shape, "http_warm_median_ms"), get(shape, "loopback_round_trip_median_ms")
     cell = lambda value, spread: "%.2f (%.2f)" % (value, spread)
     print("%-9s %6d %8d %15s %14s %14s %14s %13s %14s %6.2f %8.1fx %8.1fx %10.2fx" % (
         shape, 3 * processes, processes * series,
         cell(python, get(shape, "python_range_ms")), cell(rust, get(shape, "rust_range_ms")),
         cell(cold, get(shape, "cold_spread_ms")), cell(warm, get(shape, "warm_spread_ms")),
-        cell(floor, get(shape, "floor_pread_spread_ms")), cell(http, get(shape, "http_warm_spread_ms")), rtt,
+        cell(floor, get(shape, "floor_chosen_spread_ms")), cell(http, get(shape, "http_warm_spread_ms")), rtt,
         rust / cold, rust / http, http / (1.5 * floor + rtt)))
 print()
-print("floors by method (MappedFloors), medians in ms: pread is the merge's; a batched copy (process_vm_readv")
-print("of mapped files) is safe too; reading the mappings directly is fastest, but a truncated file SIGBUSes")
-print("%-9s %14s %14s %14s %14s" % ("shape", "pread", "batched copy", "mapped", "http - rtt"))
+print("floors by method (MergeFloor, MappedFloors), medians in ms: one pread per file; a batched copy (process_vm_readv")
+print("of mapped files) for every file; the merge's choice (batched up to 16 KiB used, pread above); reading the")
+print("mappings directly, fastest and unsafe (a truncated file SIGBUSes the reader)")
+print("%-9s %14s %14s %14s %14s %14s" % ("shape", "pread", "batched copy", "chosen", "mapped", "http - rtt"))
 for shape in "${MERGE_SHAPES:-10x100 100x100 1000x100 3000x100 16x4000}".split():
     cell = lambda name: "%.2f (%.2f)" % (get(shape, name + "_median_ms"), get(shape, name + "_spread_ms"))
-    print("%-9s %14s %14s %14s %14.2f" % (
-        shape, cell("floor_pread"), cell("floor_batched_copy"), cell("floor_mapped"),
+    print("%-9s %14s %14s %14s %14s %14.2f" % (
+        shape, cell("floor_pread"), cell("floor_batched_copy"), cell("floor_chosen"), cell("floor_mapped"),
         get(shape, "http_warm_median_ms") - get(shape, "loopback_round_trip_median_ms")))
 PY
         ;;

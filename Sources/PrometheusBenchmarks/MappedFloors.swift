@@ -1,5 +1,6 @@
 import Foundation
 import PrometheusClient
+import PrometheusMultiprocess
 import PrometheusSystem
 
 /// The floors of two methods the merge does not use, measured beside ``MergeFloor`` (the `pread`
@@ -9,31 +10,42 @@ import PrometheusSystem
 ///   entries' values straight from the mapping. Nothing cheaper reads these files, but a file
 ///   truncated under the mapping kills the reader with `SIGBUS`.
 /// - **batched copy**: the same mappings, copied out with one `process_vm_readv` per batch of files
-///   (at most 256 KiB and 1,024 files) into a kept buffer, then walked. A page past a file's end
+///   (`BatchedCopyPolicy`: as many files and bytes as the merge's batches) into a kept buffer, then
+///   walked. A page past a file's end
 ///   makes the call return short instead of raising a signal, so this one is safe.
 ///
-/// Both are medians and interquartile spreads in seconds, of `rounds` rounds after one that maps.
+/// - **chosen**: what the merge does: files of up to `BatchedCopyPolicy.fileLimit` used bytes by
+///   batched copy, larger ones with one `pread` each. The floor the merge is judged against.
+///
+/// All are medians and interquartile spreads in seconds, of `rounds` rounds after one that maps.
 enum MappedFloors {
     struct Floors {
         var mapped: (median: Double, spread: Double)
         var batchedCopy: (median: Double, spread: Double)
+        var chosen: (median: Double, spread: Double)
         /// The sum of every value read, so that the work cannot be optimised away.
         var total: Double
     }
 
-    private static let batchBytes = 256 << 10
+    private static let batchBytes = BatchedCopyPolicy.batchBytes
 
     static func measure(directory: String, rounds: Int) throws -> Floors {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".db") }
         var mappings: [ReadOnlyFileMapping] = []
+        var descriptors: [FileDescriptor] = []
         defer {
             for mapping in mappings { mapping.release() }
+            for descriptor in descriptors { descriptor.close() }
         }
         for name in names {
             let descriptor = try FileDescriptor.open(directory + "/" + name, .readOnly)
-            defer { descriptor.close() }
             let size = try descriptor.status().size
-            if size > 0 { mappings.append(try ReadOnlyFileMapping(descriptor, length: size)) }
+            guard size > 0 else {
+                descriptor.close()
+                continue
+            }
+            descriptors.append(descriptor)
+            mappings.append(try ReadOnlyFileMapping(descriptor, length: size))
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 24, alignment: 4096)
         defer { buffer.deallocate() }
@@ -46,7 +58,18 @@ enum MappedFloors {
         let batched = try timed(rounds: rounds) {
             total += try copyInBatches(mappings, used: used, through: buffer, batch: batch)
         }
-        return Floors(mapped: mapped, batchedCopy: batched, total: total)
+        let small = used.indices.filter { used[$0] <= BatchedCopyPolicy.fileLimit }
+        let large = used.indices.filter { used[$0] > BatchedCopyPolicy.fileLimit }
+        let (smallMappings, smallUsed) = (small.map { mappings[$0] }, small.map { used[$0] })
+        let chosen = try timed(rounds: rounds) {
+            total += try copyInBatches(smallMappings, used: smallUsed, through: buffer, batch: batch)
+            for index in large {
+                let count = try descriptors[index].read(
+                    fromAbsoluteOffset: 0, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<used[index]]))
+                total += addValues(in: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            }
+        }
+        return Floors(mapped: mapped, batchedCopy: batched, chosen: chosen, total: total)
     }
 
     /// Copies the files in batches through `buffer` and adds up each batch's values.
@@ -59,7 +82,8 @@ enum MappedFloors {
         while index < mappings.count {
             batch.removeAll()
             let first = index
-            while index < mappings.count, !batch.isFull, batch.count == 0 || batch.byteCount + used[index] <= batchBytes
+            while index < mappings.count, batch.count < BatchedCopyPolicy.filesPerBatch,
+                batch.count == 0 || batch.byteCount + used[index] <= batchBytes
             {
                 let count = min(used[index], buffer.count - batch.byteCount)
                 batch.append(

@@ -108,6 +108,8 @@ enum MergeBenchmarks {
                 name: "merge_\(label)_floor_batched_copy_median_ms", value: otherFloors.batchedCopy.median * 1e3),
             Measurement(
                 name: "merge_\(label)_floor_batched_copy_spread_ms", value: otherFloors.batchedCopy.spread * 1e3),
+            Measurement(name: "merge_\(label)_floor_chosen_median_ms", value: otherFloors.chosen.median * 1e3),
+            Measurement(name: "merge_\(label)_floor_chosen_spread_ms", value: otherFloors.chosen.spread * 1e3),
             Measurement(name: "merge_\(label)_floor_mapped_median_ms", value: otherFloors.mapped.median * 1e3),
             Measurement(name: "merge_\(label)_floor_mapped_spread_ms", value: otherFloors.mapped.spread * 1e3),
             Measurement(name: "merge_\(label)_http_warm_median_ms", value: http.scrape.median * 1e3),

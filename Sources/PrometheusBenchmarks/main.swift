@@ -46,6 +46,7 @@ do {
             print(Measurement(name: "merge_floor_pread_median_ms", value: floor.median * 1e3).line)
             let floors = try MappedFloors.measure(directory: arguments[1], rounds: rounds)
             print(Measurement(name: "merge_floor_batched_copy_median_ms", value: floors.batchedCopy.median * 1e3).line)
+            print(Measurement(name: "merge_floor_chosen_median_ms", value: floors.chosen.median * 1e3).line)
             print(Measurement(name: "merge_floor_mapped_median_ms", value: floors.mapped.median * 1e3).line)
             exit(0)
         case "coalesce":

@@ -3,7 +3,7 @@ import PrometheusSystem
 
 /// The batched copy: a warm merge of many small files spends most of its time entering the kernel,
 /// one `pread` per file. Small files read again are mapped once, and each merge copies the used
-/// bytes of up to 1,024 of them out of their mappings with one `process_vm_readv` on the master's
+/// bytes of up to 64 of them out of their mappings with one `process_vm_readv` on the master's
 /// own memory (``OwnMemoryBatch``), which is safe where reading the mappings directly is not: a page
 /// past the end of a file truncated under its mapping makes the call return short, with no signal,
 /// and the files from there on are read with `pread` as before, which reports them as it always did.
@@ -11,11 +11,26 @@ import PrometheusSystem
 /// Wide files are not batched: for them the copy is the cost, and `pread` copies faster than the
 /// page-by-page copy of the batched call (measured by `prometheus-benchmarks merge-render`, which
 /// prints both floors).
+/// The sizes that decide which files the merge copies in batches, shared with the benchmark that
+/// measures the floor of this way of reading.
+package enum BatchedCopyPolicy {
+    /// Files of up to this many used bytes are mapped and copied in batches; larger ones are read
+    /// with `pread`.
+    package static let fileLimit = 16 << 10
+    /// How many files one batch copies at most: the merge looks this many up ahead of reading them.
+    /// Enough to make the system call's cost small per file, few enough that the descriptors a cold
+    /// merge opens ahead stay a small part of its budget.
+    package static let filesPerBatch = 64
+    /// What one batch copies at most, the staging buffer's size: room for a whole batch of files at
+    /// the limit, so that no file of a batch is left to `pread` for want of room.
+    package static let batchBytes = filesPerBatch * fileLimit
+}
+
 extension DBFileCache {
     /// Files of up to this many used bytes are mapped and copied in batches.
-    static let batchedFileLimit = 16 << 10
+    static let batchedFileLimit = BatchedCopyPolicy.fileLimit
     /// The staging buffer's size: what one batch copies at most.
-    static let stagingBytes = 256 << 10
+    static let stagingBytes = BatchedCopyPolicy.batchBytes
 
     /// Starts a batch: the files added until ``copyBatch()`` are copied by one system call.
     func beginBatch() {

@@ -11,7 +11,7 @@ import PrometheusSystem
 /// forged, makes the buffer larger than that. The buffer shrinks again when large files go away.
 ///
 /// Small files read again are also mapped, and copied out of their mappings in batches
-/// (``stage(_:)``): one system call for up to 1,024 files instead of one `pread` each.
+/// (``addToBatch(_:)``): one system call for up to 64 files instead of one `pread` each.
 final class DBFileCache {
     /// One file, as far as it has been read.
     final class File {
@@ -28,7 +28,7 @@ final class DBFileCache {
         var rejections: [DBFileError] = []
         /// The merge that last saw the file in the listing.
         var generation = 0
-        /// A read-only mapping of the file's first bytes, for the batched copy (``DBFileCache/stage(_:)``):
+        /// A read-only mapping of the file's first bytes, for the batched copy (``DBFileCache/addToBatch(_:)``):
         /// made when a small file is read again while its descriptor is kept, released with it.
         var mapping: ReadOnlyFileMapping?
         /// Where the current batched copy put the file's first bytes in the staging buffer, and how
@@ -65,7 +65,7 @@ final class DBFileCache {
     private static let minimumBuffer = 1 << 16
     /// The largest window read in the current merge, to shrink the buffer to afterwards.
     private var largestRead = 0
-    /// The batched copy's destination (``stage(_:)``), allocated at its first use.
+    /// The batched copy's destination (``addToBatch(_:)``), allocated at its first use.
     var staging: UnsafeMutableRawBufferPointer?
     let batch = OwnMemoryBatch()
     /// How many files the current merge read from a batched copy rather than with `pread`.

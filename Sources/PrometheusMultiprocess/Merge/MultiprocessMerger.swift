@@ -52,9 +52,8 @@ final class MultiprocessMerger {
     /// The files of the chunk being merged, looked up before any is read (see ``DBFileCache/addToBatch(_:)``),
     /// kept between merges for their capacity.
     private var resolved: [Result<DBFileCache.File?, DBFileError>] = []
-    /// How many files are looked up ahead of their merge: enough to fill a batched copy, few enough
-    /// that the descriptors opened ahead on a cold merge stay a small part of the budget.
-    private static let chunkSize = 64
+    /// How many files are looked up ahead of their merge: one batched copy's worth.
+    private static let chunkSize = BatchedCopyPolicy.filesPerBatch
     /// Scratch space for the entries of one file being decoded, kept between files.
     private var decoded: [(meaning: MergedSeriesTable.Meaning, entryOffset: Int, valueOffset: Int)] = []
 
