@@ -106,7 +106,9 @@ final class MultiprocessMerger {
         cache.beginMerge(directory: directory)
         var position = 0
         while position < listed.count {
-            // A chunk of files is looked up first, so that those read before are copied in one batch.
+            // Files are looked up ahead while they can be copied in one batch; the first that cannot
+            // (new, large, or failed: on a cold merge, every one) ends the chunk, so that a file
+            // opened is read at once, while the kernel's structures for it are hot.
             let chunkStart = position
             resolved.removeAll(keepingCapacity: true)
             cache.beginBatch()
@@ -114,7 +116,7 @@ final class MultiprocessMerger {
                 let result = resolve(listed[position], at: position)
                 resolved.append(result)
                 position += 1
-                if case .success(let file?) = result, !cache.addToBatch(file) { break }
+                guard case .success(let file?) = result, cache.addToBatch(file), file.stagedCount > 0 else { break }
             }
             cache.copyBatch(of: resolved.lazy.compactMap { try? $0.get() })
             for (offset, result) in resolved.enumerated() {
