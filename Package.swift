@@ -52,9 +52,13 @@ let package = Package(
         // Spawned by the multiprocess tests: forks writers, or writes until it is killed.
         // Counts the test worker's heap allocations (replaces malloc for that process only).
         .target(name: "CAllocationCounter"),
+        // Forbids one system call in the test worker, as a container's seccomp profile would.
+        .target(name: "CTestSeccomp"),
         .executableTarget(
             name: "PrometheusTestWorker",
-            dependencies: ["PrometheusClient", "PrometheusMultiprocess", "CAllocationCounter"]),
+            dependencies: [
+                "PrometheusClient", "PrometheusMultiprocess", "PrometheusSystem", "CAllocationCounter", "CTestSeccomp",
+            ]),
         .executableTarget(
             name: "PrometheusBenchmarks",
             dependencies: [

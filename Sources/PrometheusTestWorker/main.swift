@@ -23,6 +23,8 @@
 //                                                       then with none left, then again; print sums
 //   PrometheusTestWorker script DIR                     run the commands of ScriptedWorker (one per
 //                                                       line on standard input, "ok" after each)
+//   PrometheusTestWorker forbidden-copy DIR ROUNDS      scrape DIR ROUNDS times where a seccomp filter
+//                                                       refuses process_vm_readv; print the last text
 import CAllocationCounter
 import Foundation
 import Glibc
@@ -54,6 +56,9 @@ do {
     case "scrapecost" where arguments.count == 4:
         guard let scrapes = Int(arguments[3]) else { fail("bad number") }
         try runScrapeCost(directory: arguments[2], scrapes: scrapes)
+    case "forbidden-copy" where arguments.count == 4:
+        guard let rounds = Int(arguments[3]) else { fail("bad number") }
+        try runForbiddenCopy(directory: arguments[2], rounds: rounds)
     case "descriptors" where arguments.count == 4:
         guard let limit = Int(arguments[3]) else { fail("bad number") }
         try runDescriptorPressure(directory: arguments[2], limit: limit)

@@ -110,4 +110,24 @@ struct BatchedCopyTests {
         _ = merger.merge(directory: directory, files: try Self.listed(directory))
         #expect(merger.filesCopiedInBatches == (try Self.listed(directory)).count - 1)
     }
+
+    @Test("a master whose seccomp profile forbids the batched copy reads every file with pread instead")
+    func aForbiddenCopyFallsBackToPread() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { Fixtures.remove(directory) }
+        let writers = try Writers(directory: directory, series: 20)
+        writers.count(2)
+        let result = try ExternalTool.run(try TestWorker.path(), ["forbidden-copy", directory, "4"], timeout: 60)
+        #expect(result.status == 0, "\(result.standardError)")
+        let lines = result.standardOutput.split(separator: "\n")
+        #expect(lines.first == "refused=EPERM", "the filter did not refuse the call: \(lines.first ?? "")")
+        let registry = CollectorRegistry()
+        try registry.register(try MultiProcessCollector(path: directory, lifecycle: .manual))
+        var text: [UInt8] = []
+        for _ in 0..<4 { registry.render(as: .prometheusText004, into: &text) }
+        let jobs = { (lines: [Substring]) in lines.filter { $0.hasPrefix("jobs_total{") || $0.hasPrefix("queue ") } }
+        let expected = jobs(String(decoding: text, as: UTF8.self).split(separator: "\n"))
+        #expect(expected.count == 21)
+        #expect(jobs(lines) == expected)
+    }
 }
