@@ -76,27 +76,23 @@ extension DBFileCache {
         batch.removeAll()
     }
 
-    /// Moves a staged file's bytes to the start of the read buffer, where a `pread` would have put
-    /// them.
+    /// A staged file's bytes, where this merge's batched copy put them.
     ///
-    /// - Returns: false, moving nothing, when the bytes cannot be the file's: the byte before the
-    ///   last known entry's value is always a padding space, and a file cut short inside its last
-    ///   mapped page reads as zeros from its end to the page's (where `pread` would return short).
-    ///   Such a file is read with `pread`, which reports it as before. (A cut inside the last
+    /// - Returns: nil when the file was not copied, or when its bytes cannot be the file's: the byte
+    ///   before the last known entry's value is always a padding space, and a file cut short inside
+    ///   its last mapped page reads as zeros from its end to the page's (where `pread` would return
+    ///   short). Such a file is read with `pread`, which reports it as before. (A cut inside the last
     ///   entry's value is not seen here: those bytes read as zeros, as bytes overwritten would.)
-    func takeStagedBytes(of file: File) -> Bool {
+    func stagedBytes(of file: File) -> UnsafeRawBufferPointer? {
         let count = file.stagedCount
         file.stagedCount = 0
-        guard let staging else { return false }
-        let bytes = staging.baseAddress! + file.stagedOffset
-        if let last = file.entries.last?.valueOffset, last - 1 < count,
-            bytes.load(fromByteOffset: last - 1, as: UInt8.self) != DBFileLayout.paddingByte
-        {
-            return false
+        guard count > 0, let staging else { return nil }
+        let bytes = UnsafeRawBufferPointer(start: staging.baseAddress! + file.stagedOffset, count: count)
+        if let last = file.entries.last?.valueOffset, last - 1 < count, bytes[last - 1] != DBFileLayout.paddingByte {
+            return nil
         }
         filesCopiedInBatches += 1
-        buffer.baseAddress!.copyMemory(from: bytes, byteCount: count)
-        return true
+        return bytes
     }
 
     /// Maps a small file read again whose descriptor stays open, or maps it anew when it has grown

@@ -221,25 +221,29 @@ final class DBFileCache {
         return descriptor
     }
 
-    /// Reads the start of the file into the buffer and checks its header.
+    /// Reads the start of the file into the buffer, or takes it from this merge's batched copy, and
+    /// checks its header.
     ///
     /// - Parameter expected: how many bytes were used at the previous merge (the used size rarely
     ///   grows between merges, so reading that much usually brings in the whole file at once).
-    /// - Returns: the used size, and how many bytes from offset 0 are now in the buffer.
+    /// - Returns: the used size, and the file's bytes from offset 0 now at hand (in the read buffer
+    ///   or the staging buffer: valid until the next read or batch).
     /// - Throws: `DBFileError` for a short file, an impossible header, or a failed read.
-    func readStart(of file: File, expected: Int) throws(DBFileError) -> (used: Int, inBuffer: Int) {
+    func readStart(of file: File, expected: Int) throws(DBFileError) -> (used: Int, start: UnsafeRawBufferPointer) {
         let descriptor = try descriptor(of: file)
         let first: Int
-        let got: Int
-        if file.stagedCount > 0, case let count = file.stagedCount, takeStagedBytes(of: file) {
+        let start: UnsafeRawBufferPointer
+        if let staged = stagedBytes(of: file) {
             // Copied in this merge's batch: as if read with one pread of the same size.
-            (first, got) = (count, count)
+            (first, start) = (staged.count, staged)
         } else {
             first = Swift.min(expected > DBFileLayout.headerSize ? expected : 4096, buffer.count)
-            got = try read(descriptor, file, from: 0, count: first)
+            let count = try read(descriptor, file, from: 0, count: first)
+            start = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
         }
+        let got = start.count
         guard got >= DBFileLayout.headerSize else { throw .tooShort(size: got) }
-        let header = DBFileLayout.header(of: UnsafeRawBufferPointer(buffer))
+        let header = DBFileLayout.header(of: start)
         // A short read means the file ends here; otherwise its size is asked before trusting `used`
         // (or before reporting an impossible one, so that the message states the real size).
         var size = got
@@ -252,16 +256,22 @@ final class DBFileCache {
             }
         }
         let used = try DBFileLayout.used(fromHeader: header, fileSize: size)
+        let readBefore = expected > DBFileLayout.headerSize
         if used > got && used <= windowLimit {
             // The whole file fits a window: grow the buffer to it and read the rest.
-            grow(toHold: used, keeping: got)
+            if start.baseAddress == UnsafeRawPointer(buffer.baseAddress) {
+                grow(toHold: used, keeping: got)
+            } else {
+                grow(toHold: used, keeping: 0)
+                buffer.baseAddress!.copyMemory(from: start.baseAddress!, byteCount: got)
+            }
             let rest = try read(descriptor, file, from: got, count: used - got, at: got)
             guard got + rest >= used else { throw .usedOutOfRange(used: used, size: got + rest) }
-            mapForBatches(file, used: used, readBefore: expected > DBFileLayout.headerSize)
-            return (used, used)
+            mapForBatches(file, used: used, readBefore: readBefore)
+            return (used, UnsafeRawBufferPointer(rebasing: buffer[0..<used]))
         }
-        mapForBatches(file, used: used, readBefore: expected > DBFileLayout.headerSize)
-        return (used, Swift.min(got, used))
+        mapForBatches(file, used: used, readBefore: readBefore)
+        return (used, UnsafeRawBufferPointer(rebasing: start[0..<Swift.min(got, used)]))
     }
 
     /// Reads `count` bytes of the file from `offset` into the start of the buffer (growing it up to

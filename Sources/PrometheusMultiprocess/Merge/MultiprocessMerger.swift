@@ -191,7 +191,7 @@ final class MultiprocessMerger {
     /// corrupt contributes nothing: its new entries are committed only once all of them decoded, and
     /// values are folded only after that.
     private func merge(_ file: DBFileCache.File, into values: inout Values) throws(DBFileError) {
-        let (used, inBuffer) = try cache.readStart(of: file, expected: file.parsedEnd)
+        let (used, start) = try cache.readStart(of: file, expected: file.parsedEnd)
         if file.parsedEnd > used {
             // Truncated and rewritten in place: start over.
             file.parsedEnd = DBFileLayout.headerSize
@@ -199,12 +199,12 @@ final class MultiprocessMerger {
             file.rejections = []
         }
         if file.parsedEnd < used {
-            try decodeNewEntries(of: file, used: used, inBuffer: inBuffer)
+            try decodeNewEntries(of: file, used: used, start: start)
         }
         values.grow(to: table.series.count)
-        if used <= inBuffer && file.parsedEnd == used {
+        if used <= start.count && file.parsedEnd == used {
             fold(
-                file.entries[...], window: UnsafeRawBufferPointer(rebasing: cache.buffer[0..<used]), at: 0,
+                file.entries[...], window: UnsafeRawBufferPointer(rebasing: start[0..<used]), at: 0,
                 into: &values)
             return
         }
@@ -224,10 +224,12 @@ final class MultiprocessMerger {
 
     /// Decodes the entries appended to `file` since its last decode. A file that fails takes back
     /// everything its decoding added to the table (``MergedSeriesTable/rollBackFile()``).
-    private func decodeNewEntries(of file: DBFileCache.File, used: Int, inBuffer: Int) throws(DBFileError) {
+    private func decodeNewEntries(of file: DBFileCache.File, used: Int, start: UnsafeRawBufferPointer)
+        throws(DBFileError)
+    {
         table.beginFile()
         do {
-            try decodeEntries(of: file, used: used, inBuffer: inBuffer)
+            try decodeEntries(of: file, used: used, firstBytes: start)
             table.commitFile()
         } catch {
             table.rollBackFile()
@@ -235,10 +237,13 @@ final class MultiprocessMerger {
         }
     }
 
-    private func decodeEntries(of file: DBFileCache.File, used: Int, inBuffer: Int) throws(DBFileError) {
+    /// - Parameter firstBytes: the file's bytes from offset 0 at hand (``DBFileCache/readStart(of:expected:)``).
+    private func decodeEntries(of file: DBFileCache.File, used: Int, firstBytes: UnsafeRawBufferPointer)
+        throws(DBFileError)
+    {
         decoded.removeAll(keepingCapacity: true)
         var start = file.parsedEnd
-        var window = UnsafeRawBufferPointer(rebasing: cache.buffer[0..<inBuffer])
+        var window = firstBytes
         var windowOffset = 0
         while true {
             let stop = try table.decodeEntries(
