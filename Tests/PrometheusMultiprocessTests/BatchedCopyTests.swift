@@ -99,7 +99,7 @@ struct BatchedCopyTests {
         let used = try Data(contentsOf: URL(fileURLWithPath: victim)).prefix(4).withUnsafeBytes {
             Int($0.loadUnaligned(as: UInt32.self))
         }
-        #expect(used > 4096 && used <= DBFileCache.batchedFileLimit)
+        #expect(used > 4096 && used <= BatchedCopyPolicy.fileLimit)
         #expect(truncate(victim, off_t(size)) == 0)
         let warm = merger.merge(directory: directory, files: try Self.listed(directory))
         let fresh = try Self.freshMerge(directory)

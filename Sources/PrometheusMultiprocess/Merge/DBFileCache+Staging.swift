@@ -27,27 +27,17 @@ package enum BatchedCopyPolicy {
 }
 
 extension DBFileCache {
-    /// Files of up to this many used bytes are mapped and copied in batches.
-    static let batchedFileLimit = BatchedCopyPolicy.fileLimit
-    /// The staging buffer's size: what one batch copies at most.
-    static let stagingBytes = BatchedCopyPolicy.batchBytes
-
-    /// Starts a batch: the files added until ``copyBatch()`` are copied by one system call.
-    func beginBatch() {
-        batch.removeAll()
-    }
-
     /// Adds `file` to the batch when it is mapped, small, and read before (its used size from the
-    /// previous merge is what is copied).
+    /// previous merge is what is copied), and the batch has room.
     ///
-    /// - Returns: false when the batch is full (the file is not in it): copy it before adding more.
+    /// - Returns: whether the file joined the batch; one that did not is read with `pread`.
     func addToBatch(_ file: File) -> Bool {
         file.stagedCount = 0
         guard copiesInBatches, let mapping = file.mapping, file.parsedEnd > DBFileLayout.headerSize,
             file.parsedEnd <= mapping.bytes.count
-        else { return true }
+        else { return false }
         let count = file.parsedEnd
-        guard !batch.isFull, batch.byteCount + count <= Self.stagingBytes else { return false }
+        guard !batch.isFull, batch.byteCount + count <= BatchedCopyPolicy.batchBytes else { return false }
         let staging = stagingBuffer()
         file.stagedOffset = batch.byteCount
         file.stagedCount = count
@@ -99,7 +89,7 @@ extension DBFileCache {
     /// past its mapping. A file read once (a cold merge) is not mapped: that would add a system call
     /// to every file of the master's first scrape.
     func mapForBatches(_ file: File, used: Int, readBefore: Bool) {
-        guard copiesInBatches, readBefore, used <= Self.batchedFileLimit, openDescriptors <= descriptorBudget,
+        guard copiesInBatches, readBefore, used <= BatchedCopyPolicy.fileLimit, openDescriptors <= descriptorBudget,
             let descriptor = file.descriptor
         else { return }
         if let mapping = file.mapping, mapping.bytes.count >= used { return }
@@ -118,7 +108,7 @@ extension DBFileCache {
 
     private func stagingBuffer() -> UnsafeMutableRawBufferPointer {
         if let staging { return staging }
-        let made = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.stagingBytes, alignment: 4096)
+        let made = UnsafeMutableRawBufferPointer.allocate(byteCount: BatchedCopyPolicy.batchBytes, alignment: 4096)
         staging = made
         return made
     }

@@ -49,7 +49,7 @@ final class MultiprocessMerger {
     private var mergedFiles: [DBFileCache.File] = []
     /// The merged values of monotonic series at the previous merge.
     private var previousValues: [Double] = []
-    /// The files of the chunk being merged, looked up before any is read (see ``DBFileCache/addToBatch(_:)``),
+    /// The files of the chunk being merged, looked up ahead while they can join a batched copy (see ``DBFileCache/addToBatch(_:)``),
     /// kept between merges for their capacity.
     private var resolved: [Result<DBFileCache.File?, DBFileError>] = []
     /// How many files are looked up ahead of their merge: one batched copy's worth.
@@ -111,12 +111,11 @@ final class MultiprocessMerger {
             // opened is read at once, while the kernel's structures for it are hot.
             let chunkStart = position
             resolved.removeAll(keepingCapacity: true)
-            cache.beginBatch()
             while position < listed.count && resolved.count < Self.chunkSize {
                 let result = resolve(listed[position], at: position)
                 resolved.append(result)
                 position += 1
-                guard case .success(let file?) = result, cache.addToBatch(file), file.stagedCount > 0 else { break }
+                guard case .success(let file?) = result, cache.addToBatch(file) else { break }
             }
             cache.copyBatch(of: resolved.lazy.compactMap { try? $0.get() })
             for (offset, result) in resolved.enumerated() {
