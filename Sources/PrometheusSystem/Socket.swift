@@ -106,6 +106,15 @@ package struct Socket: Sendable, Hashable {
         _ = try retryingInterrupts { fcntl(rawValue, F_SETFD, enabled ? FD_CLOEXEC : 0) }
     }
 
+    /// A second descriptor for the same socket, close-on-exec. A thread that sends on it cannot
+    /// reach another connection when the original is closed and its number reused meanwhile; the
+    /// connection itself ends only when both are closed.
+    ///
+    /// - Throws: the `Errno` of `fcntl(F_DUPFD_CLOEXEC)`, such as `EMFILE` at the descriptor limit.
+    package func duplicate() throws(Errno) -> Socket {
+        Socket(rawValue: try retryingInterrupts { fcntl(rawValue, F_DUPFD_CLOEXEC, 0) })
+    }
+
     /// Turns off Nagle's algorithm, so small responses leave at once.
     package func setNoDelay() {
         var yes: Int32 = 1

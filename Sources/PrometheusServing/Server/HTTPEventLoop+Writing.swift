@@ -7,9 +7,10 @@ extension HTTPEventLoop {
     // MARK: - Writing
 
     func respond(_ completion: HandlerPool.Completion) {
+        if completion.usedDirectSocket { directSocketsOut -= 1 }
         guard let connection = lookup(completion.token), connection.phase == .busy else { return }
         connection.closeAfterWrite = !completion.keepAlive || shutdownDeadline != nil
-        startWriting(connection, completion.bytes)
+        startWriting(connection, completion.bytes, alreadySent: completion.sent)
     }
 
     /// Sends a final error response, then lingers and closes.
@@ -21,9 +22,10 @@ extension HTTPEventLoop {
         startWriting(connection, response.serialized(version: .http11, keepAlive: false, omitBody: false))
     }
 
-    func startWriting(_ connection: ServerConnection, _ bytes: [UInt8]) {
+    /// Sends `bytes` from `alreadySent` on (the handler thread may have sent the start).
+    func startWriting(_ connection: ServerConnection, _ bytes: [UInt8], alreadySent: Int = 0) {
         connection.output = bytes
-        connection.outputOffset = 0
+        connection.outputOffset = alreadySent
         connection.phase = .writing
         connection.deadline = now + options.writeTimeout
         writeOutput(connection)

@@ -51,6 +51,8 @@ final class HTTPEventLoop: @unchecked Sendable {
     var listening = true
     var listenerResumesAt = 0.0
     var shutdownDeadline: Double?
+    /// Socket duplicates handed to handler threads and not yet given back (``directSocket(for:)``).
+    var directSocketsOut = 0
     let headLimit: Int
     let rejection: [UInt8]
 
@@ -79,8 +81,10 @@ final class HTTPEventLoop: @unchecked Sendable {
         } catch {
             throw .socketFailed(operation: "epoll", errno: error)
         }
-        // Descriptors for the process's own files (the multiprocess merge reads them) stay free.
-        capacity = max(1, min(options.maxConnections, (CurrentProcess.openFileLimit ?? 1024) - 64))
+        // Descriptors for the process's own files (the multiprocess merge reads them) and for the
+        // handler threads' socket duplicates stay free.
+        capacity = max(
+            1, min(options.maxConnections, (CurrentProcess.openFileLimit ?? 1024) - 64 - options.handlerThreads))
         headLimit = options.maxRequestLineBytes + options.maxHeaderBytes + 4
         rejection = HTTPResponse.text(
             status: 503, "too many connections (limit \(options.maxConnections)); retry later",
@@ -258,7 +262,19 @@ final class HTTPEventLoop: @unchecked Sendable {
         leaveList(connection)
         connection.phase = .busy
         setInterest(connection, [])
-        pool.submit(HandlerPool.Job(token: connection.token, request: request))
+        pool.submit(
+            HandlerPool.Job(token: connection.token, request: request, directSocket: directSocket(for: connection)))
+    }
+
+    /// A duplicate of a plain connection's socket for its handler thread to send on, while fewer
+    /// than ``MetricsServerOptions/handlerThreads`` are out (the descriptors the loop keeps spare
+    /// for them); nil otherwise, and then the loop sends the whole response.
+    func directSocket(for connection: ServerConnection) -> Socket? {
+        guard connection.tls == nil, directSocketsOut < options.handlerThreads,
+            let duplicate = try? connection.socket.duplicate()
+        else { return nil }
+        directSocketsOut += 1
+        return duplicate
     }
 
     // MARK: - Deadlines, shutdown, closing

@@ -5,7 +5,7 @@ import PrometheusClient
 /// exists so that a misbehaving client costs a descriptor, bounded memory and bounded time.
 public struct MetricsServerOptions: Sendable, Hashable {
     /// The most connections open at once (also bounded by the process's descriptor limit, less 64
-    /// kept for files). A connection beyond it closes the oldest idle connection, else the oldest
+    /// kept for files and one per handler thread). A connection beyond it closes the oldest idle connection, else the oldest
     /// one still sending its request; only when every connection is being answered does it get
     /// 503 and close at once. Default 10,000.
     public var maxConnections: Int = 10_000

@@ -5,7 +5,8 @@ import PrometheusTLS
 /// One accepted connection, as the event loop sees it: its socket (and TLS session), what it is
 /// doing, the bytes of a request not yet complete and of a response not yet sent.
 ///
-/// Owned by the event loop thread; handler threads only ever see its ``token``. An idle
+/// Owned by the event loop thread; handler threads only ever see its ``token`` and, on a plain
+/// connection, a duplicate of its descriptor to send a response on. An idle
 /// connection holds no buffers: its cost is this object and a descriptor.
 final class ServerConnection {
     /// What the connection is doing.
