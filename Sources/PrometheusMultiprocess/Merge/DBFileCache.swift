@@ -117,8 +117,16 @@ final class DBFileCache {
 
     /// The path of a file of the directory being merged.
     func path(of fileName: String) -> String {
-        directoryPath.hasSuffix("/") ? directoryPath + fileName : directoryPath + "/" + fileName
+        Self.path(of: fileName, in: directoryPath)
     }
+
+    /// The path of a file in `directory`.
+    static func path(of fileName: String, in directory: String) -> String {
+        directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName
+    }
+
+    /// The path of the directory being merged.
+    var directoryBeingMerged: String { directoryPath }
 
     /// The cached state of the listed file at `position`, opening it if it is new or was replaced.
     ///
@@ -126,15 +134,16 @@ final class DBFileCache {
     ///   listing).
     /// - Throws: `DBFileError` for a foreign name, a file that is not a regular file, a dangling
     ///   link, or one that cannot be opened.
+    /// - Parameter opened: the file opened already, by ``OpenAhead`` (used instead of opening it
+    ///   again, and closed if not needed; opened short of descriptors, it is opened again here).
     func file(
         named fileName: String, inode: UInt64, listedAsRegular: Bool = false, parsedName: DBFileName? = nil,
-        position: Int
+        position: Int, opened: OpenAhead.Opened? = nil
     ) throws(DBFileError) -> File? {
         let key = ByteString(fileName)
-        let known =
-            position < previousOrder.count && ByteIdentity.equal(previousOrder[position].fileName, fileName)
-            ? previousOrder[position] : files[key]
+        let known = cached(fileName, key, position: position)
         if let known, known.inode == inode {
+            if case .success(let descriptor?) = opened { descriptor.close() }
             known.generation = generation
             order.append(known)
             return known
@@ -142,8 +151,17 @@ final class DBFileCache {
         if let known {
             forget(key, known)  // replaced (an archive rewritten): start over
         }
-        guard let name = parsedName ?? DBFileName(fileName: fileName) else { throw .foreignName(fileName: fileName) }
-        guard let descriptor = try open(fileName, knownRegular: listedAsRegular) else { return nil }
+        guard let name = parsedName ?? DBFileName(fileName: fileName) else {
+            if case .success(let descriptor?) = opened { descriptor.close() }
+            throw .foreignName(fileName: fileName)
+        }
+        let descriptor: FileDescriptor?
+        if let opened, !Self.ranShortOfDescriptors(opened) {
+            descriptor = try opened.get()
+        } else {
+            descriptor = try open(fileName, knownRegular: listedAsRegular)
+        }
+        guard let descriptor else { return nil }
         let file = File(fileName: fileName, name: name, inode: inode)
         file.descriptor = descriptor
         file.generation = generation
@@ -151,6 +169,32 @@ final class DBFileCache {
         files[key] = file
         order.append(file)
         return file
+    }
+
+    /// Whether ``file(named:inode:listedAsRegular:parsedName:position:opened:)`` would open the
+    /// listed file (it is new, or was replaced) rather than find it here.
+    func mustOpen(_ fileName: String, inode: UInt64, position: Int) -> Bool {
+        cached(fileName, ByteString(fileName), position: position)?.inode != inode
+    }
+
+    /// The file of that name the previous merges saw, looked up first at the same listing position.
+    private func cached(_ fileName: String, _ key: ByteString, position: Int) -> File? {
+        position < previousOrder.count && ByteIdentity.equal(previousOrder[position].fileName, fileName)
+            ? previousOrder[position] : files[key]
+    }
+
+    /// The directory being merged, opened for opening its files relative to it (nil when it cannot
+    /// be opened: files are then opened by path).
+    func directoryDescriptor() -> FileDescriptor? {
+        if directory == nil {
+            directory = try? FileDescriptor.open(directoryPath, .readOnly, options: .directory)
+        }
+        return directory
+    }
+
+    private static func ranShortOfDescriptors(_ opened: OpenAhead.Opened) -> Bool {
+        guard case .failure(.unreadable(_, let errno)) = opened else { return false }
+        return errno == .tooManyOpenFiles || errno == .tooManyOpenFilesInSystem
     }
 
     /// Drops a file that failed, so that the next merge opens it afresh.
@@ -181,9 +225,7 @@ final class DBFileCache {
     /// Opens a directory entry for reading without blocking, and checks that it is a regular file
     /// (unless the listing said so already).
     private func open(_ fileName: String, knownRegular: Bool = false) throws(DBFileError) -> FileDescriptor? {
-        if directory == nil {
-            directory = try? FileDescriptor.open(directoryPath, .readOnly, options: .directory)
-        }
+        let directory = directoryDescriptor()
         do {
             return try DBFileReader.openChecked(
                 path: self.path(of: fileName), fileName: fileName, in: directory, knownRegular: knownRegular)

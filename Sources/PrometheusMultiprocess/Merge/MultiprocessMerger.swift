@@ -57,12 +57,24 @@ final class MultiprocessMerger {
     /// Scratch space for the entries of one file being decoded, kept between files.
     private var decoded: [(meaning: MergedSeriesTable.Meaning, entryOffset: Int, valueOffset: Int)] = []
 
+    /// How many files a merge must have to open before it opens them on a helper thread
+    /// (``OpenAhead``).
+    let openAheadThreshold: Int
+    /// The helper of the merge under way, if it has one.
+    private var openAhead: OpenAhead?
+    /// How many files the latest merge took opened from its helper thread (``OpenAhead``).
+    private(set) var filesOpenedAhead = 0
+
     /// - Parameters:
     ///   - windowLimit: the most bytes read at once, which bounds the read buffer.
     ///   - reservedFamilies: family names files may not use (the collector's own metrics).
-    init(windowLimit: Int = 16 << 20, reservedFamilies: [String] = []) {
+    ///   - openAheadThreshold: how many files a merge must have to open (a cold merge: all of them)
+    ///     before a helper thread opens them ahead of it; 64 by default, where the thread costs
+    ///     less than 5 % of the opening it overlaps.
+    init(windowLimit: Int = 16 << 20, reservedFamilies: [String] = [], openAheadThreshold: Int = 64) {
         cache = DBFileCache(windowLimit: windowLimit)
         table = MergedSeriesTable(reservedFamilies: reservedFamilies)
+        self.openAheadThreshold = openAheadThreshold
     }
 
     /// The bytes the read buffer holds now: at most the window limit, and back near its minimum
@@ -104,6 +116,8 @@ final class MultiprocessMerger {
         var usedBytes = 0
         mergedFiles.removeAll(keepingCapacity: true)
         cache.beginMerge(directory: directory)
+        openAhead = startOpeningAhead(listed)
+        filesOpenedAhead = 0
         var position = 0
         while position < listed.count {
             // Files are looked up ahead while they can be copied in one batch; the first that cannot
@@ -140,6 +154,8 @@ final class MultiprocessMerger {
             }
         }
         resolved.removeAll(keepingCapacity: true)
+        openAhead?.finish()
+        openAhead = nil
         cache.endMerge()
         values.grow(to: table.series.count)
         if layout.series.count != table.series.count {
@@ -162,7 +178,31 @@ final class MultiprocessMerger {
         Result { () throws(DBFileError) -> DBFileCache.File? in
             try cache.file(
                 named: listedFile.fileName, inode: listedFile.inode, listedAsRegular: listedFile.listedAsRegular,
-                parsedName: listedFile.name, position: position)
+                parsedName: listedFile.name, position: position, opened: takeOpened(at: position))
+        }
+    }
+
+    /// The helper's result for the file at `position`, if the helper opened it.
+    private func takeOpened(at position: Int) -> OpenAhead.Opened? {
+        guard let opened = openAhead?.take(at: position) else { return nil }
+        filesOpenedAhead += 1
+        return opened
+    }
+
+    /// A helper thread opening the listed files the cache must open, when there are enough of them.
+    /// Files with foreign names are left out: the cache refuses them without opening them.
+    private func startOpeningAhead(_ listed: [ListedFile]) -> OpenAhead? {
+        var planned: [(position: Int, fileName: String, knownRegular: Bool)] = []
+        for (position, file) in listed.enumerated()
+        where (file.name ?? DBFileName(fileName: file.fileName)) != nil
+            && cache.mustOpen(file.fileName, inode: file.inode, position: position)
+        {
+            planned.append((position, file.fileName, file.listedAsRegular))
+        }
+        guard planned.count >= openAheadThreshold else { return nil }
+        let directory = cache.directoryBeingMerged
+        return OpenAhead(files: planned, directory: cache.directoryDescriptor()) { fileName in
+            DBFileCache.path(of: fileName, in: directory)
         }
     }
 
