@@ -50,11 +50,8 @@ package struct MultiprocessListing {
         }
         var listing = MultiprocessListing()
         // Sorted by bytes before any string is made, so sums always add up in the same order.
-        let sorted = entries.sorted { lhs, rhs in
-            lhs.name.withUnsafeBytes { left in rhs.name.withUnsafeBytes { right in ByteIdentity.precedes(left, right) }
-            }
-        }
-        for entry in sorted {
+        for index in byteOrder(of: entries) {
+            let entry = entries[index]
             guard let name = entry.name.withUnsafeBufferPointer({ String(validatingUTF8Bytes: $0) }) else {
                 let shown = String(decoding: entry.name, as: UTF8.self)
                 listing.problems.append(
@@ -77,5 +74,30 @@ package struct MultiprocessListing {
         listing.archiveCount = listing.names.filter { $0?.isArchive == true }.count
         listing.writers = WriterRecord.writers(of: listing)
         return listing
+    }
+
+    /// The positions of `entries` in the order of their names' bytes. The names are gathered into
+    /// one buffer first, so that the sort compares spans of it and moves integers, not arrays: it
+    /// was a quarter of listing a directory of 3,000 files.
+    private static func byteOrder(of entries: [DirectoryStream.Entry]) -> [Int] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(entries.reduce(0) { $0 + $1.name.count })
+        var spans: [Range<Int>] = []
+        spans.reserveCapacity(entries.count)
+        for entry in entries {
+            spans.append(bytes.count..<(bytes.count + entry.name.count))
+            bytes += entry.name
+        }
+        var order = Array(entries.indices)
+        bytes.withUnsafeBytes { names in
+            spans.withUnsafeBufferPointer { spans in
+                order.sort { lhs, rhs in
+                    ByteIdentity.precedes(
+                        UnsafeRawBufferPointer(rebasing: names[spans[lhs]]),
+                        UnsafeRawBufferPointer(rebasing: names[spans[rhs]]))
+                }
+            }
+        }
+        return order
     }
 }
