@@ -14,11 +14,21 @@ struct OpenAheadTests {
     typealias Fixtures = MultiprocessFixtures
     typealias Hostile = HostileDirectoryTests
 
-    /// `writers` counter files, each with a distinct total.
+    /// `writers` counter files, each with a distinct `jobs` total; every tenth also has 100 `items`
+    /// series, so that its used bytes run past the helper's first read of a page.
     static func directory(writers: Int) throws -> String {
         let directory = try Fixtures.temporaryDirectory()
+        let jobs = DBKey.encode(familyName: "jobs", sampleName: "jobs_total", labels: [], help: "Jobs.")
+        let items = (0..<100).map { item in
+            DBKey.encode(
+                familyName: "items", sampleName: "items_total", labels: [Label("item", "\(item)")], help: "Items.")
+        }
         for writer in 1...writers {
-            try Hostile.write(Hostile.counterFile(Double(writer)), directory, "counter_\(writer).db")
+            var entries = [(key: jobs, value: Double(writer), timestamp: 0.0)]
+            if writer % 10 == 0 {
+                entries += items.enumerated().map { (key: $1, value: Double($0), timestamp: 0.0) }
+            }
+            try Hostile.write(DBFileLayout.makeFile(entries: entries), directory, "counter_\(writer).db")
         }
         return directory
     }
@@ -46,6 +56,8 @@ struct OpenAheadTests {
         #expect(inline.filesOpenedAhead == 0)
         #expect(aheadOutcome.families == inlineOutcome.families)
         #expect(Hostile.jobsTotal(aheadOutcome.families) == Double(150 * 151 / 2))
+        let items = try #require(aheadOutcome.families.first { $0.name == "items" })
+        #expect(items.samples.map(\.value).sorted() == (0..<100).map { Double($0 * 15) })
         #expect(aheadOutcome.unreadableFiles.isEmpty)
         // Warm, every file is known: nothing to open, no helper.
         _ = ahead.merge(directory: directory, files: files)

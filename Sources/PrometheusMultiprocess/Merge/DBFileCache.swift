@@ -35,6 +35,10 @@ final class DBFileCache {
         /// many; `stagedCount` is 0 when it did not (then the file is read with `pread`).
         var stagedOffset = 0
         var stagedCount = 0
+        /// The file's first ``DBFileCache/firstReadSize`` bytes (or fewer: all it had) as ``OpenAhead``
+        /// read them, for the merge's first read of it; valid until the merge takes the next file
+        /// from its helper, and taken by that first read.
+        var firstBytes: UnsafeRawBufferPointer?
 
         init(fileName: String, name: DBFileName, inode: UInt64) {
             self.fileName = fileName
@@ -42,6 +46,10 @@ final class DBFileCache {
             self.inode = inode
         }
     }
+
+    /// How many bytes the first read of a file not read before asks for: a page, the whole of a
+    /// file of a few dozen series.
+    static let firstReadSize = 4096
 
     /// The most bytes one read may bring in, and so the largest the buffer grows (16 MiB by default):
     /// files up to this size are read whole, larger ones window by window.
@@ -134,16 +142,17 @@ final class DBFileCache {
     ///   listing).
     /// - Throws: `DBFileError` for a foreign name, a file that is not a regular file, a dangling
     ///   link, or one that cannot be opened.
-    /// - Parameter opened: the file opened already, by ``OpenAhead`` (used instead of opening it
-    ///   again, and closed if not needed; opened short of descriptors, it is opened again here).
+    /// - Parameter prefetched: the file opened already, and its first bytes read, by ``OpenAhead``
+    ///   (used instead of opening it again, and closed if not needed; opened short of descriptors,
+    ///   it is opened again here).
     func file(
         named fileName: String, inode: UInt64, listedAsRegular: Bool = false, parsedName: DBFileName? = nil,
-        position: Int, opened: OpenAhead.Opened? = nil
+        position: Int, prefetched: OpenAhead.Prefetched? = nil
     ) throws(DBFileError) -> File? {
         let key = ByteString(fileName)
         let known = cached(fileName, key, position: position)
         if let known, known.inode == inode {
-            if case .success(let descriptor?) = opened { descriptor.close() }
+            Self.close(prefetched)
             known.generation = generation
             order.append(known)
             return known
@@ -152,18 +161,21 @@ final class DBFileCache {
             forget(key, known)  // replaced (an archive rewritten): start over
         }
         guard let name = parsedName ?? DBFileName(fileName: fileName) else {
-            if case .success(let descriptor?) = opened { descriptor.close() }
+            Self.close(prefetched)
             throw .foreignName(fileName: fileName)
         }
         let descriptor: FileDescriptor?
-        if let opened, !Self.ranShortOfDescriptors(opened) {
-            descriptor = try opened.get()
+        var firstBytes: UnsafeRawBufferPointer?
+        if let prefetched, !Self.ranShortOfDescriptors(prefetched.opened) {
+            descriptor = try prefetched.opened.get()
+            firstBytes = prefetched.firstBytes
         } else {
             descriptor = try open(fileName, knownRegular: listedAsRegular)
         }
         guard let descriptor else { return nil }
         let file = File(fileName: fileName, name: name, inode: inode)
         file.descriptor = descriptor
+        file.firstBytes = firstBytes
         file.generation = generation
         openDescriptors += 1
         files[key] = file
@@ -171,7 +183,12 @@ final class DBFileCache {
         return file
     }
 
-    /// Whether ``file(named:inode:listedAsRegular:parsedName:position:opened:)`` would open the
+    /// Closes a file the helper opened that is not needed.
+    private static func close(_ prefetched: OpenAhead.Prefetched?) {
+        if case .success(let descriptor?) = prefetched?.opened { descriptor.close() }
+    }
+
+    /// Whether ``file(named:inode:listedAsRegular:parsedName:position:prefetched:)`` would open the
     /// listed file (it is new, or was replaced) rather than find it here.
     func mustOpen(_ fileName: String, inode: UInt64, position: Int) -> Bool {
         cached(fileName, ByteString(fileName), position: position)?.inode != inode
@@ -192,7 +209,7 @@ final class DBFileCache {
         return directory
     }
 
-    private static func ranShortOfDescriptors(_ opened: OpenAhead.Opened) -> Bool {
+    private static func ranShortOfDescriptors(_ opened: Result<FileDescriptor?, DBFileError>) -> Bool {
         guard case .failure(.unreadable(_, let errno)) = opened else { return false }
         return errno == .tooManyOpenFiles || errno == .tooManyOpenFilesInSystem
     }
@@ -275,11 +292,16 @@ final class DBFileCache {
         let descriptor = try descriptor(of: file)
         let first: Int
         let start: UnsafeRawBufferPointer
+        let firstBytes = file.firstBytes
+        file.firstBytes = nil
         if let staged = stagedBytes(of: file) {
             // Copied in this merge's batch: as if read with one pread of the same size.
             (first, start) = (staged.count, staged)
+        } else if let firstBytes, expected <= DBFileLayout.headerSize {
+            // Read by the helper that opened the file: the same read the line below would make.
+            (first, start) = (Self.firstReadSize, firstBytes)
         } else {
-            first = Swift.min(expected > DBFileLayout.headerSize ? expected : 4096, buffer.count)
+            first = Swift.min(expected > DBFileLayout.headerSize ? expected : Self.firstReadSize, buffer.count)
             let count = try read(descriptor, file, from: 0, count: first)
             start = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
         }

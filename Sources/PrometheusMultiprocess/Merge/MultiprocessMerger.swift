@@ -178,15 +178,15 @@ final class MultiprocessMerger {
         Result { () throws(DBFileError) -> DBFileCache.File? in
             try cache.file(
                 named: listedFile.fileName, inode: listedFile.inode, listedAsRegular: listedFile.listedAsRegular,
-                parsedName: listedFile.name, position: position, opened: takeOpened(at: position))
+                parsedName: listedFile.name, position: position, prefetched: takePrefetched(at: position))
         }
     }
 
     /// The helper's result for the file at `position`, if the helper opened it.
-    private func takeOpened(at position: Int) -> OpenAhead.Opened? {
-        guard let opened = openAhead?.take(at: position) else { return nil }
+    private func takePrefetched(at position: Int) -> OpenAhead.Prefetched? {
+        guard let prefetched = openAhead?.take(at: position) else { return nil }
         filesOpenedAhead += 1
-        return opened
+        return prefetched
     }
 
     /// A helper thread opening the listed files the cache must open, when there are enough of them.
