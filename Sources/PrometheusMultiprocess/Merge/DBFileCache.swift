@@ -76,6 +76,8 @@ final class DBFileCache {
     /// The batched copy's destination (``addToBatch(_:)``), allocated at its first use.
     var staging: UnsafeMutableRawBufferPointer?
     let batch = OwnMemoryBatch()
+    /// How many files the current merge has had to open (new or replaced ones), successfully or not.
+    private(set) var opensAttempted = 0
     /// How many files the current merge read from a batched copy rather than with `pread`.
     var filesCopiedInBatches = 0
     /// False once the system refused a batched copy (a seccomp profile that forbids
@@ -105,6 +107,7 @@ final class DBFileCache {
         order.removeAll(keepingCapacity: true)
         largestRead = 0
         filesCopiedInBatches = 0
+        opensAttempted = 0
     }
 
     /// Ends a merge: forgets files that were not listed, closes the directory and gives back buffer
@@ -164,6 +167,7 @@ final class DBFileCache {
             Self.close(prefetched)
             throw .foreignName(fileName: fileName)
         }
+        opensAttempted += 1
         let descriptor: FileDescriptor?
         var firstBytes: UnsafeRawBufferPointer?
         if let prefetched, !Self.ranShortOfDescriptors(prefetched.opened) {

@@ -57,8 +57,8 @@ final class MultiprocessMerger {
     /// Scratch space for the entries of one file being decoded, kept between files.
     private var decoded: [(meaning: MergedSeriesTable.Meaning, entryOffset: Int, valueOffset: Int)] = []
 
-    /// How many files a merge must have to open before it opens them on a helper thread
-    /// (``OpenAhead``).
+    /// How many files a merge must have left to open, once it meets the first, for a helper thread
+    /// to open them ahead of it (``OpenAhead``).
     let openAheadThreshold: Int
     /// The helper of the merge under way, if it has one.
     private var openAhead: OpenAhead?
@@ -68,9 +68,9 @@ final class MultiprocessMerger {
     /// - Parameters:
     ///   - windowLimit: the most bytes read at once, which bounds the read buffer.
     ///   - reservedFamilies: family names files may not use (the collector's own metrics).
-    ///   - openAheadThreshold: how many files a merge must have to open (a cold merge: all of them)
-    ///     before a helper thread opens them ahead of it; 64 by default, where the thread costs
-    ///     less than 5 % of the opening it overlaps.
+    ///   - openAheadThreshold: how many files a merge must have left to open after the first (a
+    ///     cold merge: all of them) for a helper thread to open them ahead of it; 64 by default,
+    ///     where starting the thread costs less than 5 % of the opening it overlaps.
     init(windowLimit: Int = 16 << 20, reservedFamilies: [String] = [], openAheadThreshold: Int = 64) {
         cache = DBFileCache(windowLimit: windowLimit)
         table = MergedSeriesTable(reservedFamilies: reservedFamilies)
@@ -116,8 +116,8 @@ final class MultiprocessMerger {
         var usedBytes = 0
         mergedFiles.removeAll(keepingCapacity: true)
         cache.beginMerge(directory: directory)
-        openAhead = startOpeningAhead(listed)
         filesOpenedAhead = 0
+        var openAheadConsidered = false
         var position = 0
         while position < listed.count {
             // Files are looked up ahead while they can be copied in one batch; the first that cannot
@@ -128,6 +128,12 @@ final class MultiprocessMerger {
             while position < listed.count && resolved.count < Self.chunkSize {
                 let result = resolve(listed[position], at: position)
                 resolved.append(result)
+                if !openAheadConsidered && cache.opensAttempted > 0 {
+                    // The first file to open: a helper may open the rest ahead. Looking for them
+                    // only now costs a warm merge of known files nothing.
+                    openAheadConsidered = true
+                    openAhead = startOpeningAhead(listed, after: position)
+                }
                 position += 1
                 guard case .success(let file?) = result, cache.addToBatch(file) else { break }
             }
@@ -189,15 +195,19 @@ final class MultiprocessMerger {
         return prefetched
     }
 
-    /// A helper thread opening the listed files the cache must open, when there are enough of them.
-    /// Files with foreign names are left out: the cache refuses them without opening them.
-    private func startOpeningAhead(_ listed: [ListedFile]) -> OpenAhead? {
+    /// A helper thread opening the listed files after `start` that the cache must open, when there
+    /// are enough of them. Files with foreign names are left out: the cache refuses them without
+    /// opening them.
+    private func startOpeningAhead(_ listed: [ListedFile], after start: Int) -> OpenAhead? {
+        guard listed.count - start - 1 >= openAheadThreshold else { return nil }
         var planned: [(position: Int, fileName: String, knownRegular: Bool)] = []
-        for (position, file) in listed.enumerated()
-        where (file.name ?? DBFileName(fileName: file.fileName)) != nil
-            && cache.mustOpen(file.fileName, inode: file.inode, position: position)
-        {
-            planned.append((position, file.fileName, file.listedAsRegular))
+        for position in (start + 1)..<listed.count {
+            let file = listed[position]
+            if (file.name ?? DBFileName(fileName: file.fileName)) != nil
+                && cache.mustOpen(file.fileName, inode: file.inode, position: position)
+            {
+                planned.append((position, file.fileName, file.listedAsRegular))
+            }
         }
         guard planned.count >= openAheadThreshold else { return nil }
         let directory = cache.directoryBeingMerged

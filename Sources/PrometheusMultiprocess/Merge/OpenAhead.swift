@@ -11,9 +11,9 @@ import Synchronization
 /// instead of adding to it. Each result is exactly what the merge's own open would have returned or
 /// thrown (``DBFileReader/openChecked(path:fileName:in:knownRegular:)``), and the merge takes them
 /// in listing order with ``take(at:)``, so that problems are reported as before; a first read that
-/// failed is left to the merge to make again, which reports it as before. Only merges with at least
-/// ``MultiprocessMerger/openAheadThreshold`` files to open start one: a thread costs more than
-/// opening a few files.
+/// failed is left to the merge to make again, which reports it as before. A merge starts one when
+/// it meets the first file it must open (so a warm merge of known files looks for none) and at least
+/// ``MultiprocessMerger/openAheadThreshold`` more follow: a thread costs more than opening a few.
 ///
 /// Not thread-safe itself: the merge's thread calls ``take(at:)`` and ``finish()``.
 final class OpenAhead {
