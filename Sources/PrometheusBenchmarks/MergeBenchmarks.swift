@@ -80,7 +80,9 @@ enum MergeBenchmarks {
         }
         let collector = try MultiProcessCollector(path: directory, lifecycle: .manual)
         _ = try collector.collect()
-        let warmRounds = Int(ProcessInfo.processInfo.environment["MERGE_WARM_ROUNDS"] ?? "") ?? 15
+        // 60 by default: with 15, the medians of the sub-millisecond shapes moved by a third between
+        // runs minutes apart on the same machine.
+        let warmRounds = Int(ProcessInfo.processInfo.environment["MERGE_WARM_ROUNDS"] ?? "") ?? 60
         let warms = try (0..<warmRounds).map { _ in try bestOf(1) { _ = try collector.collect() } }
         // A whole warm scrape as the built-in server makes it: merge, render, gzip.
         let registry = CollectorRegistry()
