@@ -13,7 +13,8 @@
 #                 warm, the floor of the merge's way of reading, a warm scrape over HTTP and a loopback
 #                 round trip; then the floors of each way (pread, a batched process_vm_readv of mapped
 #                 files, the merge's mix of both, the mappings read directly); medians of
-#                 MERGE_WARM_ROUNDS (default 60) rounds for the warm figures, of 5 for the cold ones
+#                 MERGE_WARM_ROUNDS (default 60) rounds for the warm figures, of 9 for the cold ones and
+#                 for Python's and the Rust reader's merges
 #   parse         parser throughput on a ~10 MB exposition, text and OpenMetrics (ns per byte)
 #   render        a scrape's rendering in process: 10,000 counter series, 10,000 gauge series, 1,000
 #                 histograms x 11 buckets, text and OpenMetrics, with and without _created (ms)

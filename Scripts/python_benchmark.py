@@ -52,7 +52,7 @@ def multiprocess(iterations):
 def merge(directory, label):
     """Python's MultiProcessCollector and, when installed, the Rust reader from
     prometheus-client-python-speedups (its one function, merge(files), on the same .db files):
-    medians of 5 rounds and their range. Neither keeps anything between scrapes, so every merge is
+    medians of 9 rounds (as many as the Swift side's cold merges) and their range. Neither keeps anything between scrapes, so every merge is
     cold."""
     import glob
     import statistics
@@ -68,13 +68,13 @@ def merge(directory, label):
         print(f"merge_{label}_{name}_median_ms\t{statistics.median(timings):.2f}")
         print(f"merge_{label}_{name}_range_ms\t{max(timings) - min(timings):.2f}")
 
-    report("python", timeit.repeat(collect, number=1, repeat=5))
+    report("python", timeit.repeat(collect, number=1, repeat=9))
     try:
         from prometheus_client_python_speedups import merge as rust_merge
     except ImportError:
         return
     files = glob.glob(os.path.join(directory, "*.db"))
-    report("rust", timeit.repeat(lambda: rust_merge(files), number=1, repeat=5))
+    report("rust", timeit.repeat(lambda: rust_merge(files), number=1, repeat=9))
 
 
 def resident_bytes():

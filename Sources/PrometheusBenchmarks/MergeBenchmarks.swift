@@ -74,7 +74,7 @@ enum MergeBenchmarks {
         // Cold: the first collection of a new collector (the master's first scrape). The collector is
         // created and released outside the timing: a master keeps it for its whole life.
         var colds: [Double] = []
-        for _ in 0..<5 {
+        for _ in 0..<9 {
             let fresh = try MultiProcessCollector(path: directory, lifecycle: .manual)
             colds.append(try bestOf(1) { _ = try fresh.collect() })
         }

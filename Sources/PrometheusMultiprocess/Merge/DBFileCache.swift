@@ -100,8 +100,10 @@ final class DBFileCache {
         staging?.deallocate()
     }
 
-    /// Starts a merge of `path`.
-    func beginMerge(directory path: String) {
+    /// Starts a merge of `path`, which lists `fileCount` files (room is made for them at once, so
+    /// that a cold merge does not grow its table of files step by step).
+    func beginMerge(directory path: String, fileCount: Int = 0) {
+        if files.capacity < fileCount { files.reserveCapacity(fileCount) }
         generation += 1
         directoryPath = path
         order.removeAll(keepingCapacity: true)

@@ -115,7 +115,7 @@ final class MultiprocessMerger {
         var skippedEntries: [Problem] = []
         var usedBytes = 0
         mergedFiles.removeAll(keepingCapacity: true)
-        cache.beginMerge(directory: directory)
+        cache.beginMerge(directory: directory, fileCount: listed.count)
         filesOpenedAhead = 0
         var openAheadConsidered = false
         var position = 0
