@@ -24,6 +24,9 @@ final class DBFileCache {
         var parsedEnd = DBFileLayout.headerSize
         /// Per decoded entry that feeds a series: the series and its value offset, in file order.
         var entries: [(series: Int, valueOffset: Int)] = []
+        /// The merge rule all of ``entries`` follow, when they share one (``MultiprocessMerger``
+        /// folds such a file with the rule a constant).
+        var sharedRule: MergeRule?
         /// Entries skipped because they cannot be merged, with why (reported at every merge).
         var rejections: [DBFileError] = []
         /// The merge that last saw the file in the listing.

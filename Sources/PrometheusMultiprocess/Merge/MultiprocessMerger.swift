@@ -249,12 +249,13 @@ final class MultiprocessMerger {
         }
         if file.parsedEnd < used {
             try decodeNewEntries(of: file, used: used, start: start)
+            file.sharedRule = sharedRule(of: file.entries)
         }
         values.grow(to: table.series.count)
         if used <= start.count && file.parsedEnd == used {
             fold(
                 file.entries[...], window: UnsafeRawBufferPointer(rebasing: start[0..<used]), at: 0,
-                into: &values)
+                sharedRule: file.sharedRule, into: &values)
             return
         }
         // A file larger than the window: fold its values window by window.
@@ -266,7 +267,7 @@ final class MultiprocessMerger {
             while end < file.entries.count && file.entries[end].valueOffset + 16 <= start + window.count {
                 end += 1
             }
-            fold(file.entries[index..<end], window: window, at: start, into: &values)
+            fold(file.entries[index..<end], window: window, at: start, sharedRule: file.sharedRule, into: &values)
             index = end
         }
     }
@@ -325,25 +326,26 @@ final class MultiprocessMerger {
         file.parsedEnd = used
     }
 
-    /// Folds the values of `entries`, which all lie in `window` (the file's bytes from `offset`).
+    /// The rule every entry's series follows, when they all follow one (a file's entries nearly
+    /// always do: its kind decides the rule, unless another kind's file made the series first).
+    private func sharedRule(of entries: [(series: Int, valueOffset: Int)]) -> MergeRule? {
+        guard let first = entries.first.map({ table.rules[$0.series] }) else { return nil }
+        return entries.allSatisfy { table.rules[$0.series] == first } ? first : nil
+    }
+
+    /// Folds the values of `entries`, which all lie in `window` (the file's bytes from `offset`),
+    /// with one call per file (``MergeRule/foldValues(of:in:at:rules:sharedRule:values:timestamps:present:)``).
     private func fold(
         _ entries: ArraySlice<(series: Int, valueOffset: Int)>, window: UnsafeRawBufferPointer, at offset: Int,
-        into merged: inout Values
+        sharedRule: MergeRule?, into merged: inout Values
     ) {
-        // Unchecked access: every series number and value offset was validated when decoded.
         table.rules.withUnsafeBufferPointer { rules in
             merged.values.withUnsafeMutableBufferPointer { values in
                 merged.timestamps.withUnsafeMutableBufferPointer { timestamps in
                     merged.present.withUnsafeMutableBufferPointer { present in
-                        for (series, valueOffset) in entries {
-                            let local = valueOffset - offset
-                            let rule = rules[series]
-                            let value = DBFileLayout.double(at: local, in: window)
-                            let timestamp = DBFileLayout.double(at: local + 8, in: window)
-                            rule.fold(
-                                value: value, timestamp: timestamp, into: &values[series],
-                                mergedTimestamp: &timestamps[series], present: &present[series])
-                        }
+                        MergeRule.foldValues(
+                            of: entries, in: window, at: offset, rules: rules, sharedRule: sharedRule, values: values,
+                            timestamps: timestamps, present: present)
                     }
                 }
             }
