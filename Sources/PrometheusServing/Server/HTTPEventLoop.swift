@@ -4,8 +4,9 @@ import PrometheusTLS
 import Synchronization
 
 /// The engine of ``HTTPServer``: one thread waits with `epoll` on the listening socket and every
-/// connection, reads and parses requests, and writes responses, all without blocking; the request
-/// handler runs on the few threads of a ``HandlerPool``.
+/// connection, reads and parses requests, and writes responses (or what a handler thread could not
+/// send at once), all without blocking; the request handler runs on the few threads of a
+/// ``HandlerPool``.
 ///
 /// A connection costs its descriptor and a ``ServerConnection`` (a few hundred bytes) while it is
 /// idle or trickling a request, never a thread, so slow or idle clients cannot starve scrapes.
