@@ -248,8 +248,9 @@ final class MultiprocessMerger {
             file.rejections = []
         }
         if file.parsedEnd < used {
+            let known = file.entries.count
             try decodeNewEntries(of: file, used: used, start: start)
-            file.sharedRule = sharedRule(of: file.entries)
+            file.sharedRule = sharedRule(of: file.entries, addedFrom: known, before: file.sharedRule)
         }
         values.grow(to: table.series.count)
         if used <= start.count && file.parsedEnd == used {
@@ -328,9 +329,13 @@ final class MultiprocessMerger {
 
     /// The rule every entry's series follows, when they all follow one (a file's entries nearly
     /// always do: its kind decides the rule, unless another kind's file made the series first).
-    private func sharedRule(of entries: [(series: Int, valueOffset: Int)]) -> MergeRule? {
+    /// Only the entries from `added` on are looked at when the ones before shared `before`.
+    private func sharedRule(
+        of entries: [(series: Int, valueOffset: Int)], addedFrom added: Int, before: MergeRule?
+    ) -> MergeRule? {
         guard let first = entries.first.map({ table.rules[$0.series] }) else { return nil }
-        return entries.allSatisfy { table.rules[$0.series] == first } ? first : nil
+        if added > 0 && before != first { return nil }
+        return entries[added...].allSatisfy { table.rules[$0.series] == first } ? first : nil
     }
 
     /// Folds the values of `entries`, which all lie in `window` (the file's bytes from `offset`),

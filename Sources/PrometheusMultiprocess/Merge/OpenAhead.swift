@@ -18,14 +18,13 @@ import Synchronization
 /// Not thread-safe itself: the merge's thread calls ``take(at:)`` and ``finish()``.
 final class OpenAhead {
     /// What the helper did for one file: opened it (or why not), and read its first
-    /// ``firstReadSize`` bytes (or nil when it did not: the file was not opened, or the read failed).
+    /// ``DBFileCache/firstReadSize`` bytes (or nil when it did not: the file was not opened, or the
+    /// read failed).
     struct Prefetched {
         var opened: Result<FileDescriptor?, DBFileError>
         var firstBytes: UnsafeRawBufferPointer?
     }
 
-    /// How many bytes the helper reads of each file: what the merge's first read of a file asks for.
-    static let firstReadSize = DBFileCache.firstReadSize
     /// Results pass in batches of this many files, so that the two threads meet once per batch
     /// rather than once per file (per file, their locking cost a fifth of the opening).
     static let batchSize = 16
@@ -46,8 +45,9 @@ final class OpenAhead {
         let memory: UnsafeMutableRawBufferPointer
 
         func slot(batch: Int, index: Int) -> UnsafeMutableRawBufferPointer {
-            let start = ((batch % batchesAhead) * batchSize + index) * firstReadSize
-            return UnsafeMutableRawBufferPointer(rebasing: memory[start..<(start + firstReadSize)])
+            let size = DBFileCache.firstReadSize
+            let start = ((batch % batchesAhead) * batchSize + index) * size
+            return UnsafeMutableRawBufferPointer(rebasing: memory[start..<(start + size)])
         }
     }
 
@@ -85,7 +85,8 @@ final class OpenAhead {
         let targets = files.map { (fileName: $0.fileName, knownRegular: $0.knownRegular) }
         let channel = Channel()
         let buffers = Buffers(
-            memory: .allocate(byteCount: Self.batchesAhead * Self.batchSize * Self.firstReadSize, alignment: 4096))
+            memory: .allocate(
+                byteCount: Self.batchesAhead * Self.batchSize * DBFileCache.firstReadSize, alignment: 4096))
         self.channel = channel
         self.buffers = buffers
         for _ in 0..<Self.batchesAhead { channel.credits.push(true) }
